@@ -1,0 +1,290 @@
+package trend
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Verdict is the outcome of one Detector.Step.
+type Verdict struct {
+	// Level is the level after this sample; Prev the level before it.
+	Level, Prev Level
+	// Changed is Level != Prev.
+	Changed bool
+	// RatePerMin is the growth estimate that was graded, in units per minute: the larger of the
+	// floor slope and the staircase rate. 0 before Ready.
+	RatePerMin float64
+	// Ready says the estimate had enough data (Params.MinSpan after warm-up).
+	Ready bool
+	// Exhaustion > 0 is the projected time until the floor reaches the limit at the longer-term
+	// trend; 0 means no forecast (no limit, no growth, or not ready). When the limit is already
+	// reached Exhaustion is 0 and Cause is CauseLimit.
+	Exhaustion time.Duration
+	// Cause is the reason for Level (or for the change, when Changed and going down).
+	Cause Cause
+	// Baseline is the floor the growth is measured from: the lower envelope at the start of the
+	// window, with a one-time step taken out.
+	Baseline float64
+	// Floor is the current floor (the lower envelope at the newest slot).
+	Floor float64
+}
+
+// Detector grades the growth of one series. It is pure: no I/O, no clock, no goroutines.
+// Memory is fixed by New; Step does not allocate. A Detector is not safe for concurrent use:
+// give each series its own, and call Step from one goroutine at a time.
+type Detector struct {
+	p     Params
+	r     Rule
+	short *floorRing
+	long  *floorRing
+
+	started  bool
+	first    time.Duration // first sample
+	lastT    time.Duration // newest accepted sample
+	dataFrom time.Duration // first sample after warm-up
+	fed      bool
+
+	level   Level
+	cause   Cause
+	since   [4]time.Duration // since[l]: start of the current run where level l is supported
+	sinceOK [4]bool
+	downAt  time.Duration // start of the current run below the hold level
+	downOn  bool
+	downMax Level // highest hold level seen during the down run
+
+	steps  [8]stepRec
+	nsteps int
+
+	last Verdict
+}
+
+type stepRec struct {
+	slot int64
+	t    time.Duration
+	size float64
+}
+
+// New returns a Detector for one series. Zero Params fields take their defaults. The error
+// wraps ErrInvalid and names every bad field of p and r.
+func New(p Params, r Rule) (*Detector, error) {
+	pe, re := p.Validate(), r.Validate()
+	if pe != nil || re != nil {
+		switch {
+		case pe != nil && re != nil:
+			return nil, fmt.Errorf("%w; %v", pe, re)
+		case pe != nil:
+			return nil, pe
+		default:
+			return nil, re
+		}
+	}
+	p = p.withDefaults()
+	longSlots := p.Slots
+	return &Detector{
+		p: p, r: r,
+		short: newFloorRing(p.Window, p.Slots),
+		long:  newFloorRing(p.ExhaustWindow, longSlots),
+	}, nil
+}
+
+// Params returns the parameters in use, with defaults filled in.
+func (d *Detector) Params() Params { return d.p }
+
+// Level returns the current level (OK before the first sample).
+func (d *Detector) Level() Level { return d.level }
+
+// Step feeds one sample: t is the time since an arbitrary origin, v the value, limit the
+// value's known limit (<= 0 or NaN: none). A NaN or infinite v (a failed probe) is skipped, and
+// so is a t earlier than the newest accepted sample (state is never rewound); a skipped sample
+// returns the previous verdict with Changed false. Forward jumps of any size are fine: slots
+// that saw no sample are simply empty, and after a gap longer than Window the estimate is not
+// Ready until MinSpan of new data has arrived; while not Ready the level is held.
+func (d *Detector) Step(t time.Duration, v, limit float64) Verdict {
+	if math.IsNaN(v) || math.IsInf(v, 0) || (d.started && t < d.lastT) {
+		out := d.last
+		out.Prev, out.Changed = out.Level, false
+		return out
+	}
+	if !d.started {
+		d.started, d.first = true, t
+	}
+	d.lastT = t
+	prev := d.level
+	out := Verdict{Prev: prev}
+
+	if d.p.Warmup > 0 && t-d.first < d.p.Warmup {
+		out.Level, out.Cause = prev, CauseWarmup
+		d.last = out
+		return out
+	}
+	if !d.fed {
+		d.fed, d.dataFrom = true, t
+	}
+	d.short.add(t, v)
+	d.long.add(t, v)
+
+	se := d.short.estimate(d.p.MinSpan, d.p.StepFactor)
+	if !se.ok {
+		out.Level, out.Cause = prev, d.cause
+		if prev == OK {
+			out.Cause = CauseWarmup
+		}
+		d.last = out
+		return out
+	}
+	out.Ready = true
+	out.Baseline, out.Floor = se.base, se.floor
+
+	// staircase: remember one-time steps; two or more within StepMemory are growth
+	if se.jump > 0 && t-d.short.slotStart(se.jumpSlot+1) >= d.p.StepSettle {
+		d.recordStep(se.jumpSlot, t, se.jump)
+	}
+	stair := d.stairRate(t)
+	rate, growthCause := se.rate, CauseGrowth
+	if stair > rate {
+		rate, growthCause = stair, CauseStaircase
+	}
+	out.RatePerMin = rate
+
+	raise, hold := OK, OK
+	for l := Notice; l <= Critical; l++ {
+		th := d.r.threshold(l)
+		if th <= 0 {
+			continue
+		}
+		if rate >= th {
+			raise = l
+		}
+		if rate >= d.p.ResolveRatio*th {
+			hold = l
+		}
+	}
+	raiseCause := growthCause
+
+	// exhaustion: longer-term floor trend against the limit
+	if limit > 0 && !math.IsNaN(limit) && (d.r.ExhaustWarning > 0 || d.r.ExhaustCritical > 0) {
+		if v >= limit {
+			raise, hold, raiseCause = Critical, Critical, CauseLimit
+		} else if le := d.long.estimate(d.p.MinSpan, d.p.StepFactor); le.ok && le.rate > 0 {
+			left := limit - se.floor
+			if left < 0 {
+				left = 0
+			}
+			out.Exhaustion = time.Duration(left / le.rate * float64(time.Minute))
+			if out.Exhaustion <= 0 {
+				out.Exhaustion = time.Nanosecond
+			}
+			xr, xh := exhaustLevel(out.Exhaustion, d.r, 1), exhaustLevel(out.Exhaustion, d.r, d.p.ResolveRatio)
+			if xr > raise {
+				raise, raiseCause = xr, CauseExhaustion
+			}
+			if xh > hold {
+				hold = xh
+			}
+		}
+	}
+
+	// per-level confirmation clocks for raising
+	for l := Notice; l <= Critical; l++ {
+		if raise >= l {
+			if !d.sinceOK[l] {
+				d.since[l], d.sinceOK[l] = t, true
+			}
+		} else {
+			d.sinceOK[l] = false
+		}
+	}
+	newLevel := prev
+	for l := Critical; l > prev; l-- {
+		if d.sinceOK[l] && t-d.since[l] >= d.p.Confirm {
+			newLevel = l
+			d.cause = raiseCause
+			break
+		}
+	}
+	// resolving: hold level below the current one for Resolve
+	if newLevel == prev && hold < prev {
+		if !d.downOn {
+			d.downOn, d.downAt, d.downMax = true, t, hold
+		} else if hold > d.downMax {
+			d.downMax = hold
+		}
+		if t-d.downAt >= d.p.Resolve {
+			newLevel = d.downMax
+			d.cause = CauseRecovered
+			d.downOn = false
+		}
+	} else {
+		d.downOn = false
+	}
+	if newLevel == OK && prev == OK {
+		d.cause = CauseNone
+	} else if newLevel == prev && newLevel > OK && raise >= newLevel {
+		d.cause = raiseCause
+	}
+	d.level = newLevel
+	out.Level, out.Changed, out.Cause = newLevel, newLevel != prev, d.cause
+	d.last = out
+	return out
+}
+
+func exhaustLevel(left time.Duration, r Rule, ratio float64) Level {
+	scale := func(h time.Duration) time.Duration { return time.Duration(float64(h) / ratio) }
+	switch {
+	case r.ExhaustCritical > 0 && left <= scale(r.ExhaustCritical):
+		return Critical
+	case r.ExhaustWarning > 0 && left <= scale(r.ExhaustWarning):
+		return Warning
+	}
+	return OK
+}
+
+// recordStep remembers a one-time step, once per step (keyed by its slot).
+func (d *Detector) recordStep(slot int64, t time.Duration, size float64) {
+	for i := 0; i < d.nsteps; i++ {
+		if s := d.steps[i].slot; slot >= s-1 && slot <= s+1 {
+			if size > d.steps[i].size {
+				d.steps[i].size = size
+			}
+			return
+		}
+	}
+	if d.nsteps == len(d.steps) {
+		copy(d.steps[:], d.steps[1:])
+		d.nsteps--
+	}
+	d.steps[d.nsteps] = stepRec{slot: slot, t: t, size: size}
+	d.nsteps++
+}
+
+// stairRate is the growth rate of repeated steps: with n >= 2 steps in StepMemory, their total
+// size over n mean intervals; it decays once the next step is overdue.
+func (d *Detector) stairRate(now time.Duration) float64 {
+	// expire
+	k := 0
+	for i := 0; i < d.nsteps; i++ {
+		if now-d.steps[i].t <= d.p.StepMemory {
+			d.steps[k] = d.steps[i]
+			k++
+		}
+	}
+	d.nsteps = k
+	if k < 2 {
+		return 0
+	}
+	total := 0.0
+	for i := 0; i < k; i++ {
+		total += d.steps[i].size
+	}
+	first, last := d.steps[0].t, d.steps[k-1].t
+	interval := (last - first) / time.Duration(k-1)
+	span := last - first + interval
+	if now-first > span {
+		span = now - first
+	}
+	if span <= 0 {
+		return 0
+	}
+	return total / span.Minutes()
+}

@@ -1,0 +1,202 @@
+package trend
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// floorRing keeps, for each of n fixed-width time slots, the lowest sample and when it was
+// seen. Memory is fixed at construction; add is O(1) and allocation-free.
+type floorRing struct {
+	width time.Duration
+	n     int
+	idx   []int64 // absolute slot number held at each position; meaningful only with the range check
+	min   []float64
+	tmin  []time.Duration
+	last  int64
+	used  bool
+
+	// scratch for estimate, sized at construction
+	pt    []point
+	env   []point
+	diffs []float64
+	pairs []float64
+}
+
+type point struct {
+	t time.Duration
+	v float64
+}
+
+func newFloorRing(span time.Duration, n int) *floorRing {
+	w := span / time.Duration(n)
+	if w <= 0 {
+		w = 1
+	}
+	return &floorRing{
+		width: w, n: n,
+		idx: make([]int64, n), min: make([]float64, n), tmin: make([]time.Duration, n),
+		pt: make([]point, 0, n), env: make([]point, 0, n),
+		diffs: make([]float64, 0, n), pairs: make([]float64, 0, n*(n-1)/2),
+	}
+}
+
+func (r *floorRing) slot(t time.Duration) int64 {
+	s := int64(t / r.width)
+	if t < 0 && t%r.width != 0 {
+		s--
+	}
+	return s
+}
+
+// slotStart returns the start time of absolute slot s.
+func (r *floorRing) slotStart(s int64) time.Duration { return time.Duration(s) * r.width }
+
+func (r *floorRing) reset() { r.used = false }
+
+func (r *floorRing) add(t time.Duration, v float64) {
+	s := r.slot(t)
+	pos := int(((s % int64(r.n)) + int64(r.n)) % int64(r.n))
+	if !r.used || r.idx[pos] != s || s <= r.last-int64(r.n) {
+		r.idx[pos], r.min[pos], r.tmin[pos] = s, v, t
+	} else if v < r.min[pos] {
+		r.min[pos], r.tmin[pos] = v, t
+	}
+	if !r.used || s > r.last {
+		r.last = s
+	}
+	r.used = true
+}
+
+// points fills r.pt with the slot minima of the last n slots, oldest first.
+func (r *floorRing) points() []point {
+	r.pt = r.pt[:0]
+	if !r.used {
+		return r.pt
+	}
+	for s := r.last - int64(r.n) + 1; s <= r.last; s++ {
+		pos := int(((s % int64(r.n)) + int64(r.n)) % int64(r.n))
+		if r.idx[pos] == s {
+			r.pt = append(r.pt, point{r.tmin[pos], r.min[pos]})
+		}
+	}
+	return r.pt
+}
+
+// estimate is the result of one evaluation of a floorRing.
+type estimate struct {
+	ok       bool          // enough points and span
+	rate     float64       // floor growth per minute, with a one-time step taken out
+	base     float64       // envelope at the oldest slot (after splicing)
+	floor    float64       // envelope at the newest slot (not spliced): the current floor
+	span     time.Duration // time from the oldest to the newest slot minimum
+	noise    float64       // robust spread of slot-to-slot changes of the slot minima
+	jump     float64       // size of the one-time step taken out (0: none)
+	jumpSlot int64         // absolute slot number just before the step
+}
+
+// estimate computes the floor growth rate:
+//
+//  1. the slot minima m_i (bursts and upward outliers vanish in a slot's minimum);
+//  2. the lower envelope e_i = second lowest of m_i..m_last (non-decreasing; a sawtooth or a
+//     burst leaves it flat, a single low outlier cannot drag it down);
+//  3. the largest rise between neighbouring envelope points is a one-time step when it is over
+//     stepFactor times both the noise scale and the median rise; it is spliced out;
+//  4. the Theil–Sen slope (median of pairwise slopes) of the envelope.
+func (r *floorRing) estimate(minSpan time.Duration, stepFactor float64) estimate {
+	pts := r.points()
+	var e estimate
+	n := len(pts)
+	if n < 3 {
+		return e
+	}
+	e.span = pts[n-1].t - pts[0].t
+	if e.span < minSpan || e.span <= 0 {
+		return e
+	}
+	// noise: median absolute deviation of the slot-to-slot changes of the minima
+	r.diffs = r.diffs[:0]
+	for i := 1; i < n; i++ {
+		r.diffs = append(r.diffs, pts[i].v-pts[i-1].v)
+	}
+	med := median(r.diffs)
+	for i := range r.diffs {
+		r.diffs[i] = math.Abs(r.diffs[i] - med)
+	}
+	e.noise = median(r.diffs)
+
+	// envelope: second lowest of each suffix, with the time of that sample
+	r.env = r.env[:n]
+	lo1, lo2 := point{v: math.Inf(1)}, point{v: math.Inf(1)}
+	for i := n - 1; i >= 0; i-- {
+		p := pts[i]
+		if p.v < lo1.v {
+			lo1, lo2 = p, lo1
+		} else if p.v < lo2.v {
+			lo2 = p
+		}
+		if i == n-1 {
+			r.env[i] = p
+		} else {
+			r.env[i] = lo2
+		}
+	}
+	e.floor = r.env[n-1].v
+
+	// rises between neighbouring envelope points, and the largest
+	r.diffs = r.diffs[:0]
+	kmax, dmax := -1, 0.0
+	for i := 1; i < n; i++ {
+		if r.env[i].t == r.env[i-1].t {
+			continue
+		}
+		d := r.env[i].v - r.env[i-1].v
+		r.diffs = append(r.diffs, d)
+		if d > dmax {
+			kmax, dmax = i, d
+		}
+	}
+	if kmax > 0 && len(r.diffs) >= 2 {
+		typical := median(r.diffs)
+		if dmax > stepFactor*e.noise && dmax > stepFactor*typical && dmax > 0 {
+			e.jump = dmax
+			e.jumpSlot = r.slot(pts[kmax-1].t)
+			for i := kmax; i < n; i++ {
+				r.env[i].v -= dmax
+			}
+		}
+	}
+	e.base = r.env[0].v
+
+	// Theil–Sen slope of the envelope
+	r.pairs = r.pairs[:0]
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			dt := r.env[j].t - r.env[i].t
+			if dt <= 0 {
+				continue
+			}
+			r.pairs = append(r.pairs, (r.env[j].v-r.env[i].v)/dt.Minutes())
+		}
+	}
+	if len(r.pairs) == 0 {
+		return e
+	}
+	e.rate = median(r.pairs)
+	e.ok = true
+	return e
+}
+
+// median sorts s in place and returns its median (NaN when empty). It does not allocate.
+func median(s []float64) float64 {
+	n := len(s)
+	if n == 0 {
+		return math.NaN()
+	}
+	slices.Sort(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}

@@ -1,0 +1,197 @@
+package trend
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// ErrInvalid is wrapped by every error that Params.Validate, Rule.Validate and New return.
+var ErrInvalid = errors.New("trend: invalid configuration")
+
+// Rule holds the thresholds for one series. Growth thresholds are in units of the series per
+// minute; a threshold <= 0 disables its level. The zero Rule never raises a level.
+//
+// Exhaustion: where Detector.Step gets a limit > 0, a trend that reaches the limit within
+// ExhaustCritical is Critical and within ExhaustWarning is Warning. A zero duration disables
+// that level. A value at or over the limit is Critical when either exhaustion level is enabled.
+type Rule struct {
+	NoticePerMin, WarningPerMin, CriticalPerMin float64
+	ExhaustWarning, ExhaustCritical             time.Duration
+}
+
+// Validate reports every bad field of r in one error wrapping ErrInvalid: NaN or infinite
+// thresholds, enabled thresholds out of order (notice < warning < critical), negative
+// durations, and an ExhaustCritical not shorter than ExhaustWarning.
+func (r Rule) Validate() error {
+	var bad []string
+	th := []struct {
+		name string
+		v    float64
+	}{{"NoticePerMin", r.NoticePerMin}, {"WarningPerMin", r.WarningPerMin}, {"CriticalPerMin", r.CriticalPerMin}}
+	for _, x := range th {
+		if math.IsNaN(x.v) || math.IsInf(x.v, 0) {
+			bad = append(bad, fmt.Sprintf("%s=%v is not finite", x.name, x.v))
+		}
+	}
+	// enabled thresholds must increase with the level
+	for i := 0; i < len(th); i++ {
+		for j := i + 1; j < len(th); j++ {
+			if th[i].v > 0 && th[j].v > 0 && th[i].v >= th[j].v {
+				bad = append(bad, fmt.Sprintf("%s=%v must be below %s=%v", th[i].name, th[i].v, th[j].name, th[j].v))
+			}
+		}
+	}
+	if r.ExhaustWarning < 0 {
+		bad = append(bad, fmt.Sprintf("ExhaustWarning=%v is negative", r.ExhaustWarning))
+	}
+	if r.ExhaustCritical < 0 {
+		bad = append(bad, fmt.Sprintf("ExhaustCritical=%v is negative", r.ExhaustCritical))
+	}
+	if r.ExhaustWarning > 0 && r.ExhaustCritical > 0 && r.ExhaustCritical >= r.ExhaustWarning {
+		bad = append(bad, fmt.Sprintf("ExhaustCritical=%v must be shorter than ExhaustWarning=%v", r.ExhaustCritical, r.ExhaustWarning))
+	}
+	return joinBad("rule", bad)
+}
+
+// threshold returns the growth threshold of level l (0 when disabled or l is OK).
+func (r Rule) threshold(l Level) float64 {
+	switch l {
+	case Notice:
+		return r.NoticePerMin
+	case Warning:
+		return r.WarningPerMin
+	case Critical:
+		return r.CriticalPerMin
+	}
+	return 0
+}
+
+// Params tunes a Detector. Every zero field takes its default, most of them derived from
+// Window so that a 6 s window sampled every 200 ms behaves like a 5 min window sampled every
+// 10 s. DefaultParams returns the defaults filled in. Params is plain data, safe to copy.
+type Params struct {
+	// Window is the span of the growth estimate. Default 5 min. Shorter is faster and noisier.
+	Window time.Duration
+	// Warmup: no level above ok until this long after the first sample, and samples in it are
+	// not used for the estimate (pools filling at start-up are not growth). Default 5 min;
+	// set it explicitly for short windows. A negative value disables warm-up.
+	Warmup time.Duration
+	// Slots is the number of time slots per Window; each keeps only the slot's lowest sample.
+	// It fixes the memory: O(Slots) whatever the sampling interval. Default 10; 4..64.
+	Slots int
+	// MinSpan is how much post-warm-up data (oldest to newest slot minimum in the window) is
+	// needed before the estimate is Ready. Default Window: a window shorter than a sawtooth's
+	// period would take its ramp for growth.
+	MinSpan time.Duration
+	// Confirm is how long a higher level must be supported by consecutive evaluations before it
+	// is raised. Default Window/4.
+	Confirm time.Duration
+	// Resolve is how long a lower level must be supported before the level goes down.
+	// Default Window/2.
+	Resolve time.Duration
+	// ResolveRatio: a level is kept while the rate stays at or over ResolveRatio times its
+	// threshold (hysteresis). Default 0.6; in (0, 1].
+	ResolveRatio float64
+	// StepFactor: an envelope rise between neighbouring slots larger than StepFactor times the
+	// noise scale (and than StepFactor times the typical rise) is a one-time level shift and is
+	// left out of the growth estimate. Default 5; > 1.
+	StepFactor float64
+	// StepSettle: a step counts towards a staircase only once the raised level has held this
+	// long (a burst that returns to the floor within StepSettle is not a step). Default Window/3.
+	StepSettle time.Duration
+	// StepMemory: two or more level shifts upward within StepMemory are a staircase leak and
+	// count as growth. Default 4*Window.
+	StepMemory time.Duration
+	// ExhaustWindow is the span of the longer-term floor trend used for exhaustion forecasts.
+	// Default 6*Window.
+	ExhaustWindow time.Duration
+}
+
+// DefaultParams returns the defaults with every derived field filled in.
+func DefaultParams() Params {
+	return Params{Window: 5 * time.Minute}.withDefaults()
+}
+
+// withDefaults fills zero fields; it does not validate.
+func (p Params) withDefaults() Params {
+	if p.Window == 0 {
+		p.Window = 5 * time.Minute
+	}
+	if p.Warmup == 0 {
+		p.Warmup = 5 * time.Minute
+	}
+	if p.Slots == 0 {
+		p.Slots = 10
+	}
+	if p.MinSpan == 0 {
+		p.MinSpan = p.Window - p.Window/time.Duration(p.Slots)
+	}
+	if p.Confirm == 0 {
+		p.Confirm = p.Window / 4
+	}
+	if p.Resolve == 0 {
+		p.Resolve = p.Window / 2
+	}
+	if p.ResolveRatio == 0 {
+		p.ResolveRatio = 0.6
+	}
+	if p.StepFactor == 0 {
+		p.StepFactor = 5
+	}
+	if p.StepSettle == 0 {
+		p.StepSettle = p.Window / 3
+	}
+	if p.StepMemory == 0 {
+		p.StepMemory = 4 * p.Window
+	}
+	if p.ExhaustWindow == 0 {
+		p.ExhaustWindow = 6 * p.Window
+	}
+	return p
+}
+
+// Validate reports every bad field of p (after defaults are applied to zero fields) in one
+// error wrapping ErrInvalid.
+func (p Params) Validate() error {
+	q := p.withDefaults()
+	var bad []string
+	if q.Window < 0 {
+		bad = append(bad, fmt.Sprintf("Window=%v is negative", q.Window))
+	}
+	if q.Slots < 4 || q.Slots > 64 {
+		bad = append(bad, fmt.Sprintf("Slots=%d is outside 4..64", q.Slots))
+	} else if q.Window > 0 && q.Window/time.Duration(q.Slots) <= 0 {
+		bad = append(bad, fmt.Sprintf("Window=%v is too short for %d slots", q.Window, q.Slots))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"MinSpan", q.MinSpan}, {"Confirm", q.Confirm}, {"Resolve", q.Resolve}, {"StepSettle", q.StepSettle}, {"StepMemory", q.StepMemory}} {
+		if d.v < 0 {
+			bad = append(bad, fmt.Sprintf("%s=%v is negative", d.name, d.v))
+		}
+	}
+	if q.MinSpan > q.Window {
+		bad = append(bad, fmt.Sprintf("MinSpan=%v exceeds Window=%v", q.MinSpan, q.Window))
+	}
+	if q.ExhaustWindow < q.Window {
+		bad = append(bad, fmt.Sprintf("ExhaustWindow=%v is shorter than Window=%v", q.ExhaustWindow, q.Window))
+	}
+	if !(q.ResolveRatio > 0 && q.ResolveRatio <= 1) {
+		bad = append(bad, fmt.Sprintf("ResolveRatio=%v is outside (0, 1]", q.ResolveRatio))
+	}
+	if !(q.StepFactor > 1) || math.IsInf(q.StepFactor, 0) {
+		bad = append(bad, fmt.Sprintf("StepFactor=%v must be a finite number > 1", q.StepFactor))
+	}
+	return joinBad("params", bad)
+}
+
+func joinBad(what string, bad []string) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s: %s", ErrInvalid, what, strings.Join(bad, "; "))
+}
