@@ -1,0 +1,180 @@
+package attribution
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// DefaultMaxGoroutines is the goroutine ceiling used when
+// [Options.MaxGoroutines] is 0.
+const DefaultMaxGoroutines = 100_000
+
+// DefaultTop is the number of entries per list in a [Report] when
+// [Options.Top] is 0.
+const DefaultTop = 10
+
+// Options says what [Take] collects. The zero value collects goroutines
+// only, up to [DefaultMaxGoroutines], without the leak profile, from /proc.
+type Options struct {
+	// ProcRoot is the procfs mount point; "" means "/proc". Tests point it
+	// at fixture trees. The descriptor table is read from
+	// ProcRoot/self/fd and ProcRoot/self/net/*.
+	ProcRoot string `json:"proc_root"`
+	// MaxGoroutines is the ceiling above which goroutines are not grouped
+	// (the profile costs O(goroutines) time and 256 bytes per goroutine);
+	// the snapshot then says so in its notes. 0 means
+	// [DefaultMaxGoroutines]; negative means no goroutine profile at all.
+	MaxGoroutines int `json:"max_goroutines"`
+	// LeakProfile collects the goroutineleak profile where the runtime
+	// offers it (see [LeakProfileAvailable]), marking the groups it proves
+	// leaked. It runs a full garbage collection: the caller should ask
+	// for it once per alert episode, not on every snapshot.
+	LeakProfile bool `json:"leak_profile"`
+	// FDs reads and classifies the open file descriptors (Linux; on other
+	// systems, only where ProcRoot names a procfs-like tree).
+	FDs bool `json:"fds"`
+	// Top is the number of entries per list in reports diffed from this
+	// snapshot; 0 means [DefaultTop].
+	Top int `json:"top"`
+}
+
+// DefaultOptions returns the options the watchdog uses on an alert:
+// goroutines, descriptors, no leak profile (the caller turns it on for the
+// first alert of an episode).
+func DefaultOptions() Options {
+	return Options{FDs: true}
+}
+
+func (o Options) withDefaults() Options {
+	if o.ProcRoot == "" {
+		o.ProcRoot = "/proc"
+	}
+	if o.MaxGoroutines == 0 {
+		o.MaxGoroutines = DefaultMaxGoroutines
+	}
+	if o.Top <= 0 {
+		o.Top = DefaultTop
+	}
+	return o
+}
+
+// Snapshot is the process's goroutines and descriptors at one moment. A
+// Snapshot is immutable once returned and safe for concurrent reads.
+type Snapshot struct {
+	// Time is when the snapshot started.
+	Time time.Time `json:"time"`
+	// Goroutines is runtime.NumGoroutine() at the start.
+	Goroutines int `json:"goroutines"`
+	// Grouped reports whether the goroutines were grouped (false when
+	// over the ceiling or disabled).
+	Grouped bool `json:"grouped"`
+	// Groups are the goroutines grouped by stack, largest first.
+	Groups []Group `json:"groups"`
+	// LeakProfile reports whether the goroutineleak profile was collected.
+	LeakProfile bool `json:"leak_profile"`
+	// Leaked is the total of goroutines the leak profile proves leaked.
+	Leaked int `json:"leaked"`
+	// FDs is the descriptor table; nil when not collected.
+	FDs *FDTable `json:"fds,omitempty"`
+	// Notes say what was skipped or failed, in plain words.
+	Notes []string `json:"notes,omitempty"`
+	// Cost is what the snapshot cost.
+	Cost Cost `json:"cost"`
+	// Top is [Options.Top] as applied.
+	Top int `json:"top"`
+}
+
+// ErrNothing is returned by [Take] when the options disable every part.
+var ErrNothing = errors.New("attribution: nothing to collect")
+
+// Take collects a snapshot of the calling process. Parts that fail (an
+// unreadable /proc, a goroutine count over the ceiling) are skipped and
+// named in [Snapshot.Notes]; Take returns an error only when nothing could
+// be collected, wrapping the first cause. Safe for concurrent use, though
+// concurrent snapshots add up their cost.
+func Take(opts Options) (*Snapshot, error) {
+	opts = opts.withDefaults()
+	if opts.MaxGoroutines < 0 && !opts.FDs && !opts.LeakProfile {
+		return nil, ErrNothing
+	}
+	pm := startPauses()
+	start := time.Now()
+	s := &Snapshot{Time: start, Goroutines: runtime.NumGoroutine(), Top: opts.Top}
+	var firstErr error
+	collected := false
+
+	switch {
+	case opts.MaxGoroutines < 0:
+		s.note("goroutine profile disabled")
+	case s.Goroutines > opts.MaxGoroutines:
+		s.note(fmt.Sprintf("goroutines not grouped: %d over the ceiling of %d (Options.MaxGoroutines)",
+			s.Goroutines, opts.MaxGoroutines))
+	default:
+		t0 := time.Now()
+		recs := goroutineRecords()
+		s.Cost.ProfileCall = time.Since(t0)
+		s.Groups = groupRecords(recs)
+		s.Grouped = true
+		collected = true
+		s.Cost.Goroutines = time.Since(t0)
+	}
+
+	if opts.LeakProfile {
+		t0 := time.Now()
+		leaks, ok, err := collectLeakProfile()
+		s.Cost.LeakProfile = time.Since(t0)
+		switch {
+		case !ok:
+			s.note("goroutineleak profile unavailable: needs Go 1.27, or Go 1.26 built with GOEXPERIMENT=goroutineleakprofile")
+		case err != nil:
+			s.note(err.Error())
+			firstErr = cmpErr(firstErr, err)
+		default:
+			s.LeakProfile = true
+			s.Groups, s.Leaked = markLeaked(s.Groups, leaks)
+			sortGroups(s.Groups)
+			collected = true
+		}
+	}
+
+	if opts.FDs {
+		t0 := time.Now()
+		if !fdsSupported && opts.ProcRoot == "/proc" {
+			s.note("file descriptors not read: no /proc on " + runtime.GOOS)
+		} else {
+			t, notes, err := readFDTable(opts.ProcRoot)
+			if err != nil {
+				s.note(err.Error())
+				firstErr = cmpErr(firstErr, err)
+			} else {
+				s.FDs = t
+				collected = true
+			}
+			for _, n := range notes {
+				s.note(n)
+			}
+		}
+		s.Cost.FDs = time.Since(t0)
+	}
+
+	s.Cost.Total = time.Since(start)
+	s.Cost.Pauses, s.Cost.MaxPause = pm.stop()
+	if !collected {
+		if firstErr == nil {
+			firstErr = ErrNothing
+		}
+		return s, firstErr
+	}
+	return s, nil
+}
+
+func (s *Snapshot) note(n string) { s.Notes = append(s.Notes, n) }
+
+func cmpErr(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
