@@ -90,7 +90,7 @@ type estimate struct {
 	rate     float64       // floor growth per minute, with a one-time step taken out
 	base     float64       // envelope at the oldest slot (after splicing)
 	floor    float64       // envelope at the newest slot (not spliced): the current floor
-	span     time.Duration // time from the oldest to the newest slot minimum
+	span     time.Duration // from the start of the oldest non-empty slot to the end of the newest
 	noise    float64       // robust spread of slot-to-slot changes of the slot minima
 	jump     float64       // size of the one-time step taken out (0: none)
 	jumpSlot int64         // absolute slot number just before the step
@@ -99,8 +99,9 @@ type estimate struct {
 // estimate computes the floor growth rate:
 //
 //  1. the slot minima m_i (bursts and upward outliers vanish in a slot's minimum);
-//  2. the lower envelope e_i = second lowest of m_i..m_last (non-decreasing; a sawtooth or a
-//     burst leaves it flat, a single low outlier cannot drag it down);
+//  2. a 3-slot running median (one odd slot, high or low, is dropped), then the lower envelope
+//     e_i = min of the filtered m_i..m_last: non-decreasing; a sawtooth or a burst leaves it
+//     flat, a leak raises it;
 //  3. the largest rise between neighbouring envelope points is a one-time step when it is over
 //     stepFactor times both the noise scale and the median rise; it is spliced out;
 //  4. the Theil–Sen slope (median of pairwise slopes) of the envelope.
@@ -111,8 +112,8 @@ func (r *floorRing) estimate(minSpan time.Duration, stepFactor float64) estimate
 	if n < 3 {
 		return e
 	}
-	e.span = pts[n-1].t - pts[0].t
-	if e.span < minSpan || e.span <= 0 {
+	e.span = time.Duration(r.last-r.slot(pts[0].t)+1) * r.width
+	if e.span < minSpan {
 		return e
 	}
 	// noise: median absolute deviation of the slot-to-slot changes of the minima
@@ -126,21 +127,28 @@ func (r *floorRing) estimate(minSpan time.Duration, stepFactor float64) estimate
 	}
 	e.noise = median(r.diffs)
 
-	// envelope: second lowest of each suffix, with the time of that sample
+	// envelope: a 3-point running median (one odd slot, up or down, is dropped), then the
+	// running minimum from the newest slot back (the lowest the series goes from then on)
 	r.env = r.env[:n]
-	lo1, lo2 := point{v: math.Inf(1)}, point{v: math.Inf(1)}
-	for i := n - 1; i >= 0; i-- {
-		p := pts[i]
-		if p.v < lo1.v {
-			lo1, lo2 = p, lo1
-		} else if p.v < lo2.v {
-			lo2 = p
+	for i := 0; i < n; i++ {
+		if i == 0 || i == n-1 {
+			r.env[i] = pts[i]
+			continue
 		}
-		if i == n-1 {
-			r.env[i] = p
-		} else {
-			r.env[i] = lo2
+		r.env[i] = med3(pts[i-1], pts[i], pts[i+1])
+	}
+	if n >= 3 && pts[0].v < r.env[1].v && pts[0].v < pts[1].v {
+		// the oldest slot has no older neighbour: let it drag nothing
+		r.env[0] = pts[0]
+	}
+	for i := n - 2; i >= 0; i-- {
+		if r.env[i+1].v < r.env[i].v {
+			r.env[i].v = r.env[i+1].v
 		}
+	}
+	// each envelope point stays at its own slot's time, so a flat stretch is flat
+	for i := range r.env {
+		r.env[i].t = pts[i].t
 	}
 	e.floor = r.env[n-1].v
 
@@ -148,9 +156,6 @@ func (r *floorRing) estimate(minSpan time.Duration, stepFactor float64) estimate
 	r.diffs = r.diffs[:0]
 	kmax, dmax := -1, 0.0
 	for i := 1; i < n; i++ {
-		if r.env[i].t == r.env[i-1].t {
-			continue
-		}
 		d := r.env[i].v - r.env[i-1].v
 		r.diffs = append(r.diffs, d)
 		if d > dmax {
@@ -199,4 +204,18 @@ func median(s []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// med3 returns the point with the median value of three.
+func med3(a, b, c point) point {
+	if a.v > b.v {
+		a, b = b, a
+	}
+	if b.v > c.v {
+		b = c
+	}
+	if a.v > b.v {
+		return a
+	}
+	return b
 }

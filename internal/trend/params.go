@@ -82,7 +82,7 @@ type Params struct {
 	// Slots is the number of time slots per Window; each keeps only the slot's lowest sample.
 	// It fixes the memory: O(Slots) whatever the sampling interval. Default 10; 4..64.
 	Slots int
-	// MinSpan is how much post-warm-up data (oldest to newest slot minimum in the window) is
+	// MinSpan is how much post-warm-up data (from the oldest to the newest slot in the window) is
 	// needed before the estimate is Ready. Default Window: a window shorter than a sawtooth's
 	// period would take its ramp for growth.
 	MinSpan time.Duration
@@ -127,7 +127,7 @@ func (p Params) withDefaults() Params {
 		p.Slots = 10
 	}
 	if p.MinSpan == 0 {
-		p.MinSpan = p.Window - p.Window/time.Duration(p.Slots)
+		p.MinSpan = p.Window
 	}
 	if p.Confirm == 0 {
 		p.Confirm = p.Window / 4
