@@ -137,7 +137,7 @@ func (d *Detector) Step(t time.Duration, v, limit float64) Verdict {
 	out.Baseline, out.Floor = se.base, se.floor
 
 	// staircase: remember one-time steps; two or more within StepMemory are growth
-	if se.jump > 0 && t-d.short.slotStart(se.jumpSlot+1) >= d.p.StepSettle {
+	if se.jump > 0 && se.flatAfter && t-d.short.slotStart(se.jumpSlot+1) >= d.p.StepSettle {
 		d.recordStep(se.jumpSlot, t, se.jump)
 	}
 	stair := d.stairRate(t)

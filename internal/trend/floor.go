@@ -86,14 +86,15 @@ func (r *floorRing) points() []point {
 
 // estimate is the result of one evaluation of a floorRing.
 type estimate struct {
-	ok       bool          // enough points and span
-	rate     float64       // floor growth per minute, with a one-time step taken out
-	base     float64       // envelope at the oldest slot (after splicing)
-	floor    float64       // envelope at the newest slot (not spliced): the current floor
-	span     time.Duration // from the start of the oldest non-empty slot to the end of the newest
-	noise    float64       // robust spread of slot-to-slot changes of the slot minima
-	jump     float64       // size of the one-time step taken out (0: none)
-	jumpSlot int64         // absolute slot number just before the step
+	ok        bool          // enough points and span
+	rate      float64       // floor growth per minute, with a one-time step taken out
+	base      float64       // envelope at the oldest slot (after splicing)
+	floor     float64       // envelope at the newest slot (not spliced): the current floor
+	span      time.Duration // from the start of the oldest non-empty slot to the end of the newest
+	noise     float64       // robust spread of slot-to-slot changes of the slot minima
+	jump      float64       // size of the one-time step taken out (0: none)
+	jumpSlot  int64         // absolute slot number just before the step
+	flatAfter bool          // the envelope after the step rose by less than half the step
 }
 
 // estimate computes the floor growth rate:
@@ -167,6 +168,8 @@ func (r *floorRing) estimate(minSpan time.Duration, stepFactor float64) estimate
 		if dmax > stepFactor*e.noise && dmax > stepFactor*typical && dmax > 0 {
 			e.jump = dmax
 			e.jumpSlot = r.slot(pts[kmax-1].t)
+			// a step is a shift to a new flat level; a ramp that goes on rising is not
+			e.flatAfter = r.env[n-1].v-r.env[kmax].v < dmax/2
 			for i := kmax; i < n; i++ {
 				r.env[i].v -= dmax
 			}
