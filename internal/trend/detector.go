@@ -80,7 +80,7 @@ func New(p Params, r Rule) (*Detector, error) {
 		}
 	}
 	p = p.withDefaults()
-	longSlots := p.Slots
+	longSlots := min(3*p.Slots, 64)
 	return &Detector{
 		p: p, r: r,
 		short: newFloorRing(p.Window, p.Slots),

@@ -106,7 +106,7 @@ type Params struct {
 	// count as growth. Default 4*Window.
 	StepMemory time.Duration
 	// ExhaustWindow is the span of the longer-term floor trend used for exhaustion forecasts.
-	// Default 6*Window.
+	// Default 3*Window.
 	ExhaustWindow time.Duration
 }
 
@@ -148,7 +148,7 @@ func (p Params) withDefaults() Params {
 		p.StepMemory = 4 * p.Window
 	}
 	if p.ExhaustWindow == 0 {
-		p.ExhaustWindow = 6 * p.Window
+		p.ExhaustWindow = 3 * p.Window
 	}
 	return p
 }
