@@ -271,3 +271,64 @@ func TestMaxConnsPerHost(t *testing.T) {
 		"Requests": n, "InFlight": 0, "Waiting": 0, "Opened": 1, "Reused": n - 1, "Idle": 1,
 	})
 }
+
+// TestBodyReadToEOF: reading a body to its end finishes the request even if
+// the caller never closes it, and the connection goes back to the pool.
+func TestBodyReadToEOF(t *testing.T) {
+	srv, _ := newServer(t, hello)
+	p := newPool(t)
+	c := client(t, p, &http.Transport{})
+	for range 3 {
+		resp, err := c.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		// no Close
+	}
+	check(t, p.Stats(), map[string]float64{"InFlight": 0, "Opened": 1, "Active": 0, "Idle": 1, "Reused": 2})
+}
+
+// TestSeveralTransports: two transports feed one pool; each transport's
+// requests are paired with its own connections.
+func TestSeveralTransports(t *testing.T) {
+	h1, _ := newServer(t, hello)
+	h2, _, h2Transport := newH2Server(t, hello)
+	p := newPool(t)
+	c1 := client(t, p, &http.Transport{})
+	c2 := client(t, p, h2Transport)
+
+	// two idle HTTP/1 connections
+	var held []io.ReadCloser
+	for range 2 {
+		resp, err := c1.Get(h1.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, resp.Body)
+	}
+	for _, b := range held {
+		io.Copy(io.Discard, b)
+		b.Close()
+	}
+	// five unread HTTP/2 bodies on one connection
+	get(t, c2, h2.URL)
+	held = held[:0]
+	for range 5 {
+		resp, err := c2.Get(h2.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, resp.Body)
+	}
+	check(t, p.Stats(), map[string]float64{
+		"Requests": 8, "InFlight": 5, "Opened": 3, "Open": 3,
+		"Active": 1, "Idle": 2, "Waiting": 0, "Reused": 5,
+	})
+	for _, b := range held {
+		b.Close()
+	}
+	check(t, p.Stats(), map[string]float64{"InFlight": 0, "Active": 0, "Idle": 3})
+}
