@@ -132,15 +132,15 @@ func (r *floorRing) estimate(minSpan time.Duration, stepFactor float64) estimate
 	// running minimum from the newest slot back (the lowest the series goes from then on)
 	r.env = r.env[:n]
 	for i := 0; i < n; i++ {
-		if i == 0 || i == n-1 {
+		// the oldest slot has one neighbour: it takes the median of the oldest three
+		// the newest slot is taken as it is: a low outlier there only flattens the envelope
+		// for one slot, while a real drop (a pool recycled) must count at once
+		if i == n-1 {
 			r.env[i] = pts[i]
 			continue
 		}
-		r.env[i] = med3(pts[i-1], pts[i], pts[i+1])
-	}
-	if n >= 3 && pts[0].v < r.env[1].v && pts[0].v < pts[1].v {
-		// the oldest slot has no older neighbour: let it drag nothing
-		r.env[0] = pts[0]
+		j := max(i, 1)
+		r.env[i] = med3(pts[j-1], pts[j], pts[j+1])
 	}
 	for i := n - 2; i >= 0; i-- {
 		if r.env[i+1].v < r.env[i].v {
