@@ -161,25 +161,73 @@ func TestNoBody(t *testing.T) {
 func TestClientTimeout(t *testing.T) {
 	release := make(chan struct{})
 	srv, _ := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
+		if r.URL.Path == "/slow" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
 		}
 	}))
 	defer close(release)
 	p := newPool(t)
 	c := client(t, p, &http.Transport{})
+	get(t, c, srv.URL) // dial first, so that the timeout hits the request, not the dial
 	c.Timeout = 5 * time.Millisecond
-	_, err := c.Get(srv.URL)
+	_, err := c.Get(srv.URL + "/slow")
 	var ne interface{ Timeout() bool }
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("GET error %v, want a timeout", err)
 	}
 	st := waitFor(t, "the timed-out connection to close", p, func(s Stats) bool { return s.Closed == 1 })
 	check(t, st, map[string]float64{
-		"Requests": 1, "Errors": 1, "Responses": 0, "InFlight": 0, "DialErrors": 0,
+		"Requests": 2, "Errors": 1, "Responses": 1, "InFlight": 0, "DialErrors": 0,
 		"Opened": 1, "Open": 0, "Reused": 0,
 	})
+}
+
+// TestSwitchingProtocols: a 101 response's body is the connection itself; it
+// stays an io.ReadWriteCloser, the request ends at once, and the connection
+// stays open until the caller closes it.
+func TestSwitchingProtocols(t *testing.T) {
+	srv, _ := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		rw.Flush()
+		line, _ := rw.ReadString('\n')
+		rw.WriteString(line)
+		rw.Flush()
+	}))
+	p := newPool(t)
+	c := client(t, p, &http.Transport{})
+	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "echo")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d, want 101", resp.StatusCode)
+	}
+	rwc, ok := resp.Body.(io.ReadWriteCloser)
+	if !ok {
+		t.Fatalf("101 body %T is not an io.ReadWriteCloser", resp.Body)
+	}
+	check(t, p.Stats(), map[string]float64{"InFlight": 0, "Opened": 1, "Open": 1})
+	io.WriteString(rwc, "ping\n")
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(rwc, buf); err != nil || string(buf) != "ping\n" {
+		t.Fatalf("echo = %q, %v; want \"ping\\n\"", buf, err)
+	}
+	rwc.Close()
+	check(t, p.Stats(), map[string]float64{"Opened": 1, "Closed": 1, "Open": 0})
 }
 
 func TestWrap(t *testing.T) {
