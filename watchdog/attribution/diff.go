@@ -71,7 +71,7 @@ type Report struct {
 	Cost Cost `json:"cost"`
 }
 
-// Pile-up thresholds for callouts.
+// Pile-up thresholds for callouts: growth since the baseline.
 const (
 	closeWaitCallout = 5
 	timeWaitCallout  = 100
@@ -182,7 +182,7 @@ func diffClasses(base, cur []FDClass, top int) []FDClassDelta {
 
 func callouts(r *Report, cur *FDTable) []string {
 	var out []string
-	if cw := r.TCPStates["CLOSE_WAIT"]; cw.Current >= closeWaitCallout {
+	if cw := r.TCPStates["CLOSE_WAIT"]; cw.Delta >= closeWaitCallout {
 		peers := map[string]int{}
 		for _, e := range cur.Entries {
 			if e.State == TCPCloseWait {
@@ -192,7 +192,7 @@ func callouts(r *Report, cur *FDTable) []string {
 		out = append(out, fmt.Sprintf("%d sockets in CLOSE_WAIT (%+d since baseline), peers %s: the peer closed and this process did not close its end (unclosed response body or connection)",
 			cw.Current, cw.Delta, formatCounts(topCounts(peers, 3))))
 	}
-	if tw := r.NamespaceTimeWait; tw.Current >= timeWaitCallout {
+	if tw := r.NamespaceTimeWait; tw.Delta >= timeWaitCallout {
 		out = append(out, fmt.Sprintf("%d sockets in TIME_WAIT in the network namespace (%+d since baseline), peers %s: connections opened and closed at a high rate (no connection reuse)",
 			tw.Current, tw.Delta, formatCounts(cur.TimeWaitByPeer)))
 	}

@@ -47,8 +47,9 @@ type Group struct {
 	Wait WaitKind `json:"wait"`
 	// Top is the innermost frame outside the runtime and the standard
 	// library; when the whole stack is runtime or standard library (as
-	// for net/http's connection goroutines), the innermost frame outside
-	// the runtime.
+	// for net/http's connection goroutines), the outermost frame outside
+	// the runtime: the goroutine's own function, such as
+	// "net/http.(*conn).serve".
 	Top Frame `json:"top"`
 	// Frames are the stack's frames, innermost first, at most 16.
 	Frames []Frame `json:"frames"`
@@ -87,6 +88,14 @@ func isStdlib(fn string) bool {
 	return !strings.Contains(first, ".")
 }
 
+// selfFunc is the function whose goroutine takes the profile: left out of
+// the groups, since its stack differs from one snapshot to the next.
+var selfFunc = func() string {
+	pc, _, _, _ := runtime.Caller(0)
+	name := runtime.FuncForPC(pc).Name() // ".../attribution.init.func1"
+	return name[:strings.LastIndex(name, "/attribution.")] + "/attribution.goroutineRecords"
+}()
+
 // stackKey is the raw program counters of one goroutine's stack.
 type stackKey [32]uintptr
 
@@ -104,6 +113,9 @@ func groupRecords(recs []runtime.StackRecord) []Group {
 	for pcs, n := range counts {
 		g := symbolise(trimPCs(pcs[:]))
 		g.Count = n
+		if g.Wait == WaitRunning && g.HasFunction(selfFunc) {
+			continue // the goroutine taking this snapshot
+		}
 		if i, ok := byKey[g.Key]; ok {
 			groups[i].Count += n
 			continue
@@ -138,7 +150,7 @@ func symbolise(pcs []uintptr) Group {
 		g     Group
 		key   strings.Builder
 		funcs = make([]string, 0, len(pcs))
-		top   = -1 // first frame outside the runtime
+		top   = -1 // last frame outside the runtime
 		user  = -1 // first frame outside runtime and stdlib
 	)
 	frames := runtime.CallersFrames(pcs)
@@ -150,7 +162,7 @@ func symbolise(pcs []uintptr) Group {
 			if f.Function != "runtime.goexit" {
 				i := len(g.Frames)
 				g.Frames = append(g.Frames, f)
-				if top < 0 && !isRuntime(f.Function) {
+				if !isRuntime(f.Function) {
 					top = i
 				}
 				if user < 0 && !isRuntime(f.Function) && !isStdlib(f.Function) {

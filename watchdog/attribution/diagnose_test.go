@@ -1,0 +1,71 @@
+package attribution
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDiagnoseTable(t *testing.T) {
+	send := GroupDelta{Group: Group{Key: "s", Count: 9, Wait: WaitChanSend, Top: Frame{"main.produce", "main.go", 12}}, Base: 1, Delta: 8}
+	recv := GroupDelta{Group: Group{Key: "r", Count: 4, Leaked: 4, Wait: WaitChanReceive, Top: Frame{"main.consume", "main.go", 30}}, Delta: 4}
+	sleep := GroupDelta{Group: Group{Key: "z", Count: 2, Wait: WaitSleep, Top: Frame{"main.poll", "main.go", 40}}, Delta: 2}
+	files := FDClassDelta{FDClass: FDClass{FDFile, "/var/lib/app", 50}, Base: 10, Delta: 40}
+	for _, tc := range []struct {
+		name     string
+		r        *Report
+		ctx      Context
+		want     Cause
+		contains string
+	}{
+		{"nil report", nil, Context{}, CauseUnknown, "no report"},
+		{"empty", &Report{}, Context{}, CauseUnknown, "no known leak pattern"},
+		{"small growth is unknown", &Report{Groups: []GroupDelta{sleep}}, Context{}, CauseUnknown, "+2 goroutines (sleep) in main.poll (main.go:40)"},
+		{"chan send", &Report{Groups: []GroupDelta{send}}, Context{}, CauseBlockedChannelSend, "main.produce (main.go:12)"},
+		{"chan send under threshold", &Report{Groups: []GroupDelta{send}}, Context{MinGrowth: 9}, CauseUnknown, "main.produce"},
+		{"proven receive", &Report{Groups: []GroupDelta{recv}, LeakProfile: true}, Context{}, CauseProvenGoroutineLeak, "4 goroutines proven leaked"},
+		{"files", &Report{FDClasses: []FDClassDelta{files}}, Context{}, CauseFileNotClosed, "under /var/lib/app"},
+		{"fds alert favours files", &Report{Groups: []GroupDelta{send}, FDClasses: []FDClassDelta{{FDClass: FDClass{FDFile, "/d", 10}, Delta: 6}}},
+			Context{Series: []SeriesRate{{Name: "fds", Level: "critical", PerMinute: 40}}}, CauseFileNotClosed, "under /d"},
+		{"goroutine alert favours send", &Report{Groups: []GroupDelta{send}, FDClasses: []FDClassDelta{{FDClass: FDClass{FDFile, "/d", 10}, Delta: 6}}},
+			Context{Series: []SeriesRate{{Name: "goroutines", Level: "warning", PerMinute: 40}}}, CauseBlockedChannelSend, "main.produce"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Diagnose(tc.r, tc.ctx)
+			if d.Cause != tc.want || !strings.Contains(d.Summary, tc.contains) {
+				t.Errorf("Diagnose = %v %q, want %v containing %q", d.Cause, d.Summary, tc.want, tc.contains)
+			}
+		})
+	}
+}
+
+func TestDiagnoseEvidence(t *testing.T) {
+	r := &Report{
+		Groups:    []GroupDelta{{Group: Group{Key: "s", Count: 9, Wait: WaitChanSend, Top: Frame{"main.produce", "main.go", 12}}, Delta: 9}},
+		FDClasses: []FDClassDelta{{FDClass: FDClass{FDFile, "/d", 4}, Delta: 4}},
+	}
+	d := Diagnose(r, Context{Series: []SeriesRate{{Name: "goroutines", Level: "warning", PerMinute: 22.5}}})
+	want := []string{
+		"series goroutines at warning: +22.5/min",
+		"9 goroutines (+9) chan send in main.produce (main.go:12)",
+		"no goroutineleak profile: the leak is inferred from growth, not proven",
+		"also suspected (file_not_closed): files opened and never closed under /d: 4 open descriptors (+4)",
+	}
+	if strings.Join(d.Evidence, "\n") != strings.Join(want, "\n") {
+		t.Errorf("evidence:\n%s\nwant:\n%s", strings.Join(d.Evidence, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestCauseStrings(t *testing.T) {
+	for c := CauseUnknown; c <= CauseProvenGoroutineLeak; c++ {
+		if s := c.String(); s == "" || (c != CauseUnknown && s == "unknown") {
+			t.Errorf("Cause(%d).String() = %q", c, s)
+		}
+	}
+	if Cause(99).String() != "unknown" || WaitKind(99).String() != "unknown" || TCPState(99).String() != "UNKNOWN" {
+		t.Error("out-of-range values do not read unknown")
+	}
+	var k WaitKind
+	if err := k.UnmarshalText([]byte("chan send")); err != nil || k != WaitChanSend {
+		t.Errorf("UnmarshalText = %v, %v", k, err)
+	}
+}

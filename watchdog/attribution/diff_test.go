@@ -1,0 +1,126 @@
+package attribution
+
+import (
+	"encoding/json"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSelfGoroutineLeftOut(t *testing.T) {
+	s := take(t, Options{})
+	for _, g := range s.Groups {
+		if g.HasFunction(selfFunc) {
+			t.Errorf("snapshot holds its own goroutine: %s", g.Key)
+		}
+	}
+	if !strings.HasSuffix(selfFunc, "watchdog/attribution.goroutineRecords") {
+		t.Errorf("selfFunc = %q", selfFunc)
+	}
+}
+
+func snap(t0 time.Time, groups []Group, fds *FDTable) *Snapshot {
+	n := 0
+	for _, g := range groups {
+		n += g.Count
+	}
+	return &Snapshot{Time: t0, Goroutines: n, Grouped: true, Groups: groups, FDs: fds, Top: 2}
+}
+
+func TestDiff(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	a := Group{Key: "a", Count: 5, Wait: WaitChanSend}
+	b := Group{Key: "b", Count: 1, Wait: WaitSelect}
+	c := Group{Key: "c", Count: 3, Wait: WaitIO}
+	base := snap(t0, []Group{a, b, c}, &FDTable{Total: 10, Classes: []FDClass{{FDFile, "/x", 4}}, TCPStates: map[string]int{"ESTABLISHED": 2}})
+	a2, b2, c2 := a, b, c
+	a2.Count, b2.Count, c2.Count = 6, 9, 1
+	d := Group{Key: "d", Count: 2, Leaked: 2, Wait: WaitChanReceive}
+	cw := make([]FD, 6)
+	for i := range cw {
+		cw[i] = FD{Kind: FDTCP, State: TCPCloseWait, Remote: netip.MustParseAddrPort("10.0.0.9:443")}
+	}
+	cur := snap(t0.Add(time.Minute), []Group{b2, a2, d, c2}, &FDTable{
+		Total: 20, Classes: []FDClass{{FDFile, "/x", 7}, {FDFile, "/y", 2}, {FDPipe, "pipe", 1}},
+		TCPStates:         map[string]int{"CLOSE_WAIT": 6},
+		NamespaceTimeWait: 150, TimeWaitByPeer: map[string]int{"10.0.0.9:443": 150},
+		Entries: cw,
+	})
+	r := Diff(base, cur)
+	var keys []string
+	for _, g := range r.Groups {
+		keys = append(keys, g.Key)
+	}
+	// Top is 2: b (+8) then d (+2, leaked) before a (+1); c shrank.
+	if got := strings.Join(keys, ","); got != "b,d" {
+		t.Errorf("groups = %s, want b,d", got)
+	}
+	if r.Groups[0].Base != 1 || r.Groups[0].Delta != 8 {
+		t.Errorf("b: base %d delta %d, want 1, 8", r.Groups[0].Base, r.Groups[0].Delta)
+	}
+	if r.FDs != (CountDelta{10, 20, 10}) {
+		t.Errorf("fds = %+v", r.FDs)
+	}
+	if len(r.FDClasses) != 2 || r.FDClasses[0].Class != "/x" || r.FDClasses[0].Delta != 3 || r.FDClasses[1].Class != "/y" {
+		t.Errorf("fd classes = %+v, want /x +3, /y +2", r.FDClasses)
+	}
+	if r.TCPStates["CLOSE_WAIT"] != (CountDelta{0, 6, 6}) || r.TCPStates["ESTABLISHED"] != (CountDelta{2, 0, -2}) {
+		t.Errorf("tcp states = %+v", r.TCPStates)
+	}
+	if len(r.Callouts) != 2 || !strings.Contains(r.Callouts[0], "6 sockets in CLOSE_WAIT (+6 since baseline), peers 10.0.0.9:443 (6)") ||
+		!strings.Contains(r.Callouts[1], "150 sockets in TIME_WAIT") {
+		t.Errorf("callouts = %q", r.Callouts)
+	}
+	txt := r.String()
+	for _, want := range []string{"goroutines 18 (+9), fds 20 (+10)", "| 9 | +8 | 0 | select |", "| 7 | +3 | file | /x |", "CLOSE_WAIT=6 (+6)"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("text misses %q:\n%s", want, txt)
+		}
+	}
+	// No baseline: everything counts.
+	if r := Diff(nil, cur); len(r.Groups) != 2 || r.Groups[0].Delta != 9 {
+		t.Errorf("Diff(nil) groups = %+v", r.Groups)
+	}
+}
+
+// TestJSONTags checks that every exported field of every exported struct
+// in the report and diagnosis has a snake_case JSON tag.
+func TestJSONTags(t *testing.T) {
+	seen := map[reflect.Type]bool{}
+	var check func(reflect.Type)
+	check = func(typ reflect.Type) {
+		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Map {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || seen[typ] || typ.PkgPath() != reflect.TypeFor[Report]().PkgPath() {
+			return
+		}
+		seen[typ] = true
+		for f := range typ.Fields() {
+			if !f.IsExported() {
+				continue
+			}
+			if f.Anonymous {
+				check(f.Type)
+				continue
+			}
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if tag == "" || (tag != "-" && strings.ToLower(tag) != tag) {
+				t.Errorf("%s.%s: json tag %q, want snake_case", typ.Name(), f.Name, tag)
+			}
+			check(f.Type)
+		}
+	}
+	for _, v := range []any{Report{}, Snapshot{}, Diagnosis{}, Context{}, Options{}} {
+		check(reflect.TypeOf(v))
+	}
+	b, err := json.Marshal(Diff(nil, take(t, DefaultOptions())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"wait":"`) {
+		t.Errorf("json wait kind not text: %.300s", b)
+	}
+}

@@ -1,0 +1,120 @@
+// Package attribution says what leaks and where. A count says that
+// goroutines or file descriptors grow; attribution groups goroutines by
+// stack, classifies descriptors, diffs the result against a baseline and
+// names the likely cause in one sentence with the evidence behind it.
+//
+// The watchdog calls it on a warning or critical alert. It is public so
+// that a service, a test or a debug endpoint can use it on its own.
+//
+// # Quick start
+//
+//	opts := attribution.DefaultOptions()
+//	base, err := attribution.Take(opts) // after warm-up
+//	...
+//	opts.LeakProfile = true // first alert of an episode
+//	cur, err := attribution.Take(opts)
+//	report := attribution.Diff(base, cur)
+//	d := attribution.Diagnose(report, attribution.Context{
+//		Series: []attribution.SeriesRate{{Name: "goroutines", Level: "warning", PerMinute: 24}},
+//		Pools:  []attribution.PoolStats{{Name: "docker-api", Open: 40, OpenDelta: 38, Waiting: 0}},
+//	})
+//	log.Print(d)      // "response bodies not closed on transport \"docker-api\" to 10.0.0.9:2376: ..."
+//	log.Print(report) // Markdown tables of what grew
+//
+// [Report] and [Diagnosis] encode to JSON with snake_case names.
+//
+// # Goroutines
+//
+// [Take] reads runtime.GoroutineProfile: one raw stack per goroutine,
+// grouped by program counters, each distinct stack symbolised once. It
+// never uses pprof's debug=2 text or runtime.Stack(all), which stop the
+// world for the whole dump. Each [Group] has its count, its top frame (the
+// innermost frame outside the runtime and the standard library, with file
+// and line) and a [WaitKind] derived from the frames: chan send, chan
+// receive, select, sync (mutexes, wait groups, conds), IO wait (the network
+// poller), sleep, syscall. The profile carries no wait reason, so a
+// goroutine parked by a mechanism not listed reads "unknown".
+//
+// Above [Options.MaxGoroutines] (default [DefaultMaxGoroutines]) goroutines
+// are not grouped at all and the snapshot says so in its notes: the
+// runtime's profile is all or nothing, so there is no sampling.
+//
+// # The goroutineleak profile
+//
+// Go 1.27, and Go 1.26 built with GOEXPERIMENT=goroutineleakprofile, offer a
+// "goroutineleak" profile: goroutines blocked on a channel, mutex or other
+// primitive that no live goroutine can reach. Those are proven leaks, not
+// inferences from growth. With [Options.LeakProfile] set, [Take] collects it
+// where [LeakProfileAvailable] and sets [Group.Leaked]. Collecting it runs a
+// full garbage collection, so ask for it once per alert episode. A goroutine
+// blocked on a channel that something still references is not proven
+// leaked, however long it waits.
+//
+// # File descriptors
+//
+// With [Options.FDs], [Take] reads the link of every entry of
+// /proc/self/fd and classifies it ([FDKind]): TCP and UDP sockets joined by
+// inode with /proc/self/net/tcp, tcp6, udp and udp6 (local and peer address,
+// TCP state), unix sockets with /proc/self/net/unix (bound path; the peer of
+// a connected unix socket is not shown), pipes, anonymous inodes by kind
+// (eventpoll, eventfd, timerfd...), regular files by directory, devices.
+// Outbound TCP connections are grouped by peer ("ESTABLISHED to
+// 10.0.0.9:443"), inbound ones by the listening address. The report calls
+// out CLOSE_WAIT pile-ups (the peer closed, this process did not: the classic
+// unclosed response body) and TIME_WAIT pile-ups (no connection reuse).
+// TIME_WAIT sockets hold no descriptor: they are counted for the whole
+// network namespace.
+//
+// [Options.ProcRoot] points the reader at another procfs tree; the tests
+// use fixture trees under testdata/. On systems without /proc descriptors
+// are skipped with a note.
+//
+// # Diagnosis
+//
+// [Diagnose] joins the report with what the caller knows ([Context]: the
+// alerting series and the HTTP pools' connection counts) and returns a
+// [Cause]:
+//
+//   - [CauseUnclosedResponseBody]: net/http's persistConn readLoop and
+//     writeLoop goroutines grow with sockets to one peer, and the pool's idle
+//     connections do not;
+//   - [CausePoolStarved]: requests wait in net/http.(*Transport).getConn
+//     while a pool has waiters: MaxConnsPerHost is reached;
+//   - [CauseBlockedChannelSend]: a goroutine group blocked on a channel
+//     send grows (proven where the leak profile is collected);
+//   - [CauseFileNotClosed]: descriptors of regular files under one
+//     directory grow;
+//   - [CauseProvenGoroutineLeak]: the leak profile proves goroutines
+//     leaked on something else;
+//   - [CauseUnknown] otherwise: the summary then states the largest growth
+//     as a fact rather than guess.
+//
+// # Dumps
+//
+// A [Dumper] writes a goroutine profile in pprof format (go tool pprof
+// reads it), the descriptor table and the report to a directory the caller
+// names, with generated file names, mode 0600, bounded in count and bytes,
+// oldest removed first.
+//
+// # Cost
+//
+// A snapshot is O(goroutines + descriptors) and reports its own cost
+// ([Cost]): wall time per part, the duration of the GoroutineProfile call
+// (an upper bound of its two short stop-the-world pauses; the stacks are
+// collected while the world runs) and the longest pause the runtime
+// recorded meanwhile. Measured on a 2-core Linux machine with Go 1.26
+// (see attribution_bench_test.go): see the package README of the
+// repository for the figures; roughly, grouping costs 20-40 µs per 1 000
+// goroutines with pauses well under a millisecond, and descriptors cost
+// about 1.4 µs each for the readlink plus the kernel's walk of the socket
+// tables (several milliseconds on a host with large TCP hash tables,
+// whatever the number of sockets).
+//
+// # Security
+//
+// A report reveals the process's internals: function names, source paths,
+// peer addresses and ports, file paths and unix socket paths. Serve it only
+// to operators (behind the same protection as net/http/pprof), and keep the
+// dump directory private: the Dumper creates it 0700 and files 0600, and
+// no request parameter ever reaches a file name.
+package attribution
