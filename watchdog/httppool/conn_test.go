@@ -233,5 +233,8 @@ func TestDialTLSContextPassthrough(t *testing.T) {
 	if resp.ProtoMajor != 2 {
 		t.Errorf("response over %s, want HTTP/2", resp.Proto)
 	}
-	check(t, p.Stats(), map[string]float64{"Requests": 1, "Untracked": 1, "Opened": 0, "Open": 0})
+	get(t, c, srv.URL)
+	check(t, p.Stats(), map[string]float64{
+		"Requests": 2, "Untracked": 1, "Opened": 0, "Open": 0, "Reused": 1, "Waiting": 0,
+	})
 }

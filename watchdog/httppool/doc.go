@@ -105,7 +105,8 @@
 // unchanged. A custom DialTLSContext is wrapped too, except that a *tls.Conn
 // it returns is passed through untouched, because net/http negotiates HTTP/2
 // only on that concrete type; such connections are counted in
-// Stats.Untracked and in no connection field. Prefer DialContext plus
+// Stats.Untracked and in no connection field (and Waiting stays 0 for that
+// transport, since requests on them would look like waiting ones). Prefer DialContext plus
 // TLSClientConfig, which is what the Docker client does.
 //
 // Instrument changes t: call it before t is first used. Calling it twice with

@@ -34,7 +34,8 @@ type Stats struct {
 	ReuseRatio float64
 	// Waiting is the number of in-flight requests that hold no connection:
 	// queued behind MaxConnsPerHost or waiting for their dial. It is 0 for
-	// transports seen speaking HTTP/2, where it cannot be observed.
+	// transports seen speaking HTTP/2 or having untracked connections,
+	// where it cannot be observed.
 	Waiting int64
 	// DialErrors counts failed dials (they usually also appear in Errors).
 	DialErrors uint64
@@ -74,7 +75,6 @@ func (p *Pool) Stats() Stats {
 		st.Opened += opened
 		st.Closed += closed
 		st.DialErrors += s.dialErrors.Load()
-		st.Untracked += s.untracked.Load()
 		if !s.conns {
 			continue
 		}
@@ -83,10 +83,14 @@ func (p *Pool) Stats() Stats {
 		// own, and a request waits only when no connection of its transport
 		// is idle. HTTP/2: many requests share one connection.
 		active += min(open, inFlight)
-		if !s.http2.Load() && inFlight > open {
+		untracked := s.untracked.Load()
+		st.Untracked += untracked
+		// Requests on untracked connections would look like waiting ones.
+		if !s.http2.Load() && untracked == 0 && inFlight > open {
 			waiting += inFlight - open
 		}
-		st.Reused += s.reused(responses, used)
+		// An untracked connection has been used (its handshake is done).
+		st.Reused += s.reused(responses, used+untracked)
 	}
 	st.Open = int64(st.Opened - st.Closed)
 	st.Active = min(active, st.Open)
