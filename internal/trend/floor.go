@@ -17,6 +17,11 @@ type floorRing struct {
 	last  int64
 	used  bool
 
+	// cache of the last estimate; valid until add changes a slot minimum
+	cached  estimate
+	cacheOK bool
+	cacheMS time.Duration
+
 	// scratch for estimate, sized at construction
 	pt    []point
 	env   []point
@@ -53,15 +58,17 @@ func (r *floorRing) slot(t time.Duration) int64 {
 // slotStart returns the start time of absolute slot s.
 func (r *floorRing) slotStart(s int64) time.Duration { return time.Duration(s) * r.width }
 
-func (r *floorRing) reset() { r.used = false }
+func (r *floorRing) reset() { r.used, r.cacheOK = false, false }
 
 func (r *floorRing) add(t time.Duration, v float64) {
 	s := r.slot(t)
 	pos := int(((s % int64(r.n)) + int64(r.n)) % int64(r.n))
 	if !r.used || r.idx[pos] != s || s <= r.last-int64(r.n) {
 		r.idx[pos], r.min[pos], r.tmin[pos] = s, v, t
+		r.cacheOK = false
 	} else if v < r.min[pos] {
 		r.min[pos], r.tmin[pos] = v, t
+		r.cacheOK = false
 	}
 	if !r.used || s > r.last {
 		r.last = s
@@ -107,6 +114,14 @@ type estimate struct {
 //     stepFactor times both the noise scale and the median rise; it is spliced out;
 //  4. the Theil–Sen slope (median of pairwise slopes) of the envelope.
 func (r *floorRing) estimate(minSpan time.Duration, stepFactor float64) estimate {
+	if r.cacheOK && r.cacheMS == minSpan {
+		return r.cached
+	}
+	r.cached, r.cacheOK, r.cacheMS = r.compute(minSpan, stepFactor), true, minSpan
+	return r.cached
+}
+
+func (r *floorRing) compute(minSpan time.Duration, stepFactor float64) estimate {
 	pts := r.points()
 	var e estimate
 	n := len(pts)

@@ -1,0 +1,29 @@
+package trend_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/leakwatch/leakwatch/internal/trend"
+)
+
+// A goroutine count that is flat for 20 minutes, then leaks 30 goroutines a minute.
+func Example() {
+	d, err := trend.New(trend.DefaultParams(), trend.Rule{NoticePerMin: 10, WarningPerMin: 20, CriticalPerMin: 50})
+	if err != nil {
+		panic(err)
+	}
+	for s := 0; s <= 40*60; s += 10 {
+		t := time.Duration(s) * time.Second
+		v := 100.0 + float64(s%30)/10 // a little noise
+		if t > 20*time.Minute {
+			v += (t - 20*time.Minute).Minutes() * 30
+		}
+		if vd := d.Step(t, v, 0); vd.Changed {
+			fmt.Printf("%v %s %s %.0f/min\n", t, vd.Level, vd.Cause, vd.RatePerMin)
+		}
+	}
+	// Output:
+	// 23m50s notice growth 30/min
+	// 24m20s warning growth 30/min
+}
