@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/trend"
 )
@@ -71,4 +70,3 @@ func sign(x float64) float64 {
 	return 1
 }
 
-var _ = time.Second

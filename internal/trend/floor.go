@@ -58,8 +58,6 @@ func (r *floorRing) slot(t time.Duration) int64 {
 // slotStart returns the start time of absolute slot s.
 func (r *floorRing) slotStart(s int64) time.Duration { return time.Duration(s) * r.width }
 
-func (r *floorRing) reset() { r.used, r.cacheOK = false, false }
-
 func (r *floorRing) add(t time.Duration, v float64) {
 	s := r.slot(t)
 	pos := int(((s % int64(r.n)) + int64(r.n)) % int64(r.n))
