@@ -161,3 +161,20 @@ func check(t *testing.T, got Stats, want map[string]float64) {
 		}
 	}
 }
+
+// matchTruth checks the pool against what the server saw: connections
+// opened against connections accepted (waiting for the server's accept loop,
+// which can lag the client's dial), and reused requests against requests per
+// connection. Tests use it where net/http itself may decide not to reuse a
+// connection: under heavy load the transport drops a connection whose
+// request write has not been confirmed within 50 ms.
+func matchTruth(t *testing.T, p *Pool, tr *truth) Stats {
+	t.Helper()
+	st := waitFor(t, "the server to accept every connection", p, func(s Stats) bool {
+		return s.Opened == uint64(tr.accepted.Load())
+	})
+	if got, want := st.Reused, tr.reused(); got != want {
+		t.Errorf("Reused = %d, server saw %d", got, want)
+	}
+	return st
+}

@@ -18,16 +18,17 @@ func TestKeepAlive(t *testing.T) {
 	for range n {
 		get(t, c, srv.URL)
 	}
-	check(t, p.Stats(), map[string]float64{
-		"Requests": n, "Responses": n, "Errors": 0, "InFlight": 0,
-		"Opened": 1, "Closed": 0, "Open": 1, "Active": 0, "Idle": 1,
-		"Reused": float64(truth.reused()), "ReuseRatio": float64(n-1) / n, "Waiting": 0,
+	st := matchTruth(t, p, truth)
+	check(t, st, map[string]float64{
+		"Requests": n, "Responses": n, "Errors": 0, "InFlight": 0, "Active": 0,
+		"Idle": float64(st.Open), "Waiting": 0, "ReuseRatio": float64(st.Reused) / n,
 	})
-	if got := truth.reused(); got != n-1 {
-		t.Errorf("server saw %d reused requests, want %d", got, n-1)
+	// Normally one connection carries all: Opened 1, Reused n-1.
+	if st.Idle < 1 || st.ReuseRatio < 0.8 {
+		t.Errorf("keep-alive: Idle = %d, ReuseRatio = %v; want >= 1 and >= 0.8", st.Idle, st.ReuseRatio)
 	}
 	c.CloseIdleConnections()
-	check(t, p.Stats(), map[string]float64{"Opened": 1, "Closed": 1, "Open": 0, "Idle": 0})
+	check(t, p.Stats(), map[string]float64{"Closed": float64(st.Opened), "Open": 0, "Idle": 0})
 }
 
 func TestKeepAlivesDisabled(t *testing.T) {
@@ -102,17 +103,19 @@ func TestServerClosesConnections(t *testing.T) {
 		check(t, st, map[string]float64{"Requests": n, "Opened": n, "Open": 0, "Reused": 0, "Errors": 0})
 	})
 	t.Run("idle connections dropped", func(t *testing.T) {
-		srv, _ := newServer(t, hello)
+		srv, truth := newServer(t, hello)
 		p := newPool(t)
 		c := client(t, p, &http.Transport{})
 		get(t, c, srv.URL)
 		get(t, c, srv.URL)
-		check(t, p.Stats(), map[string]float64{"Opened": 1, "Open": 1, "Idle": 1, "Reused": 1})
+		st := matchTruth(t, p, truth)
+		check(t, st, map[string]float64{"Open": 1, "Idle": 1})
 		srv.CloseClientConnections()
-		st := waitFor(t, "the client to see the close", p, func(s Stats) bool { return s.Closed == 1 })
-		check(t, st, map[string]float64{"Opened": 1, "Open": 0, "Idle": 0})
+		st = waitFor(t, "the client to see the close", p, func(s Stats) bool { return s.Open == 0 })
+		check(t, st, map[string]float64{"Closed": float64(st.Opened), "Idle": 0})
 		get(t, c, srv.URL)
-		check(t, p.Stats(), map[string]float64{"Requests": 3, "Opened": 2, "Closed": 1, "Open": 1, "Reused": 1})
+		st = matchTruth(t, p, truth)
+		check(t, st, map[string]float64{"Requests": 3, "Open": 1, "Idle": 1})
 	})
 }
 
@@ -178,10 +181,9 @@ func TestClientTimeout(t *testing.T) {
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("GET error %v, want a timeout", err)
 	}
-	st := waitFor(t, "the timed-out connection to close", p, func(s Stats) bool { return s.Closed == 1 })
+	st := waitFor(t, "the timed-out connection to close", p, func(s Stats) bool { return s.Open == 0 })
 	check(t, st, map[string]float64{
-		"Requests": 2, "Errors": 1, "Responses": 1, "InFlight": 0, "DialErrors": 0,
-		"Opened": 1, "Open": 0, "Reused": 0,
+		"Requests": 2, "Errors": 1, "Responses": 1, "InFlight": 0, "DialErrors": 0, "Reused": 0,
 	})
 }
 
@@ -274,11 +276,10 @@ func TestConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	st := p.Stats()
+	st := matchTruth(t, p, truth)
 	check(t, st, map[string]float64{
 		"Requests": goroutines * each, "Responses": goroutines * each, "Errors": 0,
 		"InFlight": 0, "Active": 0, "Waiting": 0,
-		"Opened": float64(truth.accepted.Load()), "Reused": float64(truth.reused()),
 		"Idle": float64(st.Open),
 	})
 	if st.Open != int64(st.Opened-st.Closed) {
@@ -292,7 +293,7 @@ func TestConcurrent(t *testing.T) {
 func TestMaxConnsPerHost(t *testing.T) {
 	arrived := make(chan struct{}, 3)
 	release := make(chan struct{})
-	srv, _ := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	srv, truth := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		arrived <- struct{}{}
 		<-release
 		io.WriteString(w, "slow")
@@ -316,14 +317,15 @@ func TestMaxConnsPerHost(t *testing.T) {
 		}
 	}
 	check(t, p.Stats(), map[string]float64{
-		"Requests": n, "InFlight": 0, "Waiting": 0, "Opened": 1, "Reused": n - 1, "Idle": 1,
+		"Requests": n, "InFlight": 0, "Waiting": 0, "Open": 1, "Idle": 1,
 	})
+	matchTruth(t, p, truth)
 }
 
 // TestBodyReadToEOF: reading a body to its end finishes the request even if
 // the caller never closes it, and the connection goes back to the pool.
 func TestBodyReadToEOF(t *testing.T) {
-	srv, _ := newServer(t, hello)
+	srv, truth := newServer(t, hello)
 	p := newPool(t)
 	c := client(t, p, &http.Transport{})
 	for range 3 {
@@ -336,7 +338,8 @@ func TestBodyReadToEOF(t *testing.T) {
 		}
 		// no Close
 	}
-	check(t, p.Stats(), map[string]float64{"InFlight": 0, "Opened": 1, "Active": 0, "Idle": 1, "Reused": 2})
+	st := matchTruth(t, p, truth)
+	check(t, st, map[string]float64{"InFlight": 0, "Active": 0, "Idle": float64(st.Open)})
 }
 
 // TestSeveralTransports: two transports feed one pool; each transport's
