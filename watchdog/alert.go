@@ -1,0 +1,125 @@
+package watchdog
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// Cause says which rule set an alert's level.
+type Cause uint8
+
+const (
+	// CauseNone: the series is back at ok (a resolution).
+	CauseNone Cause = iota
+	// CauseGrowth: sustained growth per minute over the window crossed a threshold.
+	CauseGrowth
+	// CauseExhaustion: the trend reaches the series' limit within an exhaustion horizon.
+	CauseExhaustion
+	// CauseLimit: the value has reached its limit.
+	CauseLimit
+	// CauseIncrease: a counter (such as HTTP errors) increased within the window.
+	CauseIncrease
+	// CauseBelow: the value is below its floor (no idle connection, low reuse) while traffic flows.
+	CauseBelow
+	// CauseStaircase: repeated upward level shifts (a batch job leaking a few at a time) add up
+	// to a growth rate over a threshold.
+	CauseStaircase
+)
+
+var causeNames = [...]string{"none", "growth", "exhaustion", "limit", "increase", "below", "staircase"}
+
+// String returns the cause's name: "none", "growth", "exhaustion", "limit", "increase",
+// "below" or "staircase".
+func (c Cause) String() string {
+	if int(c) < len(causeNames) {
+		return causeNames[c]
+	}
+	return fmt.Sprintf("cause(%d)", uint8(c))
+}
+
+// MarshalText encodes the cause as its name.
+func (c Cause) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// Alert is one change of a series' level, delivered to the log, to [OnAlert] handlers, to the
+// snapshot and to the exporter. New fields may be added; handlers take the struct by value.
+type Alert struct {
+	// Time of the sample that changed the level.
+	Time time.Time `json:"time"`
+	// Series is the name of the series ("goroutines", "fds", "http_docker_idle", ...).
+	Series string `json:"series"`
+	// Level is the new level, Previous the one before.
+	Level    Level `json:"level"`
+	Previous Level `json:"previous"`
+	// Cause is the rule that set Level.
+	Cause Cause `json:"cause"`
+	// Value is the series' value at Time; Baseline the floor its growth is measured from.
+	Value    float64 `json:"value"`
+	Baseline float64 `json:"baseline"`
+	// RatePerMin is the growth per minute estimated over Window.
+	RatePerMin float64       `json:"rate_per_min"`
+	Window     time.Duration `json:"window_ns"`
+	// Limit is the series' limit (0 when none is known); TimeToExhaustion the projected time until
+	// the trend reaches it (0 when no forecast).
+	Limit            float64       `json:"limit,omitempty"`
+	TimeToExhaustion time.Duration `json:"time_to_exhaustion_ns,omitempty"`
+	// CreatedPerMin, for goroutines, is the creation rate over the window beside the retained
+	// growth RatePerMin: "created 3000/min, retained 25/min". NaN-free: 0 when unknown.
+	CreatedPerMin float64 `json:"created_per_min,omitempty"`
+	// Reason says in words why the level changed.
+	Reason string `json:"reason"`
+}
+
+// Resolved reports whether the alert marks a return to ok.
+func (a Alert) Resolved() bool { return a.Level == LevelOK }
+
+// String returns a one-line summary: "goroutines ok -> warning: growing 23.8/min over 5m0s ...".
+func (a Alert) String() string {
+	return fmt.Sprintf("%s %s -> %s: %s", a.Series, a.Previous, a.Level, a.Reason)
+}
+
+// zapFields returns the alert as structured fields.
+func (a Alert) zapFields() []zap.Field {
+	f := []zap.Field{
+		zap.String("series", a.Series),
+		zap.Stringer("level", a.Level),
+		zap.Stringer("previous", a.Previous),
+		zap.Stringer("cause", a.Cause),
+		zap.Float64("value", a.Value),
+		zap.Float64("baseline", a.Baseline),
+		zap.Float64("rate_per_min", round2(a.RatePerMin)),
+		zap.Duration("window", a.Window),
+		zap.String("reason", a.Reason),
+	}
+	if a.Limit > 0 {
+		f = append(f, zap.Float64("limit", a.Limit))
+	}
+	if a.TimeToExhaustion > 0 {
+		f = append(f, zap.Duration("time_to_exhaustion", a.TimeToExhaustion))
+	}
+	if a.CreatedPerMin > 0 {
+		f = append(f, zap.Float64("created_per_min", round2(a.CreatedPerMin)))
+	}
+	return f
+}
+
+// logLevel: warning and critical at Warn and Error, everything else (notices, resolutions) at Info.
+func (a Alert) logLevel() zapcore.Level {
+	switch a.Level {
+	case LevelCritical:
+		return zapcore.ErrorLevel
+	case LevelWarning:
+		return zapcore.WarnLevel
+	}
+	return zapcore.InfoLevel
+}
+
+func round2(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return math.Round(v*100) / 100
+}

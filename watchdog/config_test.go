@@ -1,0 +1,97 @@
+package watchdog
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want []string // substrings the error must contain; none means valid
+	}{
+		{"default", func(*Config) {}, nil},
+		{"zero interval", func(c *Config) { c.Interval = 0 }, []string{"Interval must be > 0"}},
+		{"negative interval", func(c *Config) { c.Interval = -time.Second }, []string{"Interval must be > 0"}},
+		{"short window", func(c *Config) { c.Interval, c.Window = time.Second, 2*time.Second }, []string{"Window must be at least three Intervals"}},
+		{"warning >= critical", func(c *Config) {
+			c.Rules[SeriesGoroutines] = Rule{WarningPerMin: 50, CriticalPerMin: 50}
+		}, []string{`Rules["goroutines"]: WarningPerMin (50) must be below CriticalPerMin (50)`}},
+		{"exhaust order", func(c *Config) {
+			c.Rules[SeriesFDs] = Rule{ExhaustWarning: time.Hour, ExhaustCritical: 2 * time.Hour}
+		}, []string{"ExhaustCritical (2h0m0s) must not exceed ExhaustWarning (1h0m0s)"}},
+		{"every bad field at once", func(c *Config) {
+			c.Interval, c.HistorySize, c.Warmup = 0, 1, -time.Second
+			c.Smoke.Enabled, c.Smoke.Checkpoint = true, 0
+		}, []string{"Interval", "HistorySize", "Warmup", "Smoke.Checkpoint"}},
+		{"nan threshold", func(c *Config) { c.Rules["fds"] = Rule{NoticePerMin: nan()} }, []string{"finite"}},
+		{"below while without level", func(c *Config) { c.Rules["fds"] = Rule{BelowWhile: "goroutines"} }, []string{"BelowWhile"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.edit(&c)
+			err := c.Validate()
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("Validate() = %v, want an error wrapping ErrInvalidConfig", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate() = %q, want it to mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestStartRejectsUnknownSeriesAndBadGauges(t *testing.T) {
+	c := DefaultConfig()
+	c.Rules["no_such_series"] = Rule{WarningPerMin: 1}
+	c.Interval = 0
+	_, err := Start(context.Background(), c,
+		WithGauge("Bad-Name", func() float64 { return 1 }),
+		WithGauge("goroutines", func() float64 { return 1 }),
+		WithGauge("nilfn", nil))
+	if !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("Start() error = %v, want ErrInvalidConfig", err)
+	}
+	for _, w := range []string{"Interval", `gauge "Bad-Name"`, `gauge "goroutines": a series of that name exists`, `gauge "nilfn": nil function`} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("Start() error = %q, want it to mention %q", err, w)
+		}
+	}
+	c = DefaultConfig()
+	c.Rules["no_such_series"] = Rule{WarningPerMin: 1}
+	if _, err := Start(context.Background(), c); err == nil || !strings.Contains(err.Error(), `Rules["no_such_series"]: unknown series`) {
+		t.Fatalf("Start() error = %v, want unknown series", err)
+	}
+}
+
+func TestLevelText(t *testing.T) {
+	for l := LevelOK; l <= LevelCritical; l++ {
+		b, err := l.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Level
+		if err := got.UnmarshalText(b); err != nil || got != l {
+			t.Errorf("round trip of %v = %v, %v", l, got, err)
+		}
+	}
+	if _, err := ParseLevel("bad"); err == nil {
+		t.Error("ParseLevel(bad) = nil error")
+	}
+	if got := Level(9).String(); got != "level(9)" {
+		t.Errorf("Level(9).String() = %q", got)
+	}
+}

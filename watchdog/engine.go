@@ -1,0 +1,242 @@
+package watchdog
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/leakwatch/leakwatch/internal/trend"
+)
+
+// engine applies the rules to samples: the trend detector for growth and exhaustion, and the
+// counter (OnIncrease) and floor (Below) checks. It is pure: time comes in with the samples, and
+// the live watchdog and [Replay] drive the same code, so a recorded trace reproduces the live
+// verdicts exactly. step allocates nothing.
+type engine struct {
+	series  []engineSeries
+	window  time.Duration
+	warmup  time.Duration
+	confirm time.Duration
+	origin  time.Time
+	started bool
+	changed []int // indices of series whose level changed in the last step
+}
+
+type engineSeries struct {
+	name  string
+	rule  Rule
+	while int // index of rule.BelowWhile, or -1
+	det   *trend.Detector
+
+	verdict      trend.Verdict
+	level        Level
+	prevLevel    Level
+	cause        Cause
+	value        float64
+	limit        float64
+	prev         float64 // last valid value, NaN before one
+	lastIncrease time.Duration
+	increased    bool // lastIncrease is set
+	belowSince   time.Duration
+	below        bool
+	changedAt    time.Time
+}
+
+// newEngine builds an engine over the series named in names, judged by cfg.Rules. Series with
+// no rule are carried (their values are kept) but never leave ok.
+func newEngine(cfg Config, names []string) (*engine, error) {
+	e := &engine{window: cfg.Window, warmup: cfg.Warmup, confirm: cfg.Confirm, changed: make([]int, 0, len(names))}
+	if e.confirm == 0 {
+		e.confirm = cfg.Window / 2
+	}
+	index := make(map[string]int, len(names))
+	for i, n := range names {
+		index[n] = i
+	}
+	var p problems
+	for n := range cfg.Rules {
+		if _, ok := index[n]; !ok {
+			p.addf("Rules[%q]: unknown series (have %v)", n, names)
+		}
+	}
+	params := trendParams(cfg)
+	if err := params.Validate(); err != nil {
+		p.addf("%v", err)
+	}
+	e.series = make([]engineSeries, len(names))
+	for i, n := range names {
+		s := &e.series[i]
+		s.name, s.while, s.prev = n, -1, math.NaN()
+		r, ok := cfg.Rules[n]
+		if !ok {
+			continue
+		}
+		s.rule = r
+		if r.BelowWhile != "" {
+			j, ok := index[r.BelowWhile]
+			if !ok {
+				p.addf("Rules[%q].BelowWhile: unknown series %q", n, r.BelowWhile)
+			}
+			s.while = j
+		}
+		if r.growth() {
+			det, err := trend.New(params, trendRule(r))
+			if err != nil {
+				p.addf("Rules[%q]: %v", n, err)
+				continue
+			}
+			s.det = det
+		}
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func trendParams(cfg Config) trend.Params {
+	// Zero fields are derived from Window by the detector.
+	p := trend.Params{Window: cfg.Window, Warmup: cfg.Warmup, Confirm: cfg.Confirm, Resolve: cfg.Resolve}
+	if cfg.Warmup == 0 {
+		p.Warmup = -1 // the detector reads 0 as "default"; here 0 means none
+	}
+	return p
+}
+
+func trendRule(r Rule) trend.Rule {
+	return trend.Rule{
+		NoticePerMin: r.NoticePerMin, WarningPerMin: r.WarningPerMin, CriticalPerMin: r.CriticalPerMin,
+		ExhaustWarning: r.ExhaustWarning, ExhaustCritical: r.ExhaustCritical,
+	}
+}
+
+// step judges one sample taken at now: vals and lims are indexed like the engine's series (NaN
+// for a value that could not be read, NaN or <= 0 for no limit). Afterwards e.changed lists the
+// series whose level changed.
+func (e *engine) step(now time.Time, vals, lims []float64) {
+	e.changed = e.changed[:0]
+	if !e.started {
+		e.origin, e.started = now, true
+	}
+	t := now.Sub(e.origin)
+	for i := range e.series {
+		s := &e.series[i]
+		v, lim := vals[i], lims[i]
+		s.value, s.limit = v, lim
+		if !math.IsNaN(v) && !math.IsNaN(s.prev) && v > s.prev {
+			s.lastIncrease, s.increased = t, true
+		}
+		if !math.IsNaN(v) {
+			s.prev = v
+		}
+	}
+	for i := range e.series {
+		s := &e.series[i]
+		lv, cause := LevelOK, CauseNone
+		if s.det != nil {
+			s.verdict = s.det.Step(t, s.value, s.limit)
+			if l := Level(s.verdict.Level); l > lv {
+				lv, cause = l, causeOf(s.verdict.Cause)
+			}
+		}
+		if r := s.rule; r.OnIncrease > lv && s.increased && t-s.lastIncrease < e.window && !math.IsNaN(s.prev) {
+			lv, cause = r.OnIncrease, CauseIncrease
+		}
+		if r := s.rule; r.BelowLevel > LevelOK {
+			cond := !math.IsNaN(s.value) && s.value < r.Below && t >= e.warmup
+			if cond && s.while >= 0 {
+				w := &e.series[s.while]
+				cond = w.increased && t-w.lastIncrease < e.window
+			}
+			switch {
+			case !cond:
+				s.below = false
+			case !s.below:
+				s.below, s.belowSince = true, t
+			}
+			if s.below && t-s.belowSince >= e.confirm && r.BelowLevel > lv {
+				lv, cause = r.BelowLevel, CauseBelow
+			}
+		}
+		if lv != s.level {
+			s.prevLevel, s.level, s.cause, s.changedAt = s.level, lv, cause, now
+			e.changed = append(e.changed, i)
+		} else if lv != LevelOK {
+			s.cause = cause
+		}
+	}
+}
+
+func causeOf(c trend.Cause) Cause {
+	switch c {
+	case trend.CauseGrowth:
+		return CauseGrowth
+	case trend.CauseStaircase:
+		return CauseStaircase
+	case trend.CauseExhaustion:
+		return CauseExhaustion
+	case trend.CauseLimit:
+		return CauseLimit
+	}
+	return CauseNone
+}
+
+// alert describes the level change of series i in the last step.
+func (e *engine) alert(i int) Alert {
+	s := &e.series[i]
+	prev := s.prevLevel
+	a := Alert{
+		Time: s.changedAt, Series: s.name, Level: s.level, Previous: prev, Cause: s.cause,
+		Value: s.value, Window: e.window, RatePerMin: s.verdict.RatePerMin, Baseline: s.verdict.Baseline,
+	}
+	if s.limit > 0 && !math.IsNaN(s.limit) {
+		a.Limit = s.limit
+	}
+	if s.verdict.Exhaustion > 0 {
+		a.TimeToExhaustion = s.verdict.Exhaustion
+	}
+	a.Reason = e.reason(s, prev)
+	return a
+}
+
+func (e *engine) reason(s *engineSeries, prev Level) string {
+	r := s.rule
+	switch s.cause {
+	case CauseGrowth:
+		return fmt.Sprintf("%s growing %.2f/min over %v (%s at >= %g/min)", s.name, s.verdict.RatePerMin, e.window, s.level, threshold(r, s.level))
+	case CauseStaircase:
+		return fmt.Sprintf("%s rising in repeated steps, %.2f/min (%s at >= %g/min)", s.name, s.verdict.RatePerMin, s.level, threshold(r, s.level))
+	case CauseExhaustion:
+		return fmt.Sprintf("%s at %g will reach its limit %g in %v at %.2f/min (%s within %v)",
+			s.name, s.value, s.limit, s.verdict.Exhaustion.Round(time.Second), s.verdict.RatePerMin, s.level, horizon(r, s.level))
+	case CauseLimit:
+		return fmt.Sprintf("%s has reached its limit %g", s.name, s.limit)
+	case CauseIncrease:
+		return fmt.Sprintf("%s increased within the last %v (now %g)", s.name, e.window, s.value)
+	case CauseBelow:
+		if s.while >= 0 {
+			return fmt.Sprintf("%s is %g, below %g, while %s grows", s.name, s.value, r.Below, e.series[s.while].name)
+		}
+		return fmt.Sprintf("%s is %g, below %g", s.name, s.value, r.Below)
+	}
+	return fmt.Sprintf("%s back to ok from %s (growth %.2f/min over %v)", s.name, prev, s.verdict.RatePerMin, e.window)
+}
+
+func threshold(r Rule, l Level) float64 {
+	switch l {
+	case LevelNotice:
+		return r.NoticePerMin
+	case LevelWarning:
+		return r.WarningPerMin
+	case LevelCritical:
+		return r.CriticalPerMin
+	}
+	return 0
+}
+
+func horizon(r Rule, l Level) time.Duration {
+	if l == LevelCritical {
+		return r.ExhaustCritical
+	}
+	return r.ExhaustWarning
+}

@@ -1,0 +1,27 @@
+package watchdog
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+func nan() float64 { return math.NaN() }
+
+// fastConfig is a configuration for tests that run seconds of behaviour in a synctest bubble.
+func fastConfig() Config {
+	c := DefaultConfig()
+	c.Interval = 100 * time.Millisecond
+	c.Window = 3 * time.Second
+	c.Warmup = 0
+	return c
+}
+
+func series(t *testing.T, s Snapshot, name string) SeriesSnapshot {
+	t.Helper()
+	x, ok := s.Lookup(name)
+	if !ok {
+		t.Fatalf("snapshot has no series %q", name)
+	}
+	return x
+}

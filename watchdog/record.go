@@ -1,0 +1,120 @@
+package watchdog
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"time"
+)
+
+// recorder writes every sample as one CSV line ("t,series..."), t in seconds since the first
+// sample, in the trace format that [Replay] reads. Files rotate at MaxBytes; MaxFiles are kept.
+// A write reuses one buffer: recording allocates nothing per tick.
+type recorder struct {
+	cfg    RecordConfig
+	header []byte
+	f      *os.File
+	w      *bufio.Writer
+	size   int64
+	origin time.Time
+	buf    []byte
+}
+
+func newRecorder(cfg RecordConfig, names []string) (*recorder, error) {
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = 16 << 20
+	}
+	if cfg.MaxFiles == 0 {
+		cfg.MaxFiles = 4
+	}
+	r := &recorder{cfg: cfg, buf: make([]byte, 0, 64+24*len(names))}
+	r.header = append(r.header, 't')
+	for _, n := range names {
+		r.header = append(r.header, ',')
+		r.header = append(r.header, n...)
+	}
+	r.header = append(r.header, '\n')
+	if err := r.open(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *recorder) open() error {
+	f, err := os.OpenFile(r.cfg.Path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("watchdog: record: %w", err)
+	}
+	r.f, r.w = f, bufio.NewWriterSize(f, 32<<10)
+	n, err := r.w.Write(r.header)
+	r.size = int64(n)
+	return err
+}
+
+func (r *recorder) write(now time.Time, v []float64) error {
+	if r.origin.IsZero() {
+		r.origin = now
+	}
+	b := strconv.AppendFloat(r.buf[:0], now.Sub(r.origin).Seconds(), 'f', 3, 64)
+	for _, x := range v {
+		b = append(b, ',')
+		if math.IsNaN(x) {
+			b = append(b, "NaN"...)
+		} else {
+			b = strconv.AppendFloat(b, x, 'f', -1, 64)
+		}
+	}
+	b = append(b, '\n')
+	r.buf = b
+	if r.size+int64(len(b)) > r.cfg.MaxBytes {
+		if err := r.rotate(); err != nil {
+			return err
+		}
+	}
+	n, err := r.w.Write(b)
+	r.size += int64(n)
+	if err != nil {
+		return fmt.Errorf("watchdog: record: %w", err)
+	}
+	// Flush every line so that a crash loses nothing; the cost is one write(2) per tick.
+	if err := r.w.Flush(); err != nil {
+		return fmt.Errorf("watchdog: record: %w", err)
+	}
+	return nil
+}
+
+// rotate closes the current file, shifts Path.k to Path.k+1 (dropping the oldest beyond
+// MaxFiles) and opens a new Path.
+func (r *recorder) rotate() error {
+	if err := r.close(); err != nil {
+		return err
+	}
+	if r.cfg.MaxFiles <= 1 {
+		return r.open()
+	}
+	os.Remove(fmt.Sprintf("%s.%d", r.cfg.Path, r.cfg.MaxFiles-1))
+	for k := r.cfg.MaxFiles - 2; k >= 1; k-- {
+		os.Rename(fmt.Sprintf("%s.%d", r.cfg.Path, k), fmt.Sprintf("%s.%d", r.cfg.Path, k+1))
+	}
+	if err := os.Rename(r.cfg.Path, r.cfg.Path+".1"); err != nil {
+		return fmt.Errorf("watchdog: record: %w", err)
+	}
+	return r.open()
+}
+
+func (r *recorder) close() error {
+	if r.f == nil {
+		return nil
+	}
+	err := r.w.Flush()
+	if cerr := r.f.Close(); err == nil {
+		err = cerr
+	}
+	r.f, r.w = nil, nil
+	if err != nil {
+		return fmt.Errorf("watchdog: record: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,17 @@
+package watchdog
+
+// Indices of the built-in series in every sample.
+const (
+	idxGoroutines = iota
+	idxGoroutinesCreated
+	idxThreads
+	idxHeapBytes
+	idxRSSBytes
+	idxFDs
+	idxFDLimit
+	nBuiltin
+)
+
+func builtinSeries() []string {
+	return []string{SeriesGoroutines, SeriesGoroutinesCreated, SeriesThreads, SeriesHeapBytes, SeriesRSSBytes, SeriesFDs, SeriesFDLimit}
+}

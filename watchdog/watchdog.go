@@ -1,0 +1,375 @@
+package watchdog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Watchdog samples the process and judges its series. It is created by [Start] and stopped by
+// [Watchdog.Stop] or by cancelling Start's context. All methods are safe for concurrent use, and
+// [Watchdog.Snapshot] and [Watchdog.History] keep working after Stop.
+type Watchdog struct {
+	cfg    Config
+	opts   options
+	log    *zap.Logger
+	clock  Clock
+	names  []string
+	index  map[string]int
+	nBuilt int // built-in series come first
+
+	// Owned by the sampling goroutine.
+	eng             *engine
+	rt              *runtimeProbe
+	osp             *osProbe
+	vals            []float64
+	lims            []float64
+	errs            []error
+	gauges          *gaugeRunner
+	gauge0          int // index of the first gauge series
+	sink            *sink
+	rec             *recorder
+	warm            bool // the post-warm-up work (attribution baseline) is done
+	lastAttribution time.Time
+
+	mu       sync.Mutex // guards the fields below
+	hist     *history
+	snapVals []float64
+	snapLims []float64
+	series   []seriesState
+	alerts   []Alert // ring of recent alerts
+	nAlerts  int
+	started  time.Time
+	lastTick time.Time
+	ticks    uint64
+	cost     Cost
+	running  bool
+	stopErr  error
+
+	probeErrors    atomic.Uint64
+	handlerPanics  atomic.Uint64
+	handlerDropped atomic.Uint64
+
+	cancel   context.CancelFunc
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+type seriesState struct {
+	level      Level
+	cause      Cause
+	since      time.Time
+	rate       float64
+	ready      bool
+	baseline   float64
+	exhaustion time.Duration
+	errs       uint64
+	lastErr    string
+}
+
+var seriesName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// Start validates cfg, opens what the probes need (on Linux one descriptor for /proc/self/fd
+// and one for /proc/self/statm, held until Stop) and starts the sampling goroutine, which takes a
+// first sample at once and then one every cfg.Interval until ctx is done or Stop is called.
+//
+// Every configuration problem is reported together in one error wrapping [ErrInvalidConfig];
+// then nothing is started. Probe failures are not errors here: they show in the snapshot.
+func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
+	if ctx == nil {
+		return nil, fmt.Errorf("%w: nil context", ErrInvalidConfig)
+	}
+	w := &Watchdog{cfg: cfg, opts: options{clock: systemClock{}}}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&w.opts)
+		}
+	}
+	if w.cfg.StallAfter == 0 {
+		w.cfg.StallAfter = max(5*w.cfg.Interval, 3*time.Second)
+	}
+	var p problems
+	w.cfg.validate(&p)
+	w.names = builtinSeries()
+	w.nBuilt = len(w.names)
+	w.index = make(map[string]int)
+	for i, n := range w.names {
+		w.index[n] = i
+	}
+	w.gauge0 = len(w.names)
+	for _, g := range w.opts.gauges {
+		switch {
+		case !seriesName.MatchString(g.name):
+			p.addf("gauge %q: name must match %s", g.name, seriesName)
+		case g.fn == nil:
+			p.addf("gauge %q: nil function", g.name)
+		default:
+			if _, dup := w.index[g.name]; dup {
+				p.addf("gauge %q: a series of that name exists already", g.name)
+				continue
+			}
+			w.index[g.name] = len(w.names)
+			w.names = append(w.names, g.name)
+		}
+	}
+	if len(p) == 0 {
+		eng, err := newEngine(w.cfg, w.names)
+		if err != nil {
+			return nil, err
+		}
+		w.eng = eng
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+
+	w.log = w.opts.logger
+	if w.log == nil {
+		w.log = zap.NewNop()
+	}
+	w.log = w.log.Named("watchdog")
+	w.clock = w.opts.clock
+	n := len(w.names)
+	w.vals, w.lims, w.errs = nanSlice(n), nanSlice(n), make([]error, n)
+	w.snapVals, w.snapLims = nanSlice(n), nanSlice(n)
+	w.series = make([]seriesState, n)
+	w.hist = newHistory(w.cfg.HistorySize, n)
+	w.alerts = make([]Alert, w.cfg.RecentAlerts)
+	w.rt = newRuntimeProbe()
+	w.osp = newOSProbe(w.opts.procRoot)
+	if len(w.opts.gauges) > 0 {
+		w.gauges = newGaugeRunner(w.opts.gauges)
+	}
+	if w.cfg.Record.Path != "" {
+		rec, err := newRecorder(w.cfg.Record, w.names)
+		if err != nil {
+			w.osp.close()
+			if w.gauges != nil {
+				w.gauges.stop(func(<-chan struct{}) bool { return true })
+			}
+			return nil, err
+		}
+		w.rec = rec
+	}
+	w.sink = newSink(w.cfg.AlertQueue)
+	w.started = w.clock.Now()
+	w.running = true
+	w.done = make(chan struct{})
+	ctx, w.cancel = context.WithCancel(ctx)
+	go w.run(ctx)
+	return w, nil
+}
+
+func nanSlice(n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = math.NaN()
+	}
+	return s
+}
+
+// Stop ends the sampling goroutine and waits for it to exit, then lets the handler goroutine
+// deliver the queued alerts (waiting at most 5 s for a handler that blocks) and closes the
+// watchdog's descriptors. It is idempotent and safe to call from any goroutine, also
+// concurrently and after the context was cancelled. It returns an error when a handler or gauge
+// kept its goroutine past the bound (that goroutine is then left behind, and counted).
+func (w *Watchdog) Stop() error {
+	w.stopOnce.Do(func() { w.cancel() })
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stopErr
+}
+
+// Done returns a channel closed once the watchdog has stopped and released its resources.
+func (w *Watchdog) Done() <-chan struct{} { return w.done }
+
+const hookGrace = 5 * time.Second
+
+func (w *Watchdog) run(ctx context.Context) {
+	defer w.shutdown()
+	t := w.clock.NewTicker(w.cfg.Interval)
+	defer t.Stop()
+	w.tick()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+			w.tick()
+		}
+	}
+}
+
+func (w *Watchdog) shutdown() {
+	wait := func(c <-chan struct{}) bool {
+		tm := time.NewTimer(hookGrace)
+		defer tm.Stop()
+		select {
+		case <-c:
+			return true
+		case <-tm.C:
+			return false
+		}
+	}
+	var errs []error
+	if !w.sink.stop(wait) {
+		errs = append(errs, errors.New("watchdog: an alert handler did not return within 5s of Stop; its goroutine is left behind"))
+	}
+	if w.gauges != nil && !w.gauges.stop(wait) {
+		errs = append(errs, errors.New("watchdog: a gauge did not return within 5s of Stop; its goroutine is left behind"))
+	}
+	if w.rec != nil {
+		if err := w.rec.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	w.osp.close()
+	w.mu.Lock()
+	w.running = false
+	w.stopErr = errors.Join(errs...)
+	w.mu.Unlock()
+	for _, err := range errs {
+		w.log.Error("stop", zap.Error(err))
+	}
+	close(w.done)
+}
+
+// tick takes one sample of every series, judges it and publishes the result. In the steady state
+// (no level change) it allocates nothing.
+func (w *Watchdog) tick() {
+	begin := time.Now()
+	now := w.clock.Now()
+	v, lim, errs := w.vals, w.lims, w.errs
+	for i := range errs {
+		errs[i] = nil
+	}
+	w.rt.read(v, lim)
+	v[idxFDs], errs[idxFDs] = w.osp.fds()
+	v[idxFDLimit], errs[idxFDLimit] = w.osp.fdLimit()
+	lim[idxFDs] = v[idxFDLimit]
+	v[idxRSSBytes], errs[idxRSSBytes] = w.osp.rss()
+	if w.osp.memLimit > 0 {
+		lim[idxRSSBytes] = w.osp.memLimit
+		if math.IsNaN(lim[idxHeapBytes]) {
+			lim[idxHeapBytes] = w.osp.memLimit
+		}
+	}
+	if w.gauges != nil {
+		w.gauges.read(v[w.gauge0:], errs[w.gauge0:])
+		for i := w.gauge0; i < len(v); i++ {
+			if math.IsNaN(v[i]) && errs[i] == nil {
+				errs[i] = errGaugeNaN
+			}
+		}
+	}
+	w.eng.step(now, v, lim)
+	if w.rec != nil {
+		if err := w.rec.write(now, v); err != nil {
+			w.log.Warn("record", zap.Error(err))
+		}
+	}
+
+	w.mu.Lock()
+	copy(w.snapVals, v)
+	copy(w.snapLims, lim)
+	w.hist.add(now, v)
+	nerr := 0
+	for i := range w.series {
+		s, es := &w.series[i], &w.eng.series[i]
+		s.level, s.cause = es.level, es.cause
+		s.rate, s.ready, s.baseline, s.exhaustion = es.verdict.RatePerMin, es.verdict.Ready, es.verdict.Baseline, es.verdict.Exhaustion
+		if errs[i] != nil && errs[i] != errUnsupportedOS {
+			s.errs++
+			nerr++
+			if s.lastErr == "" || s.errs%100 == 1 {
+				s.lastErr = errs[i].Error()
+			}
+		}
+	}
+	var alerts []Alert
+	for _, i := range w.eng.changed {
+		a := w.eng.alert(i)
+		if i == idxGoroutines {
+			a.CreatedPerMin = w.createdPerMin(now)
+		}
+		w.series[i].since = now
+		alerts = append(alerts, a)
+		w.alerts[w.nAlerts%len(w.alerts)] = a
+		w.nAlerts++
+	}
+	w.ticks++
+	w.lastTick = now
+	w.mu.Unlock()
+
+	if nerr > 0 {
+		w.probeErrors.Add(uint64(nerr))
+		for i, err := range errs {
+			if err != nil && err != errUnsupportedOS && w.series[i].errs%100 == 1 {
+				w.log.Warn("probe error", zap.String("series", w.names[i]), zap.Error(err), zap.Uint64("count", w.series[i].errs))
+			}
+		}
+	}
+	for _, a := range alerts {
+		w.log.Check(a.logLevel(), "alert").Write(a.zapFields()...)
+		w.deliver(a)
+	}
+	w.mu.Lock()
+	w.cost.add(time.Since(begin))
+	w.mu.Unlock()
+}
+
+var (
+	errGaugeStalled = errors.New("watchdog: gauge has not returned within an interval")
+	errGaugeNaN     = errors.New("watchdog: gauge returned NaN or panicked")
+)
+
+// createdPerMin is the goroutine creation rate over the window, from the history.
+func (w *Watchdog) createdPerMin(now time.Time) float64 {
+	cur, ok := w.hist.at(idxGoroutinesCreated, now)
+	if !ok {
+		return 0
+	}
+	old, ok := w.hist.at(idxGoroutinesCreated, now.Add(-w.cfg.Window))
+	if !ok {
+		if old, ok = w.hist.oldest(idxGoroutinesCreated); !ok {
+			return 0
+		}
+	}
+	d := cur.Time.Sub(old.Time).Minutes()
+	if d <= 0 {
+		return 0
+	}
+	return (cur.Value - old.Value) / d
+}
+
+// deliver hands the alert to the handlers on the sink goroutine.
+func (w *Watchdog) deliver(a Alert) {
+	if len(w.opts.handlers) == 0 {
+		return
+	}
+	if !w.sink.post(func() { w.callHandlers(a) }) {
+		w.handlerDropped.Add(1)
+	}
+}
+
+func (w *Watchdog) callHandlers(a Alert) {
+	for _, h := range w.opts.handlers {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					w.handlerPanics.Add(1)
+					w.log.Error("alert handler panicked", zap.String("series", a.Series), zap.Any("panic", r))
+				}
+			}()
+			h(a)
+		}()
+	}
+}
