@@ -1,6 +1,10 @@
 package watchdog
 
-import "go.uber.org/zap"
+import (
+	"go.uber.org/zap"
+
+	"github.com/leakwatch/leakwatch/watchdog/httppool"
+)
 
 // Option carries a collaborator to [Start]: a logger, a clock, alert handlers, gauges, HTTP
 // pools. Plain settings live in [Config].
@@ -21,6 +25,7 @@ type options struct {
 	handlers []func(Alert)
 	gauges   []gauge
 	procRoot string
+	pools    []*httppool.Pool
 }
 
 // WithLogger sends the watchdog's logs to l, named "watchdog". A nil logger (the default)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/leakwatch/leakwatch/watchdog/httppool"
 )
 
 // Watchdog samples the process and judges its series. It is created by [Start] and stopped by
@@ -34,6 +36,8 @@ type Watchdog struct {
 	errs            []error
 	gauges          *gaugeRunner
 	gauge0          int // index of the first gauge series
+	pool0           int // index of the first HTTP pool series
+	pools           []*httppool.Pool
 	sink            *sink
 	rec             *recorder
 	warm            bool // the post-warm-up work (attribution baseline) is done
@@ -103,6 +107,30 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 	for i, n := range w.names {
 		w.index[n] = i
 	}
+	w.pool0 = len(w.names)
+	pools := map[string]bool{}
+	rules := make(map[string]Rule, len(w.cfg.Rules))
+	for n, r := range w.cfg.Rules {
+		rules[n] = r
+	}
+	for _, pl := range w.opts.pools {
+		if pools[pl.Name()] {
+			p.addf("HTTP pool %q given twice", pl.Name())
+			continue
+		}
+		pools[pl.Name()] = true
+		w.pools = append(w.pools, pl)
+		for _, suf := range httpSuffixes {
+			w.index[HTTPSeries(pl.Name(), suf)] = len(w.names)
+			w.names = append(w.names, HTTPSeries(pl.Name(), suf))
+		}
+		for n, r := range HTTPRules(pl.Name()) {
+			if _, set := rules[n]; !set {
+				rules[n] = r
+			}
+		}
+	}
+	w.cfg.Rules = rules
 	w.gauge0 = len(w.names)
 	for _, g := range w.opts.gauges {
 		switch {
@@ -262,6 +290,7 @@ func (w *Watchdog) tick() {
 			lim[idxHeapBytes] = w.osp.memLimit
 		}
 	}
+	readPools(w.pools, v[w.pool0:w.gauge0])
 	if w.gauges != nil {
 		w.gauges.read(v[w.gauge0:], errs[w.gauge0:])
 		for i := w.gauge0; i < len(v); i++ {

@@ -1,0 +1,57 @@
+package watchdog
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch/watchdog/httppool"
+)
+
+func TestHTTPPoolSeries(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	pool, err := httppool.New("docker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fastConfig()
+	c.Interval = time.Hour // ticks are driven by the test
+	c.Window = 3 * time.Hour
+	w, err := Start(context.Background(), c, WithHTTPPool(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	// The client is built after Start: the pool is read at every tick all the same.
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: pool.Instrument(tr)}
+	const n = 10
+	for range n {
+		resp, err := client.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	w.tick()
+	s := w.Snapshot()
+	for _, c := range []struct {
+		suffix string
+		want   float64
+	}{{HTTPRequests, n}, {HTTPErrors, 0}, {HTTPOpen, 1}, {HTTPActive, 0}, {HTTPIdle, 1}, {HTTPReuseRatio, 0.9}, {HTTPWaiting, 0}} {
+		if got := series(t, s, HTTPSeries("docker", c.suffix)); !got.Valid || got.Value != c.want {
+			t.Errorf("%s = %+v, want %v", HTTPSeries("docker", c.suffix), got, c.want)
+		}
+	}
+	// Rules for a pool's series are accepted; a second pool with the same name is not.
+	c.Rules[HTTPSeries("docker", HTTPOpen)] = Rule{WarningPerMin: 1}
+	if _, err := Start(context.Background(), c, WithHTTPPool(pool), WithHTTPPool(pool)); err == nil {
+		t.Error("Start with two pools named docker: no error")
+	}
+}
