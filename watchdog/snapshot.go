@@ -26,6 +26,9 @@ type Snapshot struct {
 	Series []SeriesSnapshot `json:"series"`
 	// Alerts are the most recent level changes, oldest first (at most Config.RecentAlerts).
 	Alerts []Alert `json:"alerts"`
+	// AlertsTotal counts the level changes since Start by the level reached, indexed by [Level]:
+	// AlertsTotal[LevelOK] counts resolutions.
+	AlertsTotal [4]uint64 `json:"alerts_total"`
 	// Cost of the watchdog's ticks.
 	Cost Cost `json:"cost"`
 	// ProbeErrors counts failed reads of any series since Start.
@@ -81,6 +84,7 @@ func (w *Watchdog) Snapshot() Snapshot {
 		HandlerPanics: w.handlerPanics.Load(),
 		AlertsDropped: w.handlerDropped.Load(),
 		Series:        make([]SeriesSnapshot, len(w.names)),
+		AlertsTotal:   w.alertsTotal,
 	}
 	if w.gauges != nil {
 		s.GaugePanics, s.GaugeStalls = w.gauges.panics.Load(), w.gauges.stalls.Load()

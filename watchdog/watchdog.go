@@ -43,19 +43,20 @@ type Watchdog struct {
 	warm            bool // the post-warm-up work (attribution baseline) is done
 	lastAttribution time.Time
 
-	mu       sync.Mutex // guards the fields below
-	hist     *history
-	snapVals []float64
-	snapLims []float64
-	series   []seriesState
-	alerts   []Alert // ring of recent alerts
-	nAlerts  int
-	started  time.Time
-	lastTick time.Time
-	ticks    uint64
-	cost     Cost
-	running  bool
-	stopErr  error
+	mu          sync.Mutex // guards the fields below
+	hist        *history
+	snapVals    []float64
+	snapLims    []float64
+	series      []seriesState
+	alerts      []Alert // ring of recent alerts
+	nAlerts     int
+	alertsTotal [4]uint64
+	started     time.Time
+	lastTick    time.Time
+	ticks       uint64
+	cost        Cost
+	running     bool
+	stopErr     error
 
 	probeErrors    atomic.Uint64
 	handlerPanics  atomic.Uint64
@@ -187,6 +188,11 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 		w.rec = rec
 	}
 	w.sink = newSink(w.cfg.AlertQueue)
+	if err := w.initSmoke(); err != nil { // smoke: owned by smoke.go
+		w.sink.stop(func(<-chan struct{}) bool { return true })
+		w.osp.close()
+		return nil, err
+	}
 	w.started = w.clock.Now()
 	w.running = true
 	w.done = make(chan struct{})
@@ -254,6 +260,7 @@ func (w *Watchdog) shutdown() {
 	if w.gauges != nil && !w.gauges.stop(wait) {
 		errs = append(errs, errors.New("watchdog: a gauge did not return within 5s of Stop; its goroutine is left behind"))
 	}
+	w.smokeStop() // smoke: owned by smoke.go
 	if w.rec != nil {
 		if err := w.rec.close(); err != nil {
 			errs = append(errs, err)
@@ -333,6 +340,7 @@ func (w *Watchdog) tick() {
 		alerts = append(alerts, a)
 		w.alerts[w.nAlerts%len(w.alerts)] = a
 		w.nAlerts++
+		w.alertsTotal[a.Level]++
 	}
 	w.ticks++
 	w.lastTick = now
@@ -350,6 +358,7 @@ func (w *Watchdog) tick() {
 		w.log.Check(a.logLevel(), "alert").Write(a.zapFields()...)
 		w.deliver(a)
 	}
+	w.smokeTick(now) // smoke: owned by smoke.go; runs on the sampling goroutine, must not block
 	w.mu.Lock()
 	w.cost.add(time.Since(begin))
 	w.mu.Unlock()

@@ -4,13 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -66,41 +64,24 @@ type FDTable struct {
 	Entries []FD `json:"-"`
 }
 
-// readFDTable reads root/self/fd and the socket tables under root/self/net.
+// readFDTable reads root/self/fd and the socket tables: through sock_diag
+// when diag is set (root is the live /proc), else from root/self/net.
 // Descriptors closed while being read are skipped. Problems with the socket
 // tables do not fail the read: they come back as notes.
-func readFDTable(root string) (*FDTable, []string, error) {
-	dir := filepath.Join(root, "self", "fd")
-	d, err := os.Open(dir)
+func readFDTable(root string, diag bool) (*FDTable, []string, error) {
+	links, err := readFDLinks(filepath.Join(root, "self", "fd"))
 	if err != nil {
-		return nil, nil, fmt.Errorf("attribution: fd table: %w", err)
-	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
-	if err != nil {
-		return nil, nil, fmt.Errorf("attribution: fd table: %w", err)
-	}
-	links := make([]fdLinkEntry, 0, len(names))
-	for _, name := range names {
-		n, err := strconv.Atoi(name)
-		if err != nil {
-			continue
-		}
-		t, err := os.Readlink(filepath.Join(dir, name))
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // closed meanwhile, or our own directory FD
-			}
-			t = "unreadable"
-		}
-		links = append(links, fdLinkEntry{num: n, target: t})
+		return nil, nil, err
 	}
 	var notes []string
-	open := func(name string) (io.ReadCloser, error) {
+	note := func(s string) { notes = append(notes, s) }
+	tabs := procNetTables(func(name string) (io.ReadCloser, error) {
 		return os.Open(filepath.Join(root, "self", "net", name))
+	})
+	if diag {
+		tabs = diagNetTables(tabs, note)
 	}
-	t := buildFDTable(links, open, func(s string) { notes = append(notes, s) })
-	return t, notes, nil
+	return buildFDTable(links, tabs, note), notes, nil
 }
 
 type fdLinkEntry struct {
@@ -108,9 +89,69 @@ type fdLinkEntry struct {
 	target string
 }
 
-// buildFDTable classifies link targets, joining sockets with the net
-// tables that open returns. It is pure apart from open.
-func buildFDTable(links []fdLinkEntry, open func(name string) (io.ReadCloser, error), note func(string)) *FDTable {
+// netTables reads the network namespace's socket tables.
+type netTables struct {
+	// inet calls fn for every TCP (tcp set) or UDP socket, both families.
+	inet func(tcp bool, fn func(netEntry)) error
+	// unix calls fn for every unix socket.
+	unix func(fn func(inode uint64, path string)) error
+}
+
+// procNetTables reads /proc/<pid>/net/{tcp,tcp6,udp,udp6,unix} through open.
+func procNetTables(open func(name string) (io.ReadCloser, error)) netTables {
+	parse := func(name string, p func(io.Reader) error) error {
+		f, err := open(name)
+		if err != nil {
+			return fmt.Errorf("attribution: net/%s unreadable: %w", name, err)
+		}
+		defer f.Close()
+		return p(f)
+	}
+	return netTables{
+		inet: func(tcp bool, fn func(netEntry)) error {
+			names := []string{"udp", "udp6"}
+			if tcp {
+				names = []string{"tcp", "tcp6"}
+			}
+			var errs []error
+			for _, n := range names {
+				errs = append(errs, parse(n, func(r io.Reader) error { return parseNetTCP(r, fn) }))
+			}
+			return errors.Join(errs...)
+		},
+		unix: func(fn func(uint64, string)) error {
+			return parse("unix", func(r io.Reader) error { return parseNetUnix(r, fn) })
+		},
+	}
+}
+
+// diagNetTables lists TCP and UDP sockets through sock_diag, falling back
+// to the files of fallback (with a note) where sock_diag fails.
+func diagNetTables(fallback netTables, note func(string)) netTables {
+	return netTables{
+		inet: func(tcp bool, fn func(netEntry)) error {
+			proto := uint8(ipprotoUDP)
+			if tcp {
+				proto = ipprotoTCP
+			}
+			seen := false
+			err := diagDump(proto, func(e netEntry) { seen = true; fn(e) })
+			if err == nil {
+				return nil
+			}
+			if seen {
+				return err // partial: no second pass, or entries would repeat
+			}
+			note(err.Error() + ": reading /proc/self/net instead")
+			return fallback.inet(tcp, fn)
+		},
+		unix: fallback.unix,
+	}
+}
+
+// buildFDTable classifies link targets, joining sockets with the socket
+// tables. It is pure apart from what tabs reads.
+func buildFDTable(links []fdLinkEntry, tabs netTables, note func(string)) *FDTable {
 	slices.SortFunc(links, func(a, b fdLinkEntry) int { return a.num - b.num })
 	t := &FDTable{Total: len(links), Entries: make([]FD, len(links)), TCPStates: map[string]int{}}
 	sockets := map[uint64]int{} // inode -> entry index
@@ -122,7 +163,7 @@ func buildFDTable(links []fdLinkEntry, open func(name string) (io.ReadCloser, er
 		}
 	}
 	if len(sockets) > 0 {
-		joinSockets(t, sockets, open, note)
+		joinSockets(t, sockets, tabs, note)
 	}
 	counts := map[FDClass]int{}
 	for _, e := range t.Entries {
@@ -142,42 +183,50 @@ func buildFDTable(links []fdLinkEntry, open func(name string) (io.ReadCloser, er
 	return t
 }
 
-func joinSockets(t *FDTable, sockets map[uint64]int, open func(string) (io.ReadCloser, error), note func(string)) {
-	timeWait := map[string]int{}
-	for _, tab := range []struct {
-		name string
-		kind FDKind
-	}{{"tcp", FDTCP}, {"tcp6", FDTCP6}, {"udp", FDUDP}, {"udp6", FDUDP}} {
-		f, err := open(tab.name)
-		if err != nil {
-			note(fmt.Sprintf("net/%s unreadable: %v", tab.name, err))
-			continue
+// joinSockets fills in the sockets' kinds, addresses and states. The TCP
+// table is always read (for the namespace's TIME_WAIT count); the UDP and
+// unix tables only while sockets remain unidentified.
+func joinSockets(t *FDTable, sockets map[uint64]int, tabs netTables, note1 func(string)) {
+	note := func(s string) { // one note per joined error
+		for l := range strings.SplitSeq(s, "\n") {
+			note1(l)
 		}
-		isTCP := tab.kind != FDUDP
-		err = parseNetTCP(f, func(e netEntry) {
-			if isTCP && e.State == TCPTimeWait {
+	}
+	timeWait := map[string]int{}
+	left := len(sockets)
+	join := func(tcp bool) func(netEntry) {
+		return func(e netEntry) {
+			if tcp && e.State == TCPTimeWait {
 				t.NamespaceTimeWait++
 				timeWait[e.Remote.String()]++
 			}
 			i, ok := sockets[e.Inode]
-			if !ok || e.Inode == 0 {
+			if !ok || e.Inode == 0 || t.Entries[i].Kind != FDSocket {
 				return
 			}
+			left--
 			fd := &t.Entries[i]
-			fd.Kind, fd.Local, fd.Remote = tab.kind, e.Local, e.Remote
-			if isTCP {
-				fd.State = e.State
+			fd.Local, fd.Remote = e.Local, e.Remote
+			switch {
+			case !tcp:
+				fd.Kind = FDUDP
+			case e.V6:
+				fd.Kind, fd.State = FDTCP6, e.State
+			default:
+				fd.Kind, fd.State = FDTCP, e.State
 			}
-		})
-		f.Close()
-		if err != nil {
+		}
+	}
+	if err := tabs.inet(true, join(true)); err != nil {
+		note(err.Error())
+	}
+	if left > 0 {
+		if err := tabs.inet(false, join(false)); err != nil {
 			note(err.Error())
 		}
 	}
-	if f, err := open("unix"); err != nil {
-		note(fmt.Sprintf("net/unix unreadable: %v", err))
-	} else {
-		err = parseNetUnix(f, func(ino uint64, path string) {
+	if left > 0 {
+		err := tabs.unix(func(ino uint64, path string) {
 			if i, ok := sockets[ino]; ok && t.Entries[i].Kind == FDSocket {
 				if path == "" {
 					path = "unbound"
@@ -185,7 +234,6 @@ func joinSockets(t *FDTable, sockets map[uint64]int, open func(string) (io.ReadC
 				t.Entries[i].Kind, t.Entries[i].Class = FDUnix, path
 			}
 		})
-		f.Close()
 		if err != nil {
 			note(err.Error())
 		}

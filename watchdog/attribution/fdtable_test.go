@@ -10,7 +10,7 @@ import (
 )
 
 func TestFDTableFixture(t *testing.T) {
-	tab, notes, err := readFDTable("testdata/proc")
+	tab, notes, err := readFDTable("testdata/proc", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestFDTableMissingNetFiles(t *testing.T) {
 	if err := os.Symlink("socket:[1]", filepath.Join(fd, "3")); err != nil {
 		t.Fatal(err)
 	}
-	tab, notes, err := readFDTable(root)
+	tab, notes, err := readFDTable(root, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestFDTableMissingNetFiles(t *testing.T) {
 	if len(notes) != 5 {
 		t.Errorf("notes = %q, want one per unreadable net table (5)", notes)
 	}
-	if _, _, err := readFDTable(filepath.Join(root, "nope")); err == nil {
+	if _, _, err := readFDTable(filepath.Join(root, "nope"), false); err == nil {
 		t.Error("readFDTable(missing root): no error")
 	}
 }
@@ -136,7 +136,7 @@ func TestFilesNotClosed(t *testing.T) {
 func TestBuildFDTableNoSockets(t *testing.T) {
 	opened := 0
 	open := func(string) (io.ReadCloser, error) { opened++; return nil, os.ErrNotExist }
-	tab := buildFDTable([]fdLinkEntry{{3, "/a/b"}, {1, "pipe:[2]"}}, open, func(string) {})
+	tab := buildFDTable([]fdLinkEntry{{3, "/a/b"}, {1, "pipe:[2]"}}, procNetTables(open), func(string) {})
 	if opened != 0 {
 		t.Errorf("net tables opened %d times without sockets, want 0", opened)
 	}

@@ -62,6 +62,7 @@ type netEntry struct {
 	Local, Remote netip.AddrPort
 	State         TCPState // for UDP: 07 (CLOSE) unless connected (01)
 	Inode         uint64   // 0 for sockets no FD holds (TIME_WAIT)
+	V6            bool     // an IPv6 socket (addresses may be v4-mapped, shown unmapped)
 }
 
 // parseNetTCP parses the text of /proc/<pid>/net/{tcp,tcp6,udp,udp6} and
@@ -104,6 +105,7 @@ func parseNetLine(line string) (netEntry, error) {
 		return e, fmt.Errorf("%d fields, want at least %d", n, len(f))
 	}
 	var err error
+	e.V6 = len(f[1]) > len("0100007F:1F90")
 	if e.Local, err = parseHexAddrPort(f[1]); err != nil {
 		return e, fmt.Errorf("local address: %w", err)
 	}

@@ -144,7 +144,7 @@ func Take(opts Options) (*Snapshot, error) {
 		if !fdsSupported && opts.ProcRoot == "/proc" {
 			s.note("file descriptors not read: no /proc on " + runtime.GOOS)
 		} else {
-			t, notes, err := readFDTable(opts.ProcRoot)
+			t, notes, err := readFDTable(opts.ProcRoot, fdsSupported && opts.ProcRoot == "/proc")
 			if err != nil {
 				s.note(err.Error())
 				firstErr = cmpErr(firstErr, err)

@@ -1,0 +1,186 @@
+package attribution
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// park starts n goroutines blocked receiving from stop, at 8 different
+// stack depths (8 groups, 3 to 10 frames of user code); it returns when all
+// are parked. Closing stop and waiting on the WaitGroup releases them.
+func park(b *testing.B, n int, stop chan struct{}) *sync.WaitGroup {
+	b.Helper()
+	var wg, started sync.WaitGroup
+	started.Add(n)
+	for i := range n {
+		wg.Go(func() { parkDepth(i%8, &started, stop) })
+	}
+	started.Wait()
+	return &wg
+}
+
+//go:noinline
+func parkDepth(d int, started *sync.WaitGroup, stop chan struct{}) {
+	if d > 0 {
+		parkDepth(d-1, started, stop)
+		return
+	}
+	started.Done()
+	<-stop
+}
+
+// openFDs opens n descriptors: one in ten a loopback TCP socket (half of
+// them client ends, half server ends), one in ten a pipe end, the rest
+// regular files in one directory. It raises RLIMIT_NOFILE's soft limit to
+// the hard one if needed; cleanup closes everything and restores it.
+func openFDs(b *testing.B, n int) func() {
+	b.Helper()
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		b.Fatal(err)
+	}
+	saved := lim
+	if need := uint64(n + 256); lim.Cur < need {
+		if lim.Max < need {
+			b.Skipf("RLIMIT_NOFILE hard limit %d < %d", lim.Max, need)
+		}
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var closers []func() error
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	closers = append(closers, ln.Close)
+	for range n / 20 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := ln.Accept()
+		if err != nil {
+			b.Fatal(err)
+		}
+		closers = append(closers, c.Close, s.Close)
+	}
+	for range n / 20 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		closers = append(closers, r.Close, w.Close)
+	}
+	dir := b.TempDir()
+	name := filepath.Join(dir, "f")
+	if err := os.WriteFile(name, nil, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	for len(closers) < n {
+		f, err := os.Open(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		closers = append(closers, f.Close)
+	}
+	return func() {
+		for _, c := range closers {
+			c()
+		}
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &saved)
+	}
+}
+
+// reportCost adds the worst cost figures over the loop as metrics.
+type costTracker struct{ maxPause, maxCall, fds, gor time.Duration }
+
+func (c *costTracker) add(s *Snapshot) {
+	c.maxPause = max(c.maxPause, s.Cost.MaxPause)
+	c.maxCall = max(c.maxCall, s.Cost.ProfileCall)
+	c.fds += s.Cost.FDs
+	c.gor += s.Cost.Goroutines
+}
+
+func (c *costTracker) report(b *testing.B) {
+	b.ReportMetric(float64(c.maxPause.Microseconds()), "max-pause-µs")
+	b.ReportMetric(float64(c.maxCall.Microseconds()), "max-profile-call-µs")
+	b.ReportMetric(float64(c.gor.Microseconds())/float64(b.N), "goroutines-µs/op")
+	b.ReportMetric(float64(c.fds.Microseconds())/float64(b.N), "fds-µs/op")
+}
+
+func BenchmarkTakeGoroutines(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			stop := make(chan struct{})
+			wg := park(b, n, stop)
+			defer func() { close(stop); wg.Wait() }()
+			var ct costTracker
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := Take(Options{MaxGoroutines: 200_000})
+				if err != nil || len(s.Groups) < 8 {
+					b.Fatalf("Take: %d groups, %v", len(s.Groups), err)
+				}
+				ct.add(s)
+			}
+			ct.report(b)
+		})
+	}
+}
+
+func BenchmarkTakeFDs(b *testing.B) {
+	if !fdsSupported {
+		b.Skip("no /proc")
+	}
+	for _, n := range []int{1_000, 10_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			defer openFDs(b, n)()
+			var ct costTracker
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := Take(Options{MaxGoroutines: -1, FDs: true})
+				if err != nil || s.FDs.Total < n {
+					b.Fatalf("Take: %v fds, %v", s.FDs, err)
+				}
+				ct.add(s)
+			}
+			ct.report(b)
+		})
+	}
+}
+
+// BenchmarkAttribution is the whole alert path at the design's target:
+// 10 000 parked goroutines and 10 000 open descriptors, snapshot, diff
+// against a baseline and diagnosis.
+func BenchmarkAttribution(b *testing.B) {
+	if !fdsSupported {
+		b.Skip("no /proc")
+	}
+	defer openFDs(b, 10_000)()
+	stop := make(chan struct{})
+	wg := park(b, 10_000, stop)
+	defer func() { close(stop); wg.Wait() }()
+	base, err := Take(DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ct costTracker
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := Take(DefaultOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = Diagnose(Diff(base, s), Context{})
+		ct.add(s)
+	}
+	ct.report(b)
+}

@@ -1,0 +1,43 @@
+//go:build linux
+
+package attribution
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+)
+
+// diagDump lists the namespace's sockets of one protocol (ipprotoTCP or
+// ipprotoUDP), IPv4 then IPv6, through NETLINK_SOCK_DIAG.
+func diagDump(proto uint8, fn func(netEntry)) error {
+	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, netlinkSockDiag)
+	if err != nil {
+		return fmt.Errorf("attribution: sock_diag socket: %w", err)
+	}
+	defer syscall.Close(fd)
+	buf := make([]byte, 32<<10)
+	for i, family := range []uint8{afInet, afInet6} {
+		req := diagRequest(family, proto, uint32(i+1))
+		if err := syscall.Sendto(fd, req, 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
+			return fmt.Errorf("attribution: sock_diag send: %w", err)
+		}
+		for {
+			n, err := syscall.Read(fd, buf)
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("attribution: sock_diag read: %w", err)
+			}
+			err = parseDiagMessages(buf[:n], fn)
+			if errors.Is(err, errDiagDone) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
