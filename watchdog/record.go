@@ -22,6 +22,10 @@ type recorder struct {
 	buf    []byte
 }
 
+// limitColumns are the series whose limit is recorded as a column NAME_limit after the series
+// (the fds limit is the fd_limit series itself).
+var limitColumns = []int{idxThreads, idxHeapBytes, idxRSSBytes}
+
 func newRecorder(cfg RecordConfig, names []string) (*recorder, error) {
 	if cfg.MaxBytes == 0 {
 		cfg.MaxBytes = 16 << 20
@@ -34,6 +38,10 @@ func newRecorder(cfg RecordConfig, names []string) (*recorder, error) {
 	for _, n := range names {
 		r.header = append(r.header, ',')
 		r.header = append(r.header, n...)
+	}
+	for _, i := range limitColumns {
+		r.header = append(r.header, ',')
+		r.header = append(r.header, names[i]+"_limit"...)
 	}
 	r.header = append(r.header, '\n')
 	if err := r.open(); err != nil {
@@ -53,18 +61,16 @@ func (r *recorder) open() error {
 	return err
 }
 
-func (r *recorder) write(now time.Time, v []float64) error {
+func (r *recorder) write(now time.Time, v, lim []float64) error {
 	if r.origin.IsZero() {
 		r.origin = now
 	}
-	b := strconv.AppendFloat(r.buf[:0], now.Sub(r.origin).Seconds(), 'f', 3, 64)
+	b := strconv.AppendFloat(r.buf[:0], now.Sub(r.origin).Seconds(), 'f', -1, 64)
 	for _, x := range v {
-		b = append(b, ',')
-		if math.IsNaN(x) {
-			b = append(b, "NaN"...)
-		} else {
-			b = strconv.AppendFloat(b, x, 'f', -1, 64)
-		}
+		b = appendCell(b, x)
+	}
+	for _, i := range limitColumns {
+		b = appendCell(b, lim[i])
 	}
 	b = append(b, '\n')
 	r.buf = b
@@ -117,4 +123,12 @@ func (r *recorder) close() error {
 		return fmt.Errorf("watchdog: record: %w", err)
 	}
 	return nil
+}
+
+func appendCell(b []byte, x float64) []byte {
+	b = append(b, ',')
+	if math.IsNaN(x) {
+		return append(b, "NaN"...)
+	}
+	return strconv.AppendFloat(b, x, 'f', -1, 64)
 }

@@ -308,7 +308,7 @@ func (w *Watchdog) tick() {
 	}
 	w.eng.step(now, v, lim)
 	if w.rec != nil {
-		if err := w.rec.write(now, v); err != nil {
+		if err := w.rec.write(now, v, lim); err != nil {
 			w.log.Warn("record", zap.Error(err))
 		}
 	}

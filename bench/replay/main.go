@@ -1,20 +1,24 @@
-// Command replay runs a recorded trace through the leak detector and prints one JSON line per
-// change of a series' level, as /work/shared/detection/score.py expects:
+// Command replay runs a recorded trace through the watchdog's detector, with the library's
+// default configuration, and prints one JSON line per change of a series' level, as the
+// detection scorer (shared/detection/score.py) expects:
 //
-//	replay FILE.csv
-//	{"t":1830,"series":"goroutines","level":"warning","rate_per_min":23.8,"cause":"growth"}
+//	go run ./bench/replay FILE.csv
+//	{"t":1830,"series":"goroutines","level":"warning","rate_per_min":23.8,"cause":"growth",...}
 //
-// Series without a rule (any column but goroutines and fds) are ignored; fd_limit, when
-// present, is the FD limit for exhaustion forecasts.
+// It calls [watchdog.Replay], the very engine a live watchdog runs, so a recording made with
+// Config.Record reproduces the live verdicts. Columns without a rule are ignored; fd_limit is
+// the FD limit for exhaustion forecasts.
 package main
 
 import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"os"
 
-	"github.com/leakwatch/leakwatch/internal/trend"
+	"github.com/leakwatch/leakwatch/watchdog"
 )
 
 type event struct {
@@ -25,6 +29,7 @@ type event struct {
 	Cause       string  `json:"cause"`
 	ExhaustionS float64 `json:"exhaustion_s,omitempty"`
 	Baseline    float64 `json:"baseline"`
+	Reason      string  `json:"reason"`
 }
 
 func main() {
@@ -32,40 +37,41 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: replay FILE.csv")
 		os.Exit(2)
 	}
-	if err := run(os.Args[1]); err != nil {
+	f, err := os.Open(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "replay:", err)
+		os.Exit(1)
+	}
+	defer f.Close()
+	if err := run(f, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "replay:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	tr, err := trend.ReadCSV(f)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(os.Stdout)
-	defer w.Flush()
+func run(in io.Reader, out io.Writer) error {
+	w := bufio.NewWriter(out)
 	enc := json.NewEncoder(w)
-	return trend.Replay(tr, trend.DefaultParams(), func(series string, t float64, v trend.Verdict) error {
-		ev := event{T: t, Series: series, Level: v.Level.String(), RatePerMin: round1(v.RatePerMin),
-			Cause: v.Cause.String(), Baseline: round1(v.Baseline)}
-		if v.Exhaustion > 0 {
-			ev.ExhaustionS = round1(v.Exhaustion.Seconds())
+	var encErr error
+	err := watchdog.Replay(in, watchdog.DefaultConfig(), func(a watchdog.Alert) {
+		ev := event{
+			T: a.Time.Sub(watchdog.ReplayEpoch).Seconds(), Series: a.Series, Level: a.Level.String(),
+			RatePerMin: round1(a.RatePerMin), Cause: a.Cause.String(), Baseline: round1(a.Baseline), Reason: a.Reason,
 		}
-		return enc.Encode(ev)
+		if a.TimeToExhaustion > 0 {
+			ev.ExhaustionS = round1(a.TimeToExhaustion.Seconds())
+		}
+		if encErr == nil {
+			encErr = enc.Encode(ev)
+		}
 	})
-}
-
-func round1(x float64) float64 { return float64(int64(x*10+0.5*sign(x))) / 10 }
-
-func sign(x float64) float64 {
-	if x < 0 {
-		return -1
+	if err != nil {
+		return err
 	}
-	return 1
+	if encErr != nil {
+		return encErr
+	}
+	return w.Flush()
 }
+
+func round1(x float64) float64 { return math.Round(x*10) / 10 }

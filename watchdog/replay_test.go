@@ -1,0 +1,106 @@
+package watchdog
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestReplayMatchesLive records a live run with a leak that starts and stops, replays the
+// recording, and requires the very same alerts at the very same times.
+func TestReplayMatchesLive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.csv")
+	c := fastConfig()
+	c.Warmup = time.Second
+	c.Attribution.Disabled = true
+	c.Record.Path = path
+	c.Rules["streams"] = Rule{NoticePerMin: 100, WarningPerMin: 300, CriticalPerMin: 2000}
+	c.Rules["errs"] = Rule{OnIncrease: LevelWarning}
+	var live []Alert
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var streams, errs atomic.Int64
+		w, err := Start(t.Context(), c,
+			WithGauge("streams", func() float64 { return float64(streams.Load()) }),
+			WithGauge("errs", func() float64 { return float64(errs.Load()) }),
+			OnAlert(func(a Alert) { mu.Lock(); live = append(live, a); mu.Unlock() }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 300 {
+			if i >= 50 && i < 150 {
+				streams.Add(1) // 600/min for 10 s
+			}
+			if i == 200 {
+				errs.Add(1)
+			}
+			time.Sleep(c.Interval)
+		}
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	var want []Alert
+	for _, a := range live {
+		if a.Series == "streams" || a.Series == "errs" {
+			want = append(want, a)
+		}
+	}
+	if len(want) < 3 {
+		t.Fatalf("live run raised too few alerts to compare: %v", want)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []Alert
+	if err := Replay(f, c, func(a Alert) {
+		if a.Series == "streams" || a.Series == "errs" {
+			got = append(got, a)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("replay gave %d alerts, live %d:\nreplay %v\nlive   %v", len(got), len(want), got, want)
+	}
+	t0 := want[0].Time.Add(-got[0].Time.Sub(ReplayEpoch)) // the live origin
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Series != w.Series || g.Level != w.Level || g.Previous != w.Previous || g.Cause != w.Cause ||
+			g.Time.Sub(ReplayEpoch) != w.Time.Sub(t0) || g.RatePerMin != w.RatePerMin || g.Reason != w.Reason {
+			t.Errorf("alert %d: replay %+v\nlive %+v", i, g, w)
+		}
+	}
+}
+
+func TestReplayBadInput(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"no header", "", ""},
+		{"bad header", "x,goroutines\n1,2\n", "header"},
+		{"bad number", "t,goroutines\n0,1\n10,abc\n", "line 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Replay(strings.NewReader(tt.in), DefaultConfig(), func(Alert) {})
+			if tt.want == "" {
+				return // an empty trace is no error, and no alert
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Replay() = %v, want an error mentioning %q", err, tt.want)
+			}
+		})
+	}
+	c := DefaultConfig()
+	c.Interval = 0
+	if err := Replay(strings.NewReader("t,fds\n"), c, func(Alert) {}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("Replay with a bad config = %v", err)
+	}
+}
