@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -41,19 +40,9 @@ func parkDepth(d int, started *sync.WaitGroup, stop chan struct{}) {
 // the hard one if needed; cleanup closes everything and restores it.
 func openFDs(b *testing.B, n int) func() {
 	b.Helper()
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		b.Fatal(err)
-	}
-	saved := lim
-	if need := uint64(n + 256); lim.Cur < need {
-		if lim.Max < need {
-			b.Skipf("RLIMIT_NOFILE hard limit %d < %d", lim.Max, need)
-		}
-		lim.Cur = lim.Max
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-			b.Fatal(err)
-		}
+	restore, err := raiseNoFile(uint64(n + 256))
+	if err != nil {
+		b.Skip(err)
 	}
 	var closers []func() error
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -95,7 +84,7 @@ func openFDs(b *testing.B, n int) func() {
 		for _, c := range closers {
 			c()
 		}
-		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &saved)
+		restore()
 	}
 }
 

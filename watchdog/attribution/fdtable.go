@@ -23,7 +23,10 @@ type FD struct {
 	Kind FDKind `json:"kind"`
 	// Class is the group the descriptor is counted in within its kind:
 	// the directory of a file, the device path, the anon inode kind, the
-	// TCP state and direction with an address, the unix socket path.
+	// TCP state and direction with an address ("ESTABLISHED to
+	// 10.0.0.9:443", "ESTABLISHED in 127.0.0.1:8080" for accepted ones),
+	// the unix socket's bound path, or for an unbound connected one its
+	// peer ("to /var/run/docker.sock", live /proc only) or "unbound".
 	Class string `json:"class"`
 	// State is the TCP state of a TCP socket; 0 otherwise.
 	State TCPState `json:"state,omitzero"`
@@ -69,6 +72,8 @@ type FDTable struct {
 // Descriptors closed while being read are skipped. Problems with the socket
 // tables do not fail the read: they come back as notes.
 func readFDTable(root string, diag bool) (*FDTable, []string, error) {
+	// With the live /proc (diag), descriptors are this process's own, so
+	// unbound unix sockets can be asked for their peer.
 	links, err := readFDLinks(filepath.Join(root, "self", "fd"))
 	if err != nil {
 		return nil, nil, err
@@ -80,6 +85,9 @@ func readFDTable(root string, diag bool) (*FDTable, []string, error) {
 	})
 	if diag {
 		tabs = diagNetTables(tabs, note)
+	}
+	if diag {
+		tabs.peer = unixPeer
 	}
 	return buildFDTable(links, tabs, note), notes, nil
 }
@@ -95,6 +103,8 @@ type netTables struct {
 	inet func(tcp bool, fn func(netEntry)) error
 	// unix calls fn for every unix socket.
 	unix func(fn func(inode uint64, path string)) error
+	// peer, when set, names the peer of this process's unix socket fd.
+	peer func(fd int, inode uint64) (string, bool)
 }
 
 // procNetTables reads /proc/<pid>/net/{tcp,tcp6,udp,udp6,unix} through open.
@@ -230,6 +240,11 @@ func joinSockets(t *FDTable, sockets map[uint64]int, tabs netTables, note1 func(
 			if i, ok := sockets[ino]; ok && t.Entries[i].Kind == FDSocket {
 				if path == "" {
 					path = "unbound"
+					if tabs.peer != nil {
+						if p, ok := tabs.peer(t.Entries[i].Num, ino); ok {
+							path = "to " + p
+						}
+					}
 				}
 				t.Entries[i].Kind, t.Entries[i].Class = FDUnix, path
 			}

@@ -134,3 +134,44 @@ func TestProcNetTablesErrors(t *testing.T) {
 		t.Fatal("no error for a bad tcp table and a missing tcp6")
 	}
 }
+
+func TestUnixSocketPeer(t *testing.T) {
+	if !fdsSupported {
+		t.Skip("Linux only")
+	}
+	path := filepath.Join(t.TempDir(), "api.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	const n = 3
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	base := take(t, Options{FDs: true, MaxGoroutines: -1})
+	for range n {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c, s)
+	}
+	r := Diff(base, take(t, Options{FDs: true, MaxGoroutines: -1}))
+	got := map[string]int{}
+	for _, c := range r.FDClasses {
+		if c.Kind == FDUnix {
+			got[c.Class] = c.Delta
+		}
+	}
+	if got["to "+path] != n || got[path] != n {
+		t.Errorf("unix classes = %v, want %d \"to %s\" (clients) and %d %q (accepted)", got, n, path, n, path)
+	}
+}
