@@ -1,0 +1,322 @@
+package exporter
+
+import (
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/leakwatch/leakwatch/watchdog"
+	"github.com/leakwatch/leakwatch/watchdog/httppool"
+)
+
+// startWatchdog starts a watchdog (1s interval, 10s window, no warm-up, no attribution) with an
+// HTTP pool named "docker" and a gauge "open_streams" returning streams, inside a synctest
+// bubble, and stops it at the end of the test.
+func startWatchdog(t *testing.T, streams *atomic.Int64) *watchdog.Watchdog {
+	t.Helper()
+	pool, err := httppool.New("docker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := watchdog.DefaultConfig()
+	cfg.Interval, cfg.Window, cfg.Warmup = time.Second, 10*time.Second, 0
+	cfg.Attribution.Disabled = true
+	cfg.Rules["open_streams"] = watchdog.Rule{NoticePerMin: 10, WarningPerMin: 20, CriticalPerMin: 50}
+	w, err := watchdog.Start(t.Context(), cfg, watchdog.WithHTTPPool(pool),
+		watchdog.WithGauge("open_streams", func() float64 { return float64(streams.Load()) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := w.Stop(); err != nil {
+			t.Errorf("Stop() = %v", err)
+		}
+	})
+	return w
+}
+
+// families gathers g and returns its families by name.
+func families(t *testing.T, g prometheus.Gatherer) map[string]*dto.MetricFamily {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatalf("Gather() = %v", err)
+	}
+	out := map[string]*dto.MetricFamily{}
+	for _, mf := range mfs {
+		out[mf.GetName()] = mf
+	}
+	return out
+}
+
+// TestSeedQueries registers the collector beside client_golang's process and Go collectors on a
+// pedantic registry (which fails Gather on any duplicate or inconsistent metric) and checks
+// that every metric the seed's guide greps for is there, and the whole docker pool.
+func TestSeedQueries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var streams atomic.Int64
+		w := startWatchdog(t, &streams)
+		time.Sleep(3 * time.Second)
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(New(w, Options{Namespace: "log_capturer"}),
+			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+			collectors.NewGoCollector())
+		got := families(t, reg)
+		for _, name := range []string{
+			"log_capturer_goroutines",
+			"process_open_fds",
+			"log_capturer_docker_http_idle_connections",
+			"log_capturer_docker_http_requests_total",
+			"log_capturer_docker_http_errors_total",
+			"log_capturer_docker_http_responses_5xx_total",
+			"log_capturer_docker_http_open_connections",
+			"log_capturer_docker_http_active_connections",
+			"log_capturer_docker_http_reuse_ratio",
+			"log_capturer_docker_http_waiting_requests",
+			"log_capturer_open_fds",
+			"log_capturer_series_value",
+		} {
+			mf, ok := got[name]
+			if !ok {
+				t.Errorf("no metric %s", name)
+				continue
+			}
+			if n := len(mf.GetMetric()); n != 1 {
+				t.Errorf("%s has %d series, want 1", name, n)
+			}
+		}
+		if v := got["log_capturer_goroutines"].GetMetric()[0].GetGauge().GetValue(); v < 1 {
+			t.Errorf("log_capturer_goroutines = %v, want >= 1", v)
+		}
+		for name := range got {
+			if strings.HasPrefix(name, "log_capturer_process_") {
+				t.Errorf("%s: the exporter must leave process_* to the process collector", name)
+			}
+		}
+	})
+}
+
+// TestCollectAndCompare checks the deterministic part of a scrape: inside a synctest bubble
+// time starts at 2000-01-01T00:00:00Z and ticks cost no time.
+func TestCollectAndCompare(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var streams atomic.Int64
+		streams.Store(7)
+		w := startWatchdog(t, &streams)
+		time.Sleep(2500 * time.Millisecond)
+		c := New(w, Options{Namespace: "log_capturer", ConstLabels: prometheus.Labels{"service": "a"}})
+		const want = `
+# HELP log_capturer_docker_http_requests_total Requests sent through the HTTP pool.
+# TYPE log_capturer_docker_http_requests_total counter
+log_capturer_docker_http_requests_total{service="a"} 0
+# HELP log_capturer_docker_http_idle_connections Idle connections of the HTTP pool (open - active).
+# TYPE log_capturer_docker_http_idle_connections gauge
+log_capturer_docker_http_idle_connections{service="a"} 0
+# HELP log_capturer_series_value Value of a series sampled from a function registered with watchdog.WithGauge, by series name.
+# TYPE log_capturer_series_value gauge
+log_capturer_series_value{series="open_streams",service="a"} 7
+# HELP log_capturer_watchdog_alerts_total Level changes since the watchdog started, by the level reached (ok counts resolutions).
+# TYPE log_capturer_watchdog_alerts_total counter
+log_capturer_watchdog_alerts_total{level="critical",service="a"} 0
+log_capturer_watchdog_alerts_total{level="notice",service="a"} 0
+log_capturer_watchdog_alerts_total{level="ok",service="a"} 0
+log_capturer_watchdog_alerts_total{level="warning",service="a"} 0
+# HELP log_capturer_watchdog_interval_seconds Sampling interval of the watchdog.
+# TYPE log_capturer_watchdog_interval_seconds gauge
+log_capturer_watchdog_interval_seconds{service="a"} 1
+# HELP log_capturer_watchdog_last_tick_timestamp_seconds Unix time of the watchdog's last tick (its heartbeat); absent before the first.
+# TYPE log_capturer_watchdog_last_tick_timestamp_seconds gauge
+log_capturer_watchdog_last_tick_timestamp_seconds{service="a"} 9.46684802e+08
+# HELP log_capturer_watchdog_running 1 while the watchdog runs, 0 once it has stopped.
+# TYPE log_capturer_watchdog_running gauge
+log_capturer_watchdog_running{service="a"} 1
+# HELP log_capturer_watchdog_stalled 1 when the watchdog runs but no tick completed within its StallAfter, else 0.
+# TYPE log_capturer_watchdog_stalled gauge
+log_capturer_watchdog_stalled{service="a"} 0
+# HELP log_capturer_watchdog_start_time_seconds Unix time at which the watchdog started.
+# TYPE log_capturer_watchdog_start_time_seconds gauge
+log_capturer_watchdog_start_time_seconds{service="a"} 9.466848e+08
+# HELP log_capturer_watchdog_ticks_total Ticks (samples of every series) taken by the watchdog.
+# TYPE log_capturer_watchdog_ticks_total counter
+log_capturer_watchdog_ticks_total{service="a"} 3
+# HELP log_capturer_watchdog_window_seconds Window over which the watchdog estimates growth.
+# TYPE log_capturer_watchdog_window_seconds gauge
+log_capturer_watchdog_window_seconds{service="a"} 10
+`
+		names := []string{
+			"log_capturer_docker_http_requests_total", "log_capturer_docker_http_idle_connections",
+			"log_capturer_series_value", "log_capturer_watchdog_alerts_total", "log_capturer_watchdog_interval_seconds",
+			"log_capturer_watchdog_last_tick_timestamp_seconds", "log_capturer_watchdog_running",
+			"log_capturer_watchdog_stalled", "log_capturer_watchdog_start_time_seconds",
+			"log_capturer_watchdog_ticks_total", "log_capturer_watchdog_window_seconds",
+		}
+		if err := testutil.CollectAndCompare(c, strings.NewReader(want), names...); err != nil {
+			t.Error(err)
+		}
+
+		// After Stop the collector still works and says the watchdog is not running.
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		const stopped = `
+# HELP log_capturer_watchdog_running 1 while the watchdog runs, 0 once it has stopped.
+# TYPE log_capturer_watchdog_running gauge
+log_capturer_watchdog_running{service="a"} 0
+`
+		if err := testutil.CollectAndCompare(c, strings.NewReader(stopped), "log_capturer_watchdog_running"); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// TestLeakShowsInVerdicts leaks a gauge at 60/min and checks the exported level, growth rate and
+// alert counters against the watchdog's own snapshot.
+func TestLeakShowsInVerdicts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var streams atomic.Int64
+		w := startWatchdog(t, &streams)
+		for range 40 {
+			streams.Add(1) // 1/s = 60/min: critical at 50/min
+			time.Sleep(time.Second)
+		}
+		c := New(w, Options{})
+		s := w.Snapshot()
+		ss, _ := s.Lookup("open_streams")
+		if ss.Level != watchdog.LevelCritical {
+			t.Fatalf("watchdog level of open_streams = %v, want critical (snapshot %+v)", ss.Level, ss)
+		}
+		if got := testutil.ToFloat64(onlyLabel(t, c, "leakwatch_watchdog_level", "series", "open_streams")); got != 3 {
+			t.Errorf("leakwatch_watchdog_level{series=open_streams} = %v, want 3", got)
+		}
+		if got := testutil.ToFloat64(onlyLabel(t, c, "leakwatch_watchdog_growth_rate_per_minute", "series", "open_streams")); got < 50 || got > 70 {
+			t.Errorf("growth rate = %v/min, want about 60", got)
+		}
+		if got := testutil.ToFloat64(onlyLabel(t, c, "leakwatch_watchdog_alerts_total", "level", "critical")); got != float64(s.AlertsTotal[watchdog.LevelCritical]) || got < 1 {
+			t.Errorf("alerts_total{level=critical} = %v, want %d (>= 1)", got, s.AlertsTotal[watchdog.LevelCritical])
+		}
+	})
+}
+
+// onlyLabel returns a collector that yields only the metrics of family name whose label has
+// the given value, for testutil.ToFloat64.
+func onlyLabel(t *testing.T, c prometheus.Collector, name, label, value string) prometheus.Collector {
+	t.Helper()
+	return filtered{c, func(m prometheus.Metric) bool {
+		var pb dto.Metric
+		if err := m.Write(&pb); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Desc().String(), `fqName: "`+name+`"`) {
+			return false
+		}
+		for _, lp := range pb.GetLabel() {
+			if lp.GetName() == label && lp.GetValue() == value {
+				return true
+			}
+		}
+		return false
+	}}
+}
+
+type filtered struct {
+	c    prometheus.Collector
+	keep func(prometheus.Metric) bool
+}
+
+func (f filtered) Describe(ch chan<- *prometheus.Desc) { f.c.Describe(ch) }
+
+func (f filtered) Collect(ch chan<- prometheus.Metric) {
+	all := make(chan prometheus.Metric)
+	go func() { f.c.Collect(all); close(all) }()
+	for m := range all {
+		if f.keep(m) {
+			ch <- m
+		}
+	}
+}
+
+func TestLint(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var streams atomic.Int64
+		w := startWatchdog(t, &streams)
+		for range 15 {
+			streams.Add(1)
+			time.Sleep(time.Second)
+		}
+		for _, ns := range []string{"", "log_capturer"} {
+			problems, err := testutil.CollectAndLint(New(w, Options{Namespace: ns}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range problems {
+				t.Errorf("namespace %q: %s: %s", ns, p.Metric, p.Text)
+			}
+		}
+	})
+}
+
+func TestBadNamespaceFailsRegistration(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var streams atomic.Int64
+		w := startWatchdog(t, &streams)
+		reg := prometheus.NewPedanticRegistry()
+		if err := reg.Register(New(w, Options{Namespace: "log-capturer"})); err == nil {
+			t.Error("Register with namespace log-capturer = nil, want an error")
+		}
+	})
+}
+
+func TestPoolSeries(t *testing.T) {
+	all := func(pool string) []string {
+		var out []string
+		for _, h := range httpSuffixes {
+			out = append(out, watchdog.HTTPSeries(pool, h.suffix))
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		names []string
+		want  map[string]string // series -> pool
+	}{
+		{"none", []string{"goroutines", "fds"}, map[string]string{}},
+		{"one pool", all("docker"), func() map[string]string {
+			m := map[string]string{}
+			for _, n := range all("docker") {
+				m[n] = "docker"
+			}
+			return m
+		}()},
+		{"pool with underscores and a suffix-like name", append(all("a_reuse"), all("b")...), func() map[string]string {
+			m := map[string]string{}
+			for _, n := range all("a_reuse") {
+				m[n] = "a_reuse"
+			}
+			for _, n := range all("b") {
+				m[n] = "b"
+			}
+			return m
+		}()},
+		{"user gauge that looks like one pool series", []string{"http_x_errors", "goroutines"}, map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := poolSeries(tt.names)
+			if len(got) != len(tt.want) {
+				t.Errorf("poolSeries(%v) found %d series, want %d: %v", tt.names, len(got), len(tt.want), got)
+			}
+			for n, p := range tt.want {
+				if got[n].pool != p {
+					t.Errorf("series %s: pool %q, want %q", n, got[n].pool, p)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,349 @@
+package exporter
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/leakwatch/leakwatch/watchdog"
+)
+
+// ErrInvalidRulesOptions is wrapped by the error [AlertRules] returns for bad [RulesOptions];
+// the message names every bad field.
+var ErrInvalidRulesOptions = errors.New("exporter: invalid rules options")
+
+// Defaults of [RulesOptions] windows, as in the seed's guide and the watchdog's defaults.
+const (
+	DefaultGrowthWindow     = 10 * time.Minute
+	DefaultGrowthFor        = 5 * time.Minute
+	DefaultExhaustionWindow = time.Hour
+	DefaultExhaustionFor    = 10 * time.Minute
+	DefaultHTTPWindow       = 5 * time.Minute
+	DefaultHTTPFor          = 5 * time.Minute
+)
+
+// Names of the generated alerts. Rules of two severities share a name and differ in their
+// severity label ("warning" or "critical"); raw-series alerts carry a series label naming the
+// watchdog series they mirror, HTTP alerts a pool label.
+const (
+	AlertGoroutineGrowth       = "LeakwatchGoroutineGrowth"       // deriv(<ns>_goroutines[GrowthWindow]) * 60 >= rate
+	AlertFDGrowth              = "LeakwatchFDGrowth"              // deriv(process_open_fds[GrowthWindow]) * 60 >= rate
+	AlertFDExhaustion          = "LeakwatchFDExhaustion"          // predict_linear(process_open_fds[ExhaustionWindow], horizon) >= process_max_fds
+	AlertHTTPConnectionGrowth  = "LeakwatchHTTPConnectionGrowth"  // deriv(<ns>_<pool>_http_open_connections[GrowthWindow]) * 60 >= rate
+	AlertHTTPErrors            = "LeakwatchHTTPErrors"            // increase(<ns>_<pool>_http_errors_total[HTTPWindow]) > 0
+	AlertHTTPNoIdleConnections = "LeakwatchHTTPNoIdleConnections" // <ns>_<pool>_http_idle_connections < 1 and rate(..._requests_total[HTTPWindow]) > 0
+	AlertWatchdogLevel         = "LeakwatchWatchdogLevel"         // <ns>_watchdog_level >= 2 (warning), >= 3 (critical)
+	AlertWatchdogStalled       = "LeakwatchWatchdogStalled"       // <ns>_watchdog_stalled == 1
+)
+
+// RulesOptions configures [AlertRules]. The zero value generates the seed's rules for
+// namespace [DefaultNamespace] with no HTTP pool, the thresholds of [watchdog.DefaultConfig]
+// and the Default* windows. Durations are whole milliseconds; a zero duration means its
+// default (except VerdictFor), a negative one is an error.
+type RulesOptions struct {
+	// Namespace of the exported metrics, as [Options.Namespace]. Empty means [DefaultNamespace].
+	Namespace string
+	// Pools names the HTTP pools (as given to httppool.New) that get HTTP rules.
+	Pools []string
+	// Rules holds the thresholds, as [watchdog.Config.Rules]: the goroutines and fds rules give
+	// the growth and FD exhaustion alerts, each pool's rules (default [watchdog.HTTPRules]) the
+	// HTTP alerts. Nil means watchdog.DefaultConfig().Rules. Only warning and critical levels
+	// become alerts; notices stay in the process (and in <ns>_watchdog_level).
+	Rules map[string]watchdog.Rule
+	// GrowthWindow is the range of deriv() for growth rules; GrowthFor their "for".
+	GrowthWindow, GrowthFor time.Duration
+	// ExhaustionWindow is the range of predict_linear() for FD exhaustion; ExhaustionFor its "for".
+	ExhaustionWindow, ExhaustionFor time.Duration
+	// HTTPWindow is the range of increase() and rate() in HTTP rules; HTTPFor the "for" of the
+	// no-idle-connection rule (HTTP errors fire at once, as in the watchdog).
+	HTTPWindow, HTTPFor time.Duration
+	// VerdictFor is the "for" of the rules over the watchdog's verdicts. Zero means none: the
+	// watchdog has already confirmed its level.
+	VerdictFor time.Duration
+}
+
+var (
+	nsPattern   = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	poolPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+)
+
+func (o RulesOptions) withDefaults() (RulesOptions, error) {
+	var bad []string
+	if o.Namespace == "" {
+		o.Namespace = DefaultNamespace
+	} else if !nsPattern.MatchString(o.Namespace) {
+		bad = append(bad, fmt.Sprintf("Namespace %q must match [a-zA-Z_][a-zA-Z0-9_]*", o.Namespace))
+	}
+	seen := map[string]bool{}
+	for _, p := range o.Pools {
+		switch {
+		case !poolPattern.MatchString(p):
+			bad = append(bad, fmt.Sprintf("Pools: %q must match [a-z][a-z0-9_]*", p))
+		case seen[p]:
+			bad = append(bad, fmt.Sprintf("Pools: %q given twice", p))
+		}
+		seen[p] = true
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"GrowthWindow", &o.GrowthWindow, DefaultGrowthWindow},
+		{"GrowthFor", &o.GrowthFor, DefaultGrowthFor},
+		{"ExhaustionWindow", &o.ExhaustionWindow, DefaultExhaustionWindow},
+		{"ExhaustionFor", &o.ExhaustionFor, DefaultExhaustionFor},
+		{"HTTPWindow", &o.HTTPWindow, DefaultHTTPWindow},
+		{"HTTPFor", &o.HTTPFor, DefaultHTTPFor},
+		{"VerdictFor", &o.VerdictFor, 0},
+	} {
+		switch {
+		case *d.v < 0:
+			bad = append(bad, fmt.Sprintf("%s %v must be >= 0", d.name, *d.v))
+		case *d.v%time.Millisecond != 0:
+			bad = append(bad, fmt.Sprintf("%s %v must be whole milliseconds", d.name, *d.v))
+		case *d.v == 0:
+			*d.v = d.def
+		}
+	}
+	if len(bad) > 0 {
+		return o, fmt.Errorf("%w: %s", ErrInvalidRulesOptions, strings.Join(bad, "; "))
+	}
+	if o.Rules == nil {
+		o.Rules = watchdog.DefaultConfig().Rules
+	}
+	return o, nil
+}
+
+// ruleGroup and alertRule mirror Prometheus's rule file format.
+type ruleGroup struct {
+	Name  string
+	Rules []alertRule
+}
+
+type alertRule struct {
+	Alert, Expr, For string
+	Labels           [][2]string
+	Annotations      [][2]string
+}
+
+// AlertRules returns a Prometheus rule file (YAML) with two groups:
+//
+//   - leakwatch_<ns>_raw: the watchdog's thresholds over the raw series, for a fleet whose
+//     processes export <ns>_goroutines and the HTTP pool metrics with [New] and
+//     process_open_fds / process_max_fds with client_golang's process collector:
+//     [AlertGoroutineGrowth], [AlertFDGrowth], [AlertFDExhaustion], and per pool
+//     [AlertHTTPConnectionGrowth], [AlertHTTPErrors], [AlertHTTPNoIdleConnections];
+//   - leakwatch_<ns>_verdicts: the watchdog's own judgement, [AlertWatchdogLevel] and
+//     [AlertWatchdogStalled].
+//
+// A threshold that is not set in opts.Rules (<= 0, or a level under warning) generates no rule.
+// The error wraps [ErrInvalidRulesOptions] and names every bad field. The output depends only
+// on opts, so it can be checked in and compared.
+func AlertRules(opts RulesOptions) ([]byte, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	ns := o.Namespace
+	rule := func(name string) watchdog.Rule { return o.Rules[name] }
+
+	var raw []alertRule
+	raw = append(raw, growthRules(AlertGoroutineGrowth, ns+"_goroutines", watchdog.SeriesGoroutines, "goroutines", nil, rule(watchdog.SeriesGoroutines), o)...)
+	raw = append(raw, growthRules(AlertFDGrowth, "process_open_fds", watchdog.SeriesFDs, "open file descriptors", nil, rule(watchdog.SeriesFDs), o)...)
+	fr := rule(watchdog.SeriesFDs)
+	for _, x := range []struct {
+		sev     string
+		horizon time.Duration
+	}{{"warning", fr.ExhaustWarning}, {"critical", fr.ExhaustCritical}} {
+		if x.horizon <= 0 {
+			continue
+		}
+		raw = append(raw, alertRule{
+			Alert: AlertFDExhaustion,
+			Expr:  fmt.Sprintf("predict_linear(process_open_fds[%s], %s) >= process_max_fds", promDuration(o.ExhaustionWindow), strconv.FormatFloat(x.horizon.Seconds(), 'f', -1, 64)),
+			For:   promDuration(o.ExhaustionFor),
+			Labels: [][2]string{{"severity", x.sev}, {"series", watchdog.SeriesFDs}},
+			Annotations: [][2]string{
+				{"summary", "File descriptors of {{ $labels.instance }} run out within " + humanDuration(x.horizon)},
+				{"description", "At the trend of the last " + humanDuration(o.ExhaustionWindow) + ", {{ $labels.job }} {{ $labels.instance }} would hold {{ $value | humanize }} file descriptors in " + humanDuration(x.horizon) + ", at or over its limit (process_max_fds)."},
+			},
+		})
+	}
+	for _, p := range o.Pools {
+		pl := [2]string{"pool", p}
+		m := func(name string) string { return ns + "_" + p + "_" + name }
+		open := watchdog.HTTPSeries(p, watchdog.HTTPOpen)
+		raw = append(raw, growthRules(AlertHTTPConnectionGrowth, m("http_open_connections"), open, "open connections of pool "+p, &pl, httpRule(o.Rules, p, watchdog.HTTPOpen), o)...)
+		if r := httpRule(o.Rules, p, watchdog.HTTPErrors); r.OnIncrease >= watchdog.LevelWarning {
+			raw = append(raw, alertRule{
+				Alert: AlertHTTPErrors,
+				Expr:  fmt.Sprintf("increase(%s[%s]) > 0", m("http_errors_total"), promDuration(o.HTTPWindow)),
+				Labels: [][2]string{{"severity", r.OnIncrease.String()}, {"series", watchdog.HTTPSeries(p, watchdog.HTTPErrors)}, pl},
+				Annotations: [][2]string{
+					{"summary", "HTTP pool " + p + " of {{ $labels.instance }} has transport errors"},
+					{"description", "{{ $labels.job }} {{ $labels.instance }}: {{ $value | humanize }} transport errors in pool " + p + " over the last " + humanDuration(o.HTTPWindow) + " (the seed's red flag: HTTP errors > 0)."},
+				},
+			})
+		}
+		if r := httpRule(o.Rules, p, watchdog.HTTPIdle); r.BelowLevel >= watchdog.LevelWarning {
+			raw = append(raw, alertRule{
+				Alert: AlertHTTPNoIdleConnections,
+				Expr:  fmt.Sprintf("%s < %s and rate(%s[%s]) > 0", m("http_idle_connections"), strconv.FormatFloat(r.Below, 'f', -1, 64), m("http_requests_total"), promDuration(o.HTTPWindow)),
+				For:   promDuration(o.HTTPFor),
+				Labels: [][2]string{{"severity", r.BelowLevel.String()}, {"series", watchdog.HTTPSeries(p, watchdog.HTTPIdle)}, pl},
+				Annotations: [][2]string{
+					{"summary", "HTTP pool " + p + " of {{ $labels.instance }} keeps no idle connection under traffic"},
+					{"description", "{{ $labels.job }} {{ $labels.instance }}: pool " + p + " has had fewer than " + strconv.FormatFloat(r.Below, 'f', -1, 64) + " idle connections for " + humanDuration(o.HTTPFor) + " while requests flow: connections are not reused (pooling is broken)."},
+				},
+			})
+		}
+	}
+
+	verdicts := []alertRule{}
+	for _, x := range []struct {
+		sev string
+		l   watchdog.Level
+	}{{"warning", watchdog.LevelWarning}, {"critical", watchdog.LevelCritical}} {
+		verdicts = append(verdicts, alertRule{
+			Alert:  AlertWatchdogLevel,
+			Expr:   fmt.Sprintf("%s_watchdog_level >= %d", ns, x.l),
+			For:    promDuration(o.VerdictFor),
+			Labels: [][2]string{{"severity", x.sev}},
+			Annotations: [][2]string{
+				{"summary", "The watchdog of {{ $labels.instance }} judges {{ $labels.series }} at " + x.sev + " or worse"},
+				{"description", "{{ $labels.job }} {{ $labels.instance }}: series {{ $labels.series }} is at level {{ $value }} (2 warning, 3 critical); see the process's log or /watchdog for the reason."},
+			},
+		})
+	}
+	verdicts = append(verdicts, alertRule{
+		Alert:  AlertWatchdogStalled,
+		Expr:   ns + "_watchdog_stalled == 1",
+		For:    promDuration(o.VerdictFor),
+		Labels: [][2]string{{"severity", "warning"}},
+		Annotations: [][2]string{
+			{"summary", "The watchdog of {{ $labels.instance }} has stalled"},
+			{"description", "{{ $labels.job }} {{ $labels.instance }}: no watchdog tick completed within its StallAfter; its verdicts are stale."},
+		},
+	})
+
+	var b bytes.Buffer
+	err = rulesTemplate.Execute(&b, struct {
+		Namespace string
+		Pools     []string
+		Groups    []ruleGroup
+	}{ns, o.Pools, []ruleGroup{
+		{Name: "leakwatch_" + ns + "_raw", Rules: raw},
+		{Name: "leakwatch_" + ns + "_verdicts", Rules: verdicts},
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("exporter: rules template: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// httpRule returns the rule of a pool's series: from rules when set there, else the default
+// of [watchdog.HTTPRules], as Start applies them.
+func httpRule(rules map[string]watchdog.Rule, pool, suffix string) watchdog.Rule {
+	name := watchdog.HTTPSeries(pool, suffix)
+	if r, ok := rules[name]; ok {
+		return r
+	}
+	return watchdog.HTTPRules(pool)[name]
+}
+
+// growthRules returns the warning and critical growth rules of one metric.
+func growthRules(alert, metric, series, what string, extra *[2]string, r watchdog.Rule, o RulesOptions) []alertRule {
+	var out []alertRule
+	for _, x := range []struct {
+		sev  string
+		rate float64
+	}{{"warning", r.WarningPerMin}, {"critical", r.CriticalPerMin}} {
+		if x.rate <= 0 {
+			continue
+		}
+		rate := strconv.FormatFloat(x.rate, 'f', -1, 64)
+		labels := [][2]string{{"severity", x.sev}, {"series", series}}
+		if extra != nil {
+			labels = append(labels, *extra)
+		}
+		out = append(out, alertRule{
+			Alert:  alert,
+			Expr:   fmt.Sprintf("deriv(%s[%s]) * 60 >= %s", metric, promDuration(o.GrowthWindow), rate),
+			For:    promDuration(o.GrowthFor),
+			Labels: labels,
+			Annotations: [][2]string{
+				{"summary", "Leak: " + what + " of {{ $labels.instance }} grow by " + rate + "/min or more"},
+				{"description", "{{ $labels.job }} {{ $labels.instance }}: " + what + " grow {{ $value | humanize }}/min over the last " + humanDuration(o.GrowthWindow) + " (" + x.sev + " at " + rate + "/min)."},
+			},
+		})
+	}
+	return out
+}
+
+// promDuration formats d (whole milliseconds) as a Prometheus duration: "1h30m", "20s",
+// "500ms"; zero gives "".
+func promDuration(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		unit time.Duration
+		s    string
+	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}} {
+		if n := d / u.unit; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.s)
+			d -= n * u.unit
+		}
+	}
+	return b.String()
+}
+
+// yamlQuote quotes s as a JSON string, which is also a YAML double-quoted scalar; <, > and &
+// are left as they are.
+func yamlQuote(s string) (string, error) {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(s); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// humanDuration is promDuration for annotations: "6h", "10m", "20s".
+func humanDuration(d time.Duration) string { return promDuration(d) }
+
+var rulesTemplate = template.Must(template.New("rules").Funcs(template.FuncMap{
+	"q": yamlQuote,
+}).Parse(`# Prometheus alerting rules generated by github.com/leakwatch/leakwatch/exporter.AlertRules
+# for namespace {{q .Namespace}}{{if .Pools}}, HTTP pools{{range .Pools}} {{q .}}{{end}}{{end}}.
+# Raw rules read <ns>_* from the exporter and process_* from client_golang's process collector.
+groups:
+{{- range .Groups}}
+  - name: {{q .Name}}
+    rules:
+{{- range .Rules}}
+      - alert: {{q .Alert}}
+        expr: {{q .Expr}}
+{{- if .For}}
+        for: {{.For}}
+{{- end}}
+        labels:
+{{- range .Labels}}
+          {{index . 0}}: {{q (index . 1)}}
+{{- end}}
+        annotations:
+{{- range .Annotations}}
+          {{index . 0}}: {{q (index . 1)}}
+{{- end}}
+{{- end}}
+{{- end}}
+`))
