@@ -166,9 +166,9 @@ func AlertRules(opts RulesOptions) ([]byte, error) {
 			continue
 		}
 		raw = append(raw, alertRule{
-			Alert: AlertFDExhaustion,
-			Expr:  fmt.Sprintf("predict_linear(process_open_fds[%s], %s) >= process_max_fds", promDuration(o.ExhaustionWindow), strconv.FormatFloat(x.horizon.Seconds(), 'f', -1, 64)),
-			For:   promDuration(o.ExhaustionFor),
+			Alert:  AlertFDExhaustion,
+			Expr:   fmt.Sprintf("predict_linear(process_open_fds[%s], %s) >= process_max_fds", promDuration(o.ExhaustionWindow), strconv.FormatFloat(x.horizon.Seconds(), 'f', -1, 64)),
+			For:    promDuration(o.ExhaustionFor),
 			Labels: [][2]string{{"severity", x.sev}, {"series", watchdog.SeriesFDs}},
 			Annotations: [][2]string{
 				{"summary", "File descriptors of {{ $labels.instance }} run out within " + humanDuration(x.horizon)},
@@ -183,8 +183,8 @@ func AlertRules(opts RulesOptions) ([]byte, error) {
 		raw = append(raw, growthRules(AlertHTTPConnectionGrowth, m("http_open_connections"), open, "open connections of pool "+p, &pl, httpRule(o.Rules, p, watchdog.HTTPOpen), o)...)
 		if r := httpRule(o.Rules, p, watchdog.HTTPErrors); r.OnIncrease >= watchdog.LevelWarning {
 			raw = append(raw, alertRule{
-				Alert: AlertHTTPErrors,
-				Expr:  fmt.Sprintf("increase(%s[%s]) > 0", m("http_errors_total"), promDuration(o.HTTPWindow)),
+				Alert:  AlertHTTPErrors,
+				Expr:   fmt.Sprintf("increase(%s[%s]) > 0", m("http_errors_total"), promDuration(o.HTTPWindow)),
 				Labels: [][2]string{{"severity", r.OnIncrease.String()}, {"series", watchdog.HTTPSeries(p, watchdog.HTTPErrors)}, pl},
 				Annotations: [][2]string{
 					{"summary", "HTTP pool " + p + " of {{ $labels.instance }} has transport errors"},
@@ -194,9 +194,9 @@ func AlertRules(opts RulesOptions) ([]byte, error) {
 		}
 		if r := httpRule(o.Rules, p, watchdog.HTTPIdle); r.BelowLevel >= watchdog.LevelWarning {
 			raw = append(raw, alertRule{
-				Alert: AlertHTTPNoIdleConnections,
-				Expr:  fmt.Sprintf("%s < %s and rate(%s[%s]) > 0", m("http_idle_connections"), strconv.FormatFloat(r.Below, 'f', -1, 64), m("http_requests_total"), promDuration(o.HTTPWindow)),
-				For:   promDuration(o.HTTPFor),
+				Alert:  AlertHTTPNoIdleConnections,
+				Expr:   fmt.Sprintf("%s < %s and rate(%s[%s]) > 0", m("http_idle_connections"), strconv.FormatFloat(r.Below, 'f', -1, 64), m("http_requests_total"), promDuration(o.HTTPWindow)),
+				For:    promDuration(o.HTTPFor),
 				Labels: [][2]string{{"severity", r.BelowLevel.String()}, {"series", watchdog.HTTPSeries(p, watchdog.HTTPIdle)}, pl},
 				Annotations: [][2]string{
 					{"summary", "HTTP pool " + p + " of {{ $labels.instance }} keeps no idle connection under traffic"},
