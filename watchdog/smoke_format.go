@@ -1,0 +1,222 @@
+package watchdog
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Text returns the run's output lines so far, each ending in a newline: exactly what was
+// written to Config.SmokeOutput.
+func (r SmokeReport) Text() string {
+	var b strings.Builder
+	for _, l := range r.Lines {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func mark(ok bool) string {
+	if ok {
+		return "✅"
+	}
+	return "❌"
+}
+
+// final returns the last checkpoint taken, if any.
+func (r SmokeReport) final() (SmokeCheckpoint, bool) {
+	for i := len(r.Checkpoints) - 1; i >= 0; i-- {
+		if !r.Checkpoints[i].Missed {
+			return r.Checkpoints[i], true
+		}
+	}
+	return SmokeCheckpoint{}, false
+}
+
+func (r SmokeReport) criterion(prefix string) (SmokeCriterion, bool) {
+	for _, c := range r.Criteria {
+		if strings.HasPrefix(c.Name, prefix) {
+			return c, true
+		}
+	}
+	return SmokeCriterion{}, false
+}
+
+// Markdown returns the seed's reporting template filled in: the results table, connection
+// reuse, stability, the checklist, the conclusion with its reasons and, for a run that grew,
+// the evidence and the alerts raised during it. While the run is going the figures are those
+// of the last checkpoint and the conclusion says so.
+func (r SmokeReport) Markdown() string {
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	p("# Smoke Test Results\n\n")
+	if r.Status == SmokeNone {
+		p("No smoke run.\n")
+		for _, n := range r.Notes {
+			p("\n- %s\n", n)
+		}
+		return b.String()
+	}
+	p("**Date:** %s\n", r.Started.Format("2006-01-02"))
+	p("**Duration:** %s\n", durWords(r.Duration))
+	if r.Baseline != nil {
+		p("**Baseline:** GOR=%s, FD=%s\n", count(r.Baseline.Goroutines, true), count(r.Baseline.FDs, r.Baseline.FDsAvailable))
+	} else {
+		p("**Baseline:** not taken yet (warm-up)\n")
+	}
+	p("**Status:** %s", r.Status)
+	if r.Status == SmokeRunning {
+		p(", expected end %s", r.ExpectedEnd.Format(time.UnixDate))
+		if r.Stalled {
+			p(" (**stalled**: no checkpoint for over 1.5 intervals)")
+		}
+	}
+	p("\n\n## Results\n\n")
+	p("| Metric | Baseline | Final | Growth | Rate/min | Target | Status |\n")
+	p("|--------|----------|-------|--------|----------|--------|--------|\n")
+	last, have := r.final()
+	if r.Baseline != nil && have {
+		bl := r.Baseline
+		p("| Goroutines | %s | %s | %s | %s/min | <10/min | %s |\n", count(bl.Goroutines, true), count(last.Goroutines, true),
+			signed(last.GoroutineGrowth), rate(last.GoroutineRatePerMin), mark(last.GoroutineRatePerMin < smokeGoroutineMust))
+		if last.FDsAvailable {
+			p("| FDs | %s | %s | %s | %s/min | <5/min | %s |\n", count(bl.FDs, true), count(last.FDs, true),
+				signed(last.FDGrowth), rate(last.FDRatePerMin), mark(last.FDRatePerMin < smokeFDMust))
+		} else {
+			p("| FDs | n/a | n/a | n/a | n/a | <5/min | not measurable here |\n")
+		}
+		if bl.HTTP != nil && last.HTTP != nil {
+			p("| HTTP Requests | %s | %s | %s | - | - | - |\n", count(bl.HTTP.Requests, true), count(last.HTTP.Requests, true),
+				signed(last.HTTP.Requests-bl.HTTP.Requests))
+		} else {
+			p("| HTTP Requests | - | - | - | - | - | no HTTP pool configured |\n")
+		}
+	} else {
+		p("| Goroutines | - | - | - | - | <10/min | no checkpoint yet |\n")
+		p("| FDs | - | - | - | - | <5/min | no checkpoint yet |\n")
+	}
+
+	p("\n## Connection Reuse\n\n")
+	var idle, active float64
+	n := 0
+	for _, c := range r.Checkpoints {
+		if c.HTTP != nil {
+			idle += c.HTTP.Idle
+			active += c.HTTP.Active
+			n++
+		}
+	}
+	if n == 0 {
+		if len(r.HTTPPools) == 0 {
+			p("- no HTTP pool configured\n")
+		} else {
+			p("- HTTP metrics not available yet\n")
+		}
+	} else {
+		p("- HTTP Idle Connections: %s (avg)\n", strconv.FormatFloat(idle/float64(n), 'f', 2, 64))
+		p("- HTTP Active Connections: %s (avg)\n", strconv.FormatFloat(active/float64(n), 'f', 2, 64))
+		if last.HTTP != nil {
+			p("- Total Requests: %s\n", count(last.HTTP.Requests, true))
+			p("- Estimated Reuse Rate: %s%%\n", strconv.FormatFloat(100*last.HTTP.ReuseRatio, 'f', 1, 64))
+		}
+	}
+
+	p("\n## Stability\n\n")
+	p("- Container Restarts: %d %s\n", r.Restarts, mark(r.Restarts == 0))
+	p("- Crashes: not seen from inside the process; a crash shows as a restart above\n")
+	if have && last.HTTP != nil {
+		p("- HTTP Errors: %s %s\n", count(last.HTTP.Errors, true), mark(last.HTTP.Errors == 0))
+	} else {
+		p("- HTTP Errors: n/a\n")
+	}
+	up := time.Duration(0)
+	if have {
+		up = last.Elapsed.Round(time.Second)
+	}
+	full, _ := r.criterion("Test completes")
+	p("- Uptime: %s of %s %s\n", durWords(up), durWords(r.Duration), mark(full.Passed))
+	missed := 0
+	for _, c := range r.Checkpoints {
+		if c.Missed {
+			missed++
+		}
+	}
+	if missed > 0 {
+		p("- Missed checkpoints: %d\n", missed)
+	}
+
+	p("\n## Checklist\n\n### Must-Have\n\n")
+	for _, c := range r.Criteria {
+		if c.Must {
+			p("- [%s] %s: %s\n", check(c), c.Name, c.Value)
+		}
+	}
+	p("\n### Nice-to-Have\n\n")
+	for _, c := range r.Criteria {
+		if !c.Must {
+			p("- [%s] %s: %s\n", check(c), c.Name, c.Value)
+		}
+	}
+
+	p("\n## Conclusion\n\n")
+	switch r.Verdict {
+	case "PASS":
+		p("✅ PASS\n\n")
+	case "FAIL":
+		p("❌ FAIL\n\n")
+	default:
+		p("Running: no verdict before %s.\n\n", r.ExpectedEnd.Format(time.UnixDate))
+	}
+	for _, s := range r.Reasons {
+		p("- %s\n", s)
+	}
+	if len(r.Growth) > 0 {
+		p("\n## What Grew\n\n")
+		p("| Series | Baseline | Final | Growth | Rate/min | Detector level |\n")
+		p("|--------|----------|-------|--------|----------|----------------|\n")
+		for _, g := range r.Growth {
+			p("| %s | %s | %s | %s | %s/min | %s |\n", g.Series, num(g.Baseline), num(g.Final), signed(round2(g.Growth)), rate(g.RatePerMin), g.Level)
+		}
+	}
+	if len(r.Alerts) > 0 {
+		p("\n## Alerts During the Run\n\n")
+		for _, a := range r.Alerts {
+			p("- %s %s\n", a.Time.Format(time.TimeOnly), a.String())
+			if ev := alertEvidence(a); ev != "" {
+				p("  - evidence: %s\n", ev)
+			}
+		}
+	}
+	if len(r.Notes) > 0 {
+		p("\n## Notes\n\n")
+		for _, n := range r.Notes {
+			p("- %s\n", n)
+		}
+	}
+	return b.String()
+}
+
+func check(c SmokeCriterion) string {
+	switch {
+	case c.NotApplicable:
+		return "-"
+	case c.Passed:
+		return "x"
+	}
+	return " "
+}
+
+func num(v float64) string { return strconv.FormatFloat(round2(v), 'f', -1, 64) }
+
+// durWords: "30 minutes" for whole minutes, else the Go duration.
+func durWords(d time.Duration) string {
+	if d > 0 && d%time.Minute == 0 {
+		if d == time.Minute {
+			return "1 minute"
+		}
+		return strconv.FormatInt(int64(d/time.Minute), 10) + " minutes"
+	}
+	return d.String()
+}
