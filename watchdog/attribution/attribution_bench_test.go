@@ -88,8 +88,14 @@ func openFDs(b *testing.B, n int) func() {
 	}
 }
 
-// reportCost adds the worst cost figures over the loop as metrics.
-type costTracker struct{ maxPause, maxCall, fds, gor time.Duration }
+// costTracker adds the worst cost figures over the loop as metrics.
+type costTracker struct {
+	maxPause, maxCall, fds, gor time.Duration
+	cpu0                        time.Duration
+}
+
+// start notes the CPU time before the loop.
+func (c *costTracker) start() { c.cpu0 = cpuTime() }
 
 func (c *costTracker) add(s *Snapshot) {
 	c.maxPause = max(c.maxPause, s.Cost.MaxPause)
@@ -103,6 +109,9 @@ func (c *costTracker) report(b *testing.B) {
 	b.ReportMetric(float64(c.maxCall.Microseconds()), "max-profile-call-µs")
 	b.ReportMetric(float64(c.gor.Microseconds())/float64(b.N), "goroutines-µs/op")
 	b.ReportMetric(float64(c.fds.Microseconds())/float64(b.N), "fds-µs/op")
+	// CPU time of the whole process (user + system) per snapshot: on a
+	// loaded machine, wall time overstates the work.
+	b.ReportMetric(float64((cpuTime()-c.cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 func BenchmarkTakeGoroutines(b *testing.B) {
@@ -112,6 +121,7 @@ func BenchmarkTakeGoroutines(b *testing.B) {
 			wg := park(b, n, stop)
 			defer func() { close(stop); wg.Wait() }()
 			var ct costTracker
+			ct.start()
 			b.ReportAllocs()
 			for b.Loop() {
 				s, err := Take(Options{MaxGoroutines: 200_000})
@@ -133,6 +143,7 @@ func BenchmarkTakeFDs(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			defer openFDs(b, n)()
 			var ct costTracker
+			ct.start()
 			b.ReportAllocs()
 			for b.Loop() {
 				s, err := Take(Options{MaxGoroutines: -1, FDs: true})
@@ -162,6 +173,7 @@ func BenchmarkAttribution(b *testing.B) {
 		b.Fatal(err)
 	}
 	var ct costTracker
+	ct.start()
 	b.ReportAllocs()
 	for b.Loop() {
 		s, err := Take(DefaultOptions())
@@ -170,6 +182,34 @@ func BenchmarkAttribution(b *testing.B) {
 		}
 		_ = Diagnose(Diff(base, s), Context{})
 		ct.add(s)
+	}
+	ct.report(b)
+}
+
+// BenchmarkReadlinkFloor is the floor for the descriptor part: one plain
+// readlink of /proc/self/fd/N per open descriptor, nothing else. Compare
+// BenchmarkTakeFDs with it to see what classification adds on a given
+// machine (the kernel's cost varies tenfold with load).
+func BenchmarkReadlinkFloor(b *testing.B) {
+	if !fdsSupported {
+		b.Skip("no /proc")
+	}
+	defer openFDs(b, 10_000)()
+	d, err := os.Open("/proc/self/fd")
+	if err != nil {
+		b.Fatal(err)
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ct costTracker
+	ct.start()
+	for b.Loop() {
+		for _, n := range names {
+			os.Readlink("/proc/self/fd/" + n)
+		}
 	}
 	ct.report(b)
 }

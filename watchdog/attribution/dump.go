@@ -38,13 +38,13 @@ var ErrDumpTooLarge = errors.New("attribution: dump larger than MaxBytes")
 // use.
 type Dumper struct {
 	// Dir is the directory to write to, created if missing. Required.
-	Dir string
+	Dir string `json:"dir"`
 	// MaxFiles bounds the number of dump files kept in Dir; 0 means
 	// [DefaultDumpFiles].
-	MaxFiles int
+	MaxFiles int `json:"max_files"`
 	// MaxBytes bounds their total size in bytes; 0 means
 	// [DefaultDumpBytes].
-	MaxBytes int64
+	MaxBytes int64 `json:"max_bytes"`
 
 	mu  sync.Mutex
 	seq uint64

@@ -5,6 +5,7 @@ package attribution
 import (
 	"fmt"
 	"syscall"
+	"time"
 )
 
 // raiseNoFile raises RLIMIT_NOFILE's soft limit to the hard one if it is
@@ -27,4 +28,13 @@ func raiseNoFile(need uint64) (restore func(), err error) {
 		return nil, err
 	}
 	return restore, nil
+}
+
+// cpuTime returns the process's user plus system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
