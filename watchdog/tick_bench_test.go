@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/procfs"
 )
 
@@ -108,7 +109,7 @@ func BenchmarkFDCount(b *testing.B) {
 				}
 			})
 			b.Run("client_golang-process-collect", func(b *testing.B) {
-				c := prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{})
+				c := collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})
 				ch := make(chan prometheus.Metric, 64)
 				b.ReportAllocs()
 				for b.Loop() {
