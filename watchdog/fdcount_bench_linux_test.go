@@ -1,0 +1,101 @@
+package watchdog
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/procfs"
+)
+
+// openFDs raises the soft limit if needed and holds n more open descriptors until cleanup.
+func openFDs(b *testing.B, n int) {
+	b.Helper()
+	var lim syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	if lim.Cur < uint64(n)+256 {
+		old := lim
+		lim.Cur = min(lim.Max, uint64(n)+256)
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			b.Skipf("cannot raise RLIMIT_NOFILE: %v", err)
+		}
+		b.Cleanup(func() { syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old) })
+	}
+	files := make([]*os.File, 0, n)
+	for range n {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	b.Cleanup(func() { closeFiles(files) })
+}
+
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
+}
+
+// BenchmarkFDCount compares our FD count (fstat of the pre-opened /proc/self/fd), procfs
+// FileDescriptorsLen and a whole Collect of client_golang's process collector, at 10, 1000 and
+// 10000 open descriptors; and the full tick at each size.
+func BenchmarkFDCount(b *testing.B) {
+	for _, n := range []int{10, 1000, 10000} {
+		b.Run(fmt.Sprintf("fds=%d", n), func(b *testing.B) {
+			openFDs(b, n)
+			b.Run("leakwatch", func(b *testing.B) {
+				p := newOSProbe("")
+				defer p.close()
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := p.fds(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("leakwatch-getdents", func(b *testing.B) {
+				p := newOSProbe("")
+				defer p.close()
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := p.countDirents(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("procfs", func(b *testing.B) {
+				fs, _ := procfs.NewDefaultFS()
+				self, _ := fs.Self()
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := self.FileDescriptorsLen(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("client_golang-process-collect", func(b *testing.B) {
+				c := collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})
+				ch := make(chan prometheus.Metric, 64)
+				b.ReportAllocs()
+				for b.Loop() {
+					c.Collect(ch)
+					for len(ch) > 0 {
+						<-ch
+					}
+				}
+			})
+			b.Run("tick", func(b *testing.B) {
+				w := benchWatchdog(b)
+				b.ReportAllocs()
+				for b.Loop() {
+					w.tick()
+				}
+			})
+		})
+	}
+}
