@@ -29,4 +29,3 @@ func BenchmarkTick(b *testing.B) {
 		w.tick()
 	}
 }
-
