@@ -97,6 +97,7 @@ type collector struct {
 	handlerPanics, alertsDropped, gaugePanics, gaugeStalls *prometheus.Desc
 	lastTick, stalled, running, started                    *prometheus.Desc
 	interval, window                                       *prometheus.Desc
+	smokeStatus, smokeStalled                              *prometheus.Desc
 }
 
 // New returns a collector over the running watchdog w, to be registered by the caller on a
@@ -109,7 +110,8 @@ type collector struct {
 // series http_<pool>_<suffix> (see [watchdog.HTTPSeries]); series that are neither built-in nor
 // part of a pool (user gauges) are exported as <ns>_series_value{series="<name>"}. Collect reads one
 // w.Snapshot() per scrape and is safe for concurrent use; it keeps working after the watchdog
-// stops (with <ns>_watchdog_running 0). The package doc lists every metric.
+// stops (with <ns>_watchdog_running 0). Besides the snapshot it reads w.SmokeReport() for the
+// smoke-run status. The package doc lists every metric.
 //
 // w must not be nil. A bad Options.Namespace or ConstLabels shows as an error from Register.
 func New(w *watchdog.Watchdog, opts Options) prometheus.Collector {
@@ -164,6 +166,8 @@ func New(w *watchdog.Watchdog, opts Options) prometheus.Collector {
 	c.started = d("watchdog_start_time_seconds", "Unix time at which the watchdog started.")
 	c.interval = d("watchdog_interval_seconds", "Sampling interval of the watchdog.")
 	c.window = d("watchdog_window_seconds", "Window over which the watchdog estimates growth.")
+	c.smokeStatus = d("watchdog_smoke_status", "1 for the status of the current or last smoke run (none, running, passed, failed), 0 for the others.", "status")
+	c.smokeStalled = d("watchdog_smoke_stalled", "1 while a smoke run is overdue for its next checkpoint by half a checkpoint interval, else 0.")
 	return c
 }
 
@@ -208,6 +212,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.ticks, c.tickSeconds, c.lastTickDuration, c.maxTickDuration,
 		c.handlerPanics, c.alertsDropped, c.gaugePanics, c.gaugeStalls,
 		c.lastTick, c.stalled, c.running, c.started, c.interval, c.window,
+		c.smokeStatus, c.smokeStalled,
 	} {
 		ch <- d
 	}
@@ -272,7 +277,16 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.started, unixSeconds(s.Started))
 	gauge(c.interval, s.Interval.Seconds())
 	gauge(c.window, s.Window.Seconds())
+
+	r := c.w.SmokeReport()
+	for _, st := range smokeStatuses {
+		ch <- prometheus.MustNewConstMetric(c.smokeStatus, prometheus.GaugeValue, boolValue(r.Status == st), string(st))
+	}
+	gauge(c.smokeStalled, boolValue(r.Stalled))
 }
+
+// smokeStatuses are the values of the status label of <ns>_watchdog_smoke_status.
+var smokeStatuses = []watchdog.SmokeStatus{watchdog.SmokeNone, watchdog.SmokeRunning, watchdog.SmokePassed, watchdog.SmokeFailed}
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 

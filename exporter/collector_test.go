@@ -143,6 +143,12 @@ log_capturer_watchdog_stalled{service="a"} 0
 # HELP log_capturer_watchdog_start_time_seconds Unix time at which the watchdog started.
 # TYPE log_capturer_watchdog_start_time_seconds gauge
 log_capturer_watchdog_start_time_seconds{service="a"} 9.466848e+08
+# HELP log_capturer_watchdog_smoke_status 1 for the status of the current or last smoke run (none, running, passed, failed), 0 for the others.
+# TYPE log_capturer_watchdog_smoke_status gauge
+log_capturer_watchdog_smoke_status{service="a",status="failed"} 0
+log_capturer_watchdog_smoke_status{service="a",status="none"} 1
+log_capturer_watchdog_smoke_status{service="a",status="passed"} 0
+log_capturer_watchdog_smoke_status{service="a",status="running"} 0
 # HELP log_capturer_watchdog_ticks_total Ticks (samples of every series) taken by the watchdog.
 # TYPE log_capturer_watchdog_ticks_total counter
 log_capturer_watchdog_ticks_total{service="a"} 3
@@ -156,6 +162,7 @@ log_capturer_watchdog_window_seconds{service="a"} 10
 			"log_capturer_watchdog_last_tick_timestamp_seconds", "log_capturer_watchdog_running",
 			"log_capturer_watchdog_stalled", "log_capturer_watchdog_start_time_seconds",
 			"log_capturer_watchdog_ticks_total", "log_capturer_watchdog_window_seconds",
+			"log_capturer_watchdog_smoke_status",
 		}
 		if err := testutil.CollectAndCompare(c, strings.NewReader(want), names...); err != nil {
 			t.Error(err)
@@ -319,4 +326,48 @@ func TestPoolSeries(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSmokeStatus follows a short smoke run through <ns>_watchdog_smoke_status.
+func TestSmokeStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var streams atomic.Int64
+		w := startWatchdog(t, &streams)
+		c := New(w, Options{})
+		status := func() string {
+			t.Helper()
+			var on []string
+			for _, st := range smokeStatuses {
+				if testutil.ToFloat64(onlyLabel(t, c, "leakwatch_watchdog_smoke_status", "status", string(st))) == 1 {
+					on = append(on, string(st))
+				}
+			}
+			if len(on) != 1 {
+				t.Fatalf("smoke statuses at 1: %v, want exactly one", on)
+			}
+			return on[0]
+		}
+		if got := status(); got != "none" {
+			t.Errorf("before a run: status %q, want none", got)
+		}
+		sc := watchdog.DefaultSmokeConfig()
+		sc.Duration, sc.Checkpoint = 4*time.Second, 2*time.Second
+		if err := w.StartSmoke(sc); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		if got := status(); got != "running" {
+			t.Errorf("during the run: status %q, want running", got)
+		}
+		time.Sleep(5 * time.Second)
+		want := string(w.SmokeReport().Status)
+		if got := status(); got != want || (got != "passed" && got != "failed") {
+			t.Errorf("after the run: status %q, want %q (passed or failed)", got, want)
+		}
+		if got := testutil.ToFloat64(filtered{c, func(m prometheus.Metric) bool {
+			return strings.Contains(m.Desc().String(), `"leakwatch_watchdog_smoke_stalled"`)
+		}}); got != 0 {
+			t.Errorf("smoke_stalled = %v, want 0", got)
+		}
+	})
 }

@@ -40,6 +40,8 @@ const (
 	AlertHTTPNoIdleConnections = "LeakwatchHTTPNoIdleConnections" // <ns>_<pool>_http_idle_connections < 1 and rate(..._requests_total[HTTPWindow]) > 0
 	AlertWatchdogLevel         = "LeakwatchWatchdogLevel"         // <ns>_watchdog_level >= 2 (warning), >= 3 (critical)
 	AlertWatchdogStalled       = "LeakwatchWatchdogStalled"       // <ns>_watchdog_stalled == 1
+	AlertSmokeFailed           = "LeakwatchSmokeFailed"           // <ns>_watchdog_smoke_status{status="failed"} == 1
+	AlertSmokeStalled          = "LeakwatchSmokeStalled"          // <ns>_watchdog_smoke_stalled == 1
 )
 
 // RulesOptions configures [AlertRules]. The zero value generates the seed's rules for
@@ -140,8 +142,8 @@ type alertRule struct {
 //     process_open_fds / process_max_fds with client_golang's process collector:
 //     [AlertGoroutineGrowth], [AlertFDGrowth], [AlertFDExhaustion], and per pool
 //     [AlertHTTPConnectionGrowth], [AlertHTTPErrors], [AlertHTTPNoIdleConnections];
-//   - leakwatch_<ns>_verdicts: the watchdog's own judgement, [AlertWatchdogLevel] and
-//     [AlertWatchdogStalled].
+//   - leakwatch_<ns>_verdicts: the watchdog's own judgement, [AlertWatchdogLevel],
+//     [AlertWatchdogStalled], [AlertSmokeFailed] and [AlertSmokeStalled].
 //
 // A threshold that is not set in opts.Rules (<= 0, or a level under warning) generates no rule.
 // The error wraps [ErrInvalidRulesOptions] and names every bad field. The output depends only
@@ -230,6 +232,24 @@ func AlertRules(opts RulesOptions) ([]byte, error) {
 		Annotations: [][2]string{
 			{"summary", "The watchdog of {{ $labels.instance }} has stalled"},
 			{"description", "{{ $labels.job }} {{ $labels.instance }}: no watchdog tick completed within its StallAfter; its verdicts are stale."},
+		},
+	}, alertRule{
+		Alert:  AlertSmokeFailed,
+		Expr:   ns + `_watchdog_smoke_status{status="failed"} == 1`,
+		For:    promDuration(o.VerdictFor),
+		Labels: [][2]string{{"severity", "warning"}},
+		Annotations: [][2]string{
+			{"summary", "The smoke run of {{ $labels.instance }} failed"},
+			{"description", "{{ $labels.job }} {{ $labels.instance }}: the last smoke run ended with FAIL; its report (/smoke) says why."},
+		},
+	}, alertRule{
+		Alert:  AlertSmokeStalled,
+		Expr:   ns + "_watchdog_smoke_stalled == 1",
+		For:    promDuration(o.VerdictFor),
+		Labels: [][2]string{{"severity", "warning"}},
+		Annotations: [][2]string{
+			{"summary", "The smoke run of {{ $labels.instance }} is overdue for a checkpoint"},
+			{"description", "{{ $labels.job }} {{ $labels.instance }}: no smoke checkpoint for 1.5 checkpoint intervals (the seed's warning sign: no new checkpoints for > 3 minutes)."},
 		},
 	})
 
