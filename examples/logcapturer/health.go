@@ -23,6 +23,13 @@ type health struct {
 	Uptime   float64        `json:"uptime_seconds"`
 	Watchdog watchdogHealth `json:"watchdog"`
 	Capture  captureHealth  `json:"capture"`
+	Smoke    smokeHealth    `json:"smoke"`
+}
+
+type smokeHealth struct {
+	Status  watchdog.SmokeStatus `json:"status"`
+	Verdict string               `json:"verdict,omitempty"`
+	Stalled bool                 `json:"stalled,omitempty"`
 }
 
 type watchdogHealth struct {
@@ -38,13 +45,14 @@ type captureHealth struct {
 }
 
 // checkHealth reads the watchdog's snapshot and the capturer's counters.
-func checkHealth(s watchdog.Snapshot, c *capturer, started time.Time) health {
+func checkHealth(s watchdog.Snapshot, smoke watchdog.SmokeReport, c *capturer, started time.Time) health {
 	h := health{
 		Status:   "healthy",
 		Uptime:   s.Time.Sub(started).Seconds(),
 		Watchdog: watchdogHealth{Running: s.Running, Stalled: s.Stalled, LastTick: s.LastTick},
 		Capture: captureHealth{Containers: c.containers.Load(), Lines: c.lines.Load(),
 			FailedCycles: c.errors.Load()},
+		Smoke: smokeHealth{Status: smoke.Status, Verdict: smoke.Verdict, Stalled: smoke.Stalled},
 	}
 	for _, ser := range s.Series {
 		h.Level = max(h.Level, ser.Level)
@@ -72,7 +80,7 @@ func checkHealth(s watchdog.Snapshot, c *capturer, started time.Time) health {
 // reasons, as a container health check expects.
 func healthHandler(w *watchdog.Watchdog, c *capturer, started time.Time) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		h := checkHealth(w.Snapshot(), c, started)
+		h := checkHealth(w.Snapshot(), w.SmokeReport(), c, started)
 		rw.Header().Set("Content-Type", "application/json")
 		rw.Header().Set("X-Content-Type-Options", "nosniff")
 		rw.Header().Set("Cache-Control", "no-store")

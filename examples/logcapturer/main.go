@@ -80,6 +80,7 @@ type options struct {
 	interval, window, warmup   time.Duration
 	results, record            string
 	exitAfterSmoke, alertRules bool
+	allowSmokePOST             bool
 	logJSON                    bool
 
 	leakGoroutines, leakFDs, leakConns int
@@ -112,6 +113,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.results, "results", "", "`directory` for the smoke run's output log, metrics and report")
 	fs.StringVar(&o.record, "record", "", "record every sample as CSV to `file`, for watchdog.Replay and bench/replay")
 	fs.BoolVar(&o.exitAfterSmoke, "exit-after-smoke", false, "exit when the smoke run finishes: status 0 on PASS, 1 on FAIL")
+	fs.BoolVar(&o.allowSmokePOST, "allow-smoke-post", false, "let POST /smoke (on -health-addr) start a smoke run")
 	fs.BoolVar(&o.alertRules, "alert-rules", false, "print the generated Prometheus alerting rules and exit")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines (default: console lines for humans); logs go to stderr")
 
@@ -375,7 +377,7 @@ func serve(o *options, log *zap.Logger) (status int, err error) {
 	metricsMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog: zap.NewStdLog(log.Named("metrics")), Registry: reg}))
 	healthMux.Handle("GET /health", healthHandler(w, capt, time.Now()))
-	mountWatchdog(healthMux, w)
+	mountWatchdog(healthMux, w, o.allowSmokePOST)
 
 	select {
 	case <-ctx.Done():

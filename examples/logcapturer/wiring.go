@@ -47,8 +47,14 @@ func smokeFinished(ctx context.Context, w *watchdog.Watchdog, o *options, log *z
 	return ch
 }
 
-// mountWatchdog mounts /smoke and /watchdog on mux.
-func mountWatchdog(mux *http.ServeMux, w *watchdog.Watchdog) {}
+// mountWatchdog mounts the watchdog's self-report on mux: /smoke (the smoke run as JSON, or
+// ?format=text|md|html) and /watchdog (every series, the recent alerts, the heartbeat).
+// allowPOST lets POST /smoke start a run.
+func mountWatchdog(mux *http.ServeMux, w *watchdog.Watchdog, allowPOST bool) {
+	h := w.Handler(watchdog.HandlerOptions{AllowSmokePOST: allowPOST})
+	mux.Handle("/smoke", h)
+	mux.Handle("/watchdog", h)
+}
 
 // printAlertRules writes the exporter's generated Prometheus alerting rules for this program's
 // metrics: namespace log_capturer, HTTP pool docker, the watchdog's default thresholds.
