@@ -17,16 +17,17 @@ const (
 	// read to EOF): net/http connection goroutines (persistConn readLoop
 	// and writeLoop) and sockets grow while idle connections do not.
 	CauseUnclosedResponseBody
-	// CauseBlockedChannelSend: goroutines blocked sending on a channel
-	// that nobody receives from.
+	// CauseBlockedChannelSend: a growing group of goroutines blocked
+	// sending on a channel that nobody receives from.
 	CauseBlockedChannelSend
 	// CauseFileNotClosed: regular files opened and never closed.
 	CauseFileNotClosed
 	// CausePoolStarved: requests wait for a connection from an HTTP pool
 	// at its limit (Transport.MaxConnsPerHost) in Transport.getConn.
 	CausePoolStarved
-	// CauseProvenGoroutineLeak: the goroutineleak profile proves
-	// goroutines leaked, blocked on something other than a channel send.
+	// CauseProvenGoroutineLeak: the goroutineleak profile proves a growing
+	// group of goroutines leaked, blocked on something other than a
+	// channel send.
 	CauseProvenGoroutineLeak
 )
 
@@ -299,10 +300,12 @@ func diagChanSend(r *Report, _ Context, minG int) (candidate, bool) {
 	var best *GroupDelta
 	for i := range r.Groups {
 		g := &r.Groups[i]
-		if g.Wait != WaitChanSend || (g.Delta < minG && g.Leaked == 0) {
+		// A group must have grown: proof lowers the bar, it does not
+		// replace growth (a leak older than the baseline is not this alert).
+		if g.Wait != WaitChanSend || g.Delta <= 0 || (g.Delta < minG && g.Leaked == 0) {
 			continue
 		}
-		if best == nil || g.Leaked > best.Leaked || (g.Leaked == best.Leaked && g.Delta > best.Delta) {
+		if best == nil || g.Delta+g.Leaked > best.Delta+best.Leaked {
 			best = g
 		}
 	}
@@ -347,7 +350,7 @@ func diagProven(r *Report, _ Context, _ int) (candidate, bool) {
 	var best *GroupDelta
 	for i := range r.Groups {
 		g := &r.Groups[i]
-		if g.Leaked > 0 && g.Wait != WaitChanSend && (best == nil || g.Leaked > best.Leaked) {
+		if g.Leaked > 0 && g.Delta > 0 && g.Wait != WaitChanSend && (best == nil || g.Leaked > best.Leaked) {
 			best = g
 		}
 	}

@@ -23,6 +23,7 @@ func TestDiagnoseTable(t *testing.T) {
 		{"chan send", &Report{Groups: []GroupDelta{send}}, Context{}, CauseBlockedChannelSend, "main.produce (main.go:12)"},
 		{"chan send under threshold", &Report{Groups: []GroupDelta{send}}, Context{MinGrowth: 9}, CauseUnknown, "main.produce"},
 		{"proven receive", &Report{Groups: []GroupDelta{recv}, LeakProfile: true}, Context{}, CauseProvenGoroutineLeak, "4 goroutines proven leaked"},
+		{"proven before the baseline is not this alert", &Report{Groups: []GroupDelta{{Group: recv.Group, Base: 4}}, LeakProfile: true}, Context{}, CauseUnknown, "no known leak pattern"},
 		{"files", &Report{FDClasses: []FDClassDelta{files}}, Context{}, CauseFileNotClosed, "under /var/lib/app"},
 		{"fds alert favours files", &Report{Groups: []GroupDelta{send}, FDClasses: []FDClassDelta{{FDClass: FDClass{FDFile, "/d", 10}, Delta: 6}}},
 			Context{Series: []SeriesRate{{Name: "fds", Level: "critical", PerMinute: 40}}}, CauseFileNotClosed, "under /d"},
