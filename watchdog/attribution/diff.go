@@ -29,18 +29,22 @@ type FDClassDelta struct {
 
 // CountDelta is a total in two snapshots.
 type CountDelta struct {
-	Base    int `json:"base"`
+	// Base is the total in the baseline snapshot (0 without one).
+	Base int `json:"base"`
+	// Current is the total in the current snapshot.
 	Current int `json:"current"`
-	Delta   int `json:"delta"`
+	// Delta is Current - Base.
+	Delta int `json:"delta"`
 }
 
 // Report is the difference between a baseline snapshot and a current one:
 // what grew, with the evidence to find it in the code. Reports are plain
 // data, safe for concurrent reads, and encode to JSON.
 type Report struct {
-	// Base and Current are the snapshots' times; Base is zero when the
-	// report was made without a baseline.
-	Base    time.Time `json:"base"`
+	// Base is the baseline snapshot's time; zero when the report was made
+	// without a baseline.
+	Base time.Time `json:"base"`
+	// Current is the current snapshot's time.
 	Current time.Time `json:"current"`
 	// Goroutines is the goroutine total in both snapshots.
 	Goroutines CountDelta `json:"goroutines"`
@@ -49,9 +53,10 @@ type Report struct {
 	// leaked count.
 	Groups []GroupDelta `json:"groups"`
 	// LeakProfile reports whether the current snapshot collected the
-	// goroutineleak profile; Leaked is its total.
+	// goroutineleak profile.
 	LeakProfile bool `json:"leak_profile"`
-	Leaked      int  `json:"leaked"`
+	// Leaked is the number of goroutines the profile proves leaked.
+	Leaked int `json:"leaked"`
 	// FDs is the descriptor total in both snapshots (zero when not read).
 	FDs CountDelta `json:"fds"`
 	// FDClasses are the descriptor classes that grew most, at most Top.

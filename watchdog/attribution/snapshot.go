@@ -91,9 +91,10 @@ var ErrNothing = errors.New("attribution: nothing to collect")
 
 // Take collects a snapshot of the calling process. Parts that fail (an
 // unreadable /proc, a goroutine count over the ceiling) are skipped and
-// named in [Snapshot.Notes]; Take returns an error only when nothing could
-// be collected, wrapping the first cause. Safe for concurrent use, though
-// concurrent snapshots add up their cost.
+// named in [Snapshot.Notes]. Take returns an error only when nothing could
+// be collected: [ErrNothing] when the options ask for nothing, else the
+// first cause; the (empty) snapshot with its notes comes back with it.
+// Safe for concurrent use, though concurrent snapshots add up their cost.
 func Take(opts Options) (*Snapshot, error) {
 	opts = opts.withDefaults()
 	if opts.MaxGoroutines < 0 && !opts.FDs && !opts.LeakProfile {
