@@ -380,3 +380,15 @@ func topLines(r *Report, n int) []string {
 	}
 	return out
 }
+
+// UnmarshalText decodes the [Cause.String] form; unknown text decodes to
+// [CauseUnknown].
+func (c *Cause) UnmarshalText(b []byte) error {
+	*c = CauseUnknown
+	for i, n := range causeNames {
+		if n == string(b) {
+			*c = Cause(i)
+		}
+	}
+	return nil
+}

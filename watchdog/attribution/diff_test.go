@@ -124,3 +124,31 @@ func TestJSONTags(t *testing.T) {
 		t.Errorf("json wait kind not text: %.300s", b)
 	}
 }
+
+func TestReportJSONRoundTrip(t *testing.T) {
+	r := &Report{
+		Groups:    []GroupDelta{{Group: Group{Key: "k", Count: 3, Wait: WaitSelect, Top: Frame{"main.f", "f.go", 3}}, Delta: 2}},
+		FDClasses: []FDClassDelta{{FDClass: FDClass{FDTCP, "CLOSE_WAIT to 10.0.0.9:443", 6}, Delta: 6}},
+		TCPStates: map[string]CountDelta{"CLOSE_WAIT": {0, 6, 6}},
+	}
+	d := Diagnose(r, Context{})
+	b, err := json.Marshal(struct {
+		R *Report
+		D Diagnosis
+		S TCPState
+	}{r, d, TCPCloseWait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		R *Report
+		D Diagnosis
+		S TCPState
+	}
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if !reflect.DeepEqual(back.R, r) || !reflect.DeepEqual(back.D, d) || back.S != TCPCloseWait {
+		t.Errorf("round trip:\n%+v\n%+v\nwant\n%+v\n%+v", back.R, back.D, r, d)
+	}
+}

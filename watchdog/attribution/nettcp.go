@@ -156,3 +156,15 @@ func parseHexAddrPort(s string) (netip.AddrPort, error) {
 	}
 	return netip.AddrPortFrom(addr, uint16(port)), nil
 }
+
+// UnmarshalText decodes the [TCPState.String] form; unknown text decodes
+// to 0.
+func (s *TCPState) UnmarshalText(b []byte) error {
+	*s = 0
+	for i, n := range tcpStateNames {
+		if i > 0 && n == string(b) {
+			*s = TCPState(i)
+		}
+	}
+	return nil
+}
