@@ -34,16 +34,28 @@ type Verdict struct {
 // Memory is fixed by New; Step does not allocate. A Detector is not safe for concurrent use:
 // give each series its own, and call Step from one goroutine at a time.
 type Detector struct {
-	p     Params
-	r     Rule
-	short *floorRing
-	long  *floorRing
+	p       Params
+	r       Rule
+	minRate float64 // excursions slower than this (per minute) are not cycles worth waiting out
+	short   *floorRing
+	long    *floorRing
 
 	started  bool
 	first    time.Duration // first sample
 	lastT    time.Duration // newest accepted sample
 	dataFrom time.Duration // first sample after warm-up
 	fed      bool
+
+	// the estimate, refreshed when a slot closes
+	ready       bool
+	rate        float64
+	growthCause Cause
+	raise, hold Level // levels the rate supports (raise) and keeps (hold)
+	base, floor float64
+	lag         int     // cycle lag of the short ring, in slots
+	longOK      bool    // longRate is valid
+	longStale   bool    // a long slot closed since longRate was computed
+	longRate    float64 // exhaustion trend, per minute
 
 	level   Level
 	cause   Cause
@@ -63,6 +75,7 @@ type stepRec struct {
 	slot int64
 	t    time.Duration
 	size float64
+	top  float64 // floor level right after the step
 }
 
 // New returns a Detector for one series. Zero Params fields take their defaults. The error
@@ -80,11 +93,28 @@ func New(p Params, r Rule) (*Detector, error) {
 		}
 	}
 	p = p.withDefaults()
+	minRate := math.Inf(1)
+	for l := Notice; l <= Critical; l++ {
+		if th := r.threshold(l); th > 0 {
+			minRate = min(minRate, p.ResolveRatio*th)
+		}
+	}
+	if math.IsInf(minRate, 1) {
+		minRate = 0
+	}
+	// the short ring keeps CycleMemory of history besides its window; the long ring needs as
+	// much history as the longest cycle lag, in its own slots
+	shortLag := int((p.CycleMemory + p.Window/time.Duration(p.Slots) - 1) / (p.Window / time.Duration(p.Slots)))
 	longSlots := min(3*p.Slots, 64)
+	longWidth := p.ExhaustWindow / time.Duration(longSlots)
+	longLag := 0
+	if longWidth > 0 {
+		longLag = int((time.Duration(shortLag)*(p.Window/time.Duration(p.Slots)) + longWidth - 1) / longWidth)
+	}
 	return &Detector{
-		p: p, r: r,
-		short: newFloorRing(p.Window, p.Slots),
-		long:  newFloorRing(p.ExhaustWindow, longSlots),
+		p: p, r: r, minRate: minRate,
+		short: newFloorRing(p.Window, p.Slots, shortLag),
+		long:  newFloorRing(p.ExhaustWindow, longSlots, longLag),
 	}, nil
 }
 
@@ -100,6 +130,10 @@ func (d *Detector) Level() Level { return d.level }
 // returns the previous verdict with Changed false. Forward jumps of any size are fine: slots
 // that saw no sample are simply empty, and after a gap longer than Window the estimate is not
 // Ready until MinSpan of new data has arrived; while not Ready the level is held.
+//
+// The growth estimate is refreshed only when t opens a new slot (Window/Slots); within a slot
+// Step updates the slot's minimum and runs O(1) checks (limit, exhaustion horizon,
+// confirmation and resolve clocks).
 func (d *Detector) Step(t time.Duration, v, limit float64) Verdict {
 	if math.IsNaN(v) || math.IsInf(v, 0) || (d.started && t < d.lastT) {
 		out := d.last
@@ -114,18 +148,25 @@ func (d *Detector) Step(t time.Duration, v, limit float64) Verdict {
 	out := Verdict{Prev: prev}
 
 	if d.p.Warmup > 0 && t-d.first < d.p.Warmup {
+		// not graded, but kept: a pool recycled during warm-up shows the series' cycle
+		d.short.add(t, v)
+		d.long.add(t, v)
 		out.Level, out.Cause = prev, CauseWarmup
 		d.last = out
 		return out
 	}
 	if !d.fed {
 		d.fed, d.dataFrom = true, t
+		d.short.gradeFrom(t)
+		d.long.gradeFrom(t)
 	}
-	d.short.add(t, v)
-	d.long.add(t, v)
-
-	se := d.short.estimate(d.p.MinSpan, d.p.StepFactor)
-	if !se.ok {
+	if d.short.add(t, v) {
+		d.evaluate(t)
+	}
+	if d.long.add(t, v) {
+		d.longStale = true
+	}
+	if !d.ready {
 		out.Level, out.Cause = prev, d.cause
 		if prev == OK {
 			out.Cause = CauseWarmup
@@ -134,44 +175,22 @@ func (d *Detector) Step(t time.Duration, v, limit float64) Verdict {
 		return out
 	}
 	out.Ready = true
-	out.Baseline, out.Floor = se.base, se.floor
-
-	// staircase: remember one-time steps; two or more within StepMemory are growth
-	if se.jump > 0 && se.flatAfter && t-d.short.slotStart(se.jumpSlot+1) >= d.p.StepSettle {
-		d.recordStep(se.jumpSlot, t, se.jump)
-	}
-	stair := d.stairRate(t)
-	rate, growthCause := se.rate, CauseGrowth
-	if stair > rate {
-		rate, growthCause = stair, CauseStaircase
-	}
-	out.RatePerMin = rate
-
-	raise, hold := OK, OK
-	for l := Notice; l <= Critical; l++ {
-		th := d.r.threshold(l)
-		if th <= 0 {
-			continue
-		}
-		if rate >= th {
-			raise = l
-		}
-		if rate >= d.p.ResolveRatio*th {
-			hold = l
-		}
-	}
-	raiseCause := growthCause
+	out.Baseline, out.Floor = d.base, d.floor
+	out.RatePerMin = d.rate
+	raise, hold, raiseCause := d.raise, d.hold, d.growthCause
 
 	// exhaustion: longer-term floor trend against the limit
 	if limit > 0 && !math.IsNaN(limit) && (d.r.ExhaustWarning > 0 || d.r.ExhaustCritical > 0) {
+		if d.longStale {
+			// once per long slot, and only for a series with a limit
+			le := d.long.estimate(d.p.MinSpan, d.p.StepFactor, d.minRate, d.longLag())
+			d.longOK, d.longRate, d.longStale = le.ok, le.rate, false
+		}
 		if v >= limit {
 			raise, hold, raiseCause = Critical, Critical, CauseLimit
-		} else if le := d.long.estimate(d.p.MinSpan, d.p.StepFactor); le.ok && le.rate > 0 {
-			left := limit - se.floor
-			if left < 0 {
-				left = 0
-			}
-			out.Exhaustion = time.Duration(left / le.rate * float64(time.Minute))
+		} else if d.longOK && d.longRate > 0 {
+			left := max(limit-d.floor, 0)
+			out.Exhaustion = time.Duration(left / d.longRate * float64(time.Minute))
 			if out.Exhaustion <= 0 {
 				out.Exhaustion = time.Nanosecond
 			}
@@ -229,6 +248,52 @@ func (d *Detector) Step(t time.Duration, v, limit float64) Verdict {
 	return out
 }
 
+// longLag converts the short ring's cycle lag to slots of the long ring (at least 1 when the
+// short ring found a cycle), so the exhaustion trend also takes the floor over whole cycles.
+func (d *Detector) longLag() int {
+	if d.lag <= 0 {
+		return 0
+	}
+	w := d.short.width * time.Duration(d.lag)
+	return int((w + d.long.width - 1) / d.long.width)
+}
+
+// evaluate refreshes the growth estimate when a slot has closed: the short ring's floor
+// slope, the staircase, and the levels they support. Its cost is O(Slots²) (Theil–Sen pairs,
+// cycle search) and it runs once per Window/Slots.
+func (d *Detector) evaluate(t time.Duration) {
+	se := d.short.estimate(d.p.MinSpan, d.p.StepFactor, d.minRate, -1)
+	d.lag = se.lag
+	d.ready = se.ok
+	if !se.ok {
+		d.rate = 0
+		return
+	}
+	d.base, d.floor = se.base, se.floor
+	// staircase: remember one-time steps; two or more within StepMemory are growth
+	if se.jump > 0 && se.flatAfter && t-d.short.slotStart(se.jumpSlot+1) >= d.p.StepSettle {
+		d.recordStep(se.jumpSlot, t, se.jump, se.jumpTop)
+	}
+	stair := d.stairRate(t)
+	d.rate, d.growthCause = se.rate, CauseGrowth
+	if stair > d.rate {
+		d.rate, d.growthCause = stair, CauseStaircase
+	}
+	d.raise, d.hold = OK, OK
+	for l := Notice; l <= Critical; l++ {
+		th := d.r.threshold(l)
+		if th <= 0 {
+			continue
+		}
+		if d.rate >= th {
+			d.raise = l
+		}
+		if d.rate >= d.p.ResolveRatio*th {
+			d.hold = l
+		}
+	}
+}
+
 func exhaustLevel(left time.Duration, r Rule, ratio float64) Level {
 	scale := func(h time.Duration) time.Duration { return time.Duration(float64(h) / ratio) }
 	switch {
@@ -240,12 +305,15 @@ func exhaustLevel(left time.Duration, r Rule, ratio float64) Level {
 	return OK
 }
 
-// recordStep remembers a one-time step, once per step (keyed by its slot).
-func (d *Detector) recordStep(slot int64, t time.Duration, size float64) {
+// recordStep remembers a one-time step, once per step: a step next to a known one (by slot),
+// or one that does not lift the floor clearly above a known step's new level (the same step
+// seen again, shifted by the cycle floor or the median filter), is the known step.
+func (d *Detector) recordStep(slot int64, t time.Duration, size, top float64) {
 	for i := 0; i < d.nsteps; i++ {
-		if s := d.steps[i].slot; slot >= s-1 && slot <= s+1 {
-			if size > d.steps[i].size {
-				d.steps[i].size = size
+		s := &d.steps[i]
+		if (slot >= s.slot-1 && slot <= s.slot+1) || top <= s.top+min(size, s.size)/2 {
+			if size > s.size {
+				s.size = size
 			}
 			return
 		}
@@ -254,31 +322,43 @@ func (d *Detector) recordStep(slot int64, t time.Duration, size float64) {
 		copy(d.steps[:], d.steps[1:])
 		d.nsteps--
 	}
-	d.steps[d.nsteps] = stepRec{slot: slot, t: t, size: size}
+	d.steps[d.nsteps] = stepRec{slot: slot, t: t, size: size, top: top}
 	d.nsteps++
 }
 
-// stairRate is the growth rate of repeated steps: with n >= 2 steps in StepMemory, their total
-// size over n mean intervals; it decays once the next step is overdue.
+// stairRate is the growth rate of repeated steps: with n >= 2 comparable steps in StepMemory
+// (each at least a quarter of the largest: a staircase repeats its step, and a small shift of
+// the floor after a large one-time step is not a second stair), their total size over n mean
+// intervals; it decays once the next step is overdue.
 func (d *Detector) stairRate(now time.Duration) float64 {
 	// expire
 	k := 0
+	big := 0.0
 	for i := 0; i < d.nsteps; i++ {
 		if now-d.steps[i].t <= d.p.StepMemory {
 			d.steps[k] = d.steps[i]
+			big = max(big, d.steps[i].size)
 			k++
 		}
 	}
 	d.nsteps = k
-	if k < 2 {
+	n, total := 0, 0.0
+	var first, last time.Duration
+	for i := 0; i < k; i++ {
+		if d.steps[i].size < big/4 {
+			continue
+		}
+		if n == 0 {
+			first = d.steps[i].t
+		}
+		last = d.steps[i].t
+		total += d.steps[i].size
+		n++
+	}
+	if n < 2 {
 		return 0
 	}
-	total := 0.0
-	for i := 0; i < k; i++ {
-		total += d.steps[i].size
-	}
-	first, last := d.steps[0].t, d.steps[k-1].t
-	interval := (last - first) / time.Duration(k-1)
+	interval := (last - first) / time.Duration(n-1)
 	span := last - first + interval
 	if now-first > span {
 		span = now - first

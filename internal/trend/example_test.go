@@ -24,6 +24,6 @@ func Example() {
 		}
 	}
 	// Output:
-	// 23m50s notice growth 30/min
+	// 23m20s notice growth 25/min
 	// 24m20s warning growth 30/min
 }

@@ -2,48 +2,55 @@ package trend
 
 import (
 	"math"
-	"slices"
 	"time"
 )
 
-// floorRing keeps, for each of n fixed-width time slots, the lowest sample and when it was
-// seen. Memory is fixed at construction; add is O(1) and allocation-free.
+// floorRing keeps, for each fixed-width time slot of a history of h slots, the lowest sample
+// and when it was seen. The estimate looks at the last n completed slots (its window) plus, for
+// a series that recycles, up to h-n-1 older slots (the cycle lag). Memory is fixed at
+// construction; add is O(1) and allocation-free; estimate is O(h·lag + n²) and also
+// allocation-free, and is meant to run once per completed slot.
 type floorRing struct {
 	width time.Duration
-	n     int
-	idx   []int64 // absolute slot number held at each position; meaningful only with the range check
+	n     int // completed slots in the estimate window
+	h     int // positions in the ring: history, including the open slot
+	idx   []int64
 	min   []float64
 	tmin  []time.Duration
-	last  int64
+	cur   int64 // the open slot (the newest)
+	curP  int   // its position
+	curT0 time.Duration
+	curT1 time.Duration // [curT0, curT1) is the open slot's time span
 	used  bool
-
-	// cache of the last estimate; valid until add changes a slot minimum
-	cached  estimate
-	cacheOK bool
-	cacheMS time.Duration
+	from  int64 // first slot whose samples may be graded (after warm-up); earlier ones only show cycles
 
 	// scratch for estimate, sized at construction
-	pt    []point
+	pt    []point // completed slots of the history, oldest first
+	flt   []float64
 	env   []point
 	diffs []float64
 	pairs []float64
 }
 
 type point struct {
+	s int64 // absolute slot number
 	t time.Duration
 	v float64
 }
 
-func newFloorRing(span time.Duration, n int) *floorRing {
+// newFloorRing returns a ring of n window slots over span, with lag extra slots of history
+// for the cycle lag.
+func newFloorRing(span time.Duration, n, lag int) *floorRing {
 	w := span / time.Duration(n)
 	if w <= 0 {
 		w = 1
 	}
+	h := n + lag + 1
 	return &floorRing{
-		width: w, n: n,
-		idx: make([]int64, n), min: make([]float64, n), tmin: make([]time.Duration, n),
-		pt: make([]point, 0, n), env: make([]point, 0, n),
-		diffs: make([]float64, 0, n), pairs: make([]float64, 0, n*(n-1)/2),
+		width: w, n: n, h: h, from: math.MaxInt64,
+		idx: make([]int64, h), min: make([]float64, h), tmin: make([]time.Duration, h),
+		pt: make([]point, 0, h), flt: make([]float64, h), env: make([]point, 0, n),
+		diffs: make([]float64, 0, h), pairs: make([]float64, 0, n*(n-1)/2),
 	}
 }
 
@@ -58,32 +65,47 @@ func (r *floorRing) slot(t time.Duration) int64 {
 // slotStart returns the start time of absolute slot s.
 func (r *floorRing) slotStart(s int64) time.Duration { return time.Duration(s) * r.width }
 
-func (r *floorRing) add(t time.Duration, v float64) {
-	s := r.slot(t)
-	pos := int(((s % int64(r.n)) + int64(r.n)) % int64(r.n))
-	if !r.used || r.idx[pos] != s || s <= r.last-int64(r.n) {
-		r.idx[pos], r.min[pos], r.tmin[pos] = s, v, t
-		r.cacheOK = false
-	} else if v < r.min[pos] {
-		r.min[pos], r.tmin[pos] = v, t
-		r.cacheOK = false
+func (r *floorRing) pos(s int64) int { return int(((s % int64(r.h)) + int64(r.h)) % int64(r.h)) }
+
+// gradeFrom marks t as the first gradable sample: the estimate uses slots from the first one
+// that starts at or after t.
+func (r *floorRing) gradeFrom(t time.Duration) {
+	r.from = r.slot(t)
+	if r.slotStart(r.from) < t {
+		r.from++
 	}
-	if !r.used || s > r.last {
-		r.last = s
-	}
-	r.used = true
 }
 
-// points fills r.pt with the slot minima of the last n slots, oldest first.
-func (r *floorRing) points() []point {
+// add records a sample in O(1). It reports whether t opened a new slot after an earlier one:
+// then every slot before r.cur is complete and an estimate may change. t must not go back.
+func (r *floorRing) add(t time.Duration, v float64) (closed bool) {
+	if r.used && t >= r.curT0 && t < r.curT1 { // the common case: no division
+		if v < r.min[r.curP] {
+			r.min[r.curP], r.tmin[r.curP] = v, t
+		}
+		return false
+	}
+	s := r.slot(t)
+	if r.used && s == r.cur {
+		return false // not reached while t is in [curT0, curT1)
+	}
+	closed = r.used
+	p := r.pos(s)
+	r.idx[p], r.min[p], r.tmin[p] = s, v, t
+	r.cur, r.curP, r.used = s, p, true
+	r.curT0, r.curT1 = r.slotStart(s), r.slotStart(s+1)
+	return closed
+}
+
+// history fills r.pt with the completed slots of the last h-1, oldest first.
+func (r *floorRing) history() []point {
 	r.pt = r.pt[:0]
 	if !r.used {
 		return r.pt
 	}
-	for s := r.last - int64(r.n) + 1; s <= r.last; s++ {
-		pos := int(((s % int64(r.n)) + int64(r.n)) % int64(r.n))
-		if r.idx[pos] == s {
-			r.pt = append(r.pt, point{r.tmin[pos], r.min[pos]})
+	for s := r.cur - int64(r.h) + 1; s <= r.cur; s++ {
+		if p := r.pos(s); r.idx[p] == s {
+			r.pt = append(r.pt, point{s, r.tmin[p], r.min[p]})
 		}
 	}
 	return r.pt
@@ -96,73 +118,134 @@ type estimate struct {
 	base      float64       // envelope at the oldest slot (after splicing)
 	floor     float64       // envelope at the newest slot (not spliced): the current floor
 	span      time.Duration // from the start of the oldest non-empty slot to the end of the newest
-	noise     float64       // robust spread of slot-to-slot changes of the slot minima
 	jump      float64       // size of the one-time step taken out (0: none)
 	jumpSlot  int64         // absolute slot number just before the step
+	jumpTop   float64       // envelope level just after the step (not spliced)
 	flatAfter bool          // the envelope after the step rose by less than half the step
+	lag       int           // cycle lag used, in slots
 }
 
-// estimate computes the floor growth rate:
-//
-//  1. the slot minima m_i (bursts and upward outliers vanish in a slot's minimum);
-//  2. a 3-slot running median (one odd slot, high or low, is dropped), then the lower envelope
-//     e_i = min of the filtered m_i..m_last: non-decreasing; a sawtooth or a burst leaves it
-//     flat, a leak raises it;
-//  3. the largest rise between neighbouring envelope points is a one-time step when it is over
-//     stepFactor times both the noise scale and the median rise; it is spliced out;
-//  4. the Theil–Sen slope (median of pairwise slopes) of the envelope.
-func (r *floorRing) estimate(minSpan time.Duration, stepFactor float64) estimate {
-	if r.cacheOK && r.cacheMS == minSpan {
-		return r.cached
+// cycleLag finds how long the series recently stayed up before coming back down: for each
+// completed slot i of the history, the excursion that ends there is the stretch since the
+// latest earlier slot k whose (median-filtered) minimum was no higher than slot i's plus a
+// noise tolerance. An excursion counts when it rose significantly above both ends: by more
+// than stepFactor times the noise scale, and at an average rate of at least minRate per minute
+// (a slower excursion could never be graded). The result is the longest such excursion, in
+// slots, plus one slot of margin, capped at maxLag. A sawtooth gives its period, bursts their
+// length, a monotone leak, a step or noise give 0. It needs r.pt and r.flt filled by filter.
+func (r *floorRing) cycleLag(stepFactor, minRate float64, maxLag int) int {
+	pts, f := r.pt, r.flt[:len(r.pt)]
+	m := len(pts)
+	if m < 4 {
+		return 0
 	}
-	r.cached, r.cacheOK, r.cacheMS = r.compute(minSpan, stepFactor), true, minSpan
-	return r.cached
-}
-
-func (r *floorRing) compute(minSpan time.Duration, stepFactor float64) estimate {
-	pts := r.points()
-	var e estimate
-	n := len(pts)
-	if n < 3 {
-		return e
-	}
-	e.span = time.Duration(r.last-r.slot(pts[0].t)+1) * r.width
-	if e.span < minSpan {
-		return e
-	}
-	// noise: median absolute deviation of the slot-to-slot changes of the minima
 	r.diffs = r.diffs[:0]
-	for i := 1; i < n; i++ {
-		r.diffs = append(r.diffs, pts[i].v-pts[i-1].v)
+	for i := 1; i < m; i++ {
+		r.diffs = append(r.diffs, f[i]-f[i-1])
 	}
-	med := median(r.diffs)
-	for i := range r.diffs {
-		r.diffs[i] = math.Abs(r.diffs[i] - med)
+	noise := noiseScale(r.diffs)
+	tol, sig := 2*noise, stepFactor*noise
+	slotMin := r.width.Minutes()
+	best := 0
+	for i := 1; i < m; i++ {
+		top := math.Inf(-1)
+		k := i - 1
+		for ; k >= 0 && f[k] > f[i]+tol; k-- {
+			top = max(top, f[k])
+		}
+		if k < 0 {
+			k = 0 // censored: up since the oldest slot kept
+		}
+		if k == i-1 {
+			continue
+		}
+		rise := top - f[i]
+		e := int(pts[i].s - pts[k].s)
+		if rise > sig && rise > 0 && rise >= minRate*float64(e)*slotMin && e > best {
+			best = e
+		}
 	}
-	e.noise = median(r.diffs)
+	if best == 0 {
+		return 0
+	}
+	return min(best+1, maxLag)
+}
 
-	// envelope: a 3-point running median (one odd slot, up or down, is dropped), then the
-	// running minimum from the newest slot back (the lowest the series goes from then on)
-	r.env = r.env[:n]
+// filter fills r.flt with a 3-slot running median of the history's minima: one odd slot, high
+// or low, is dropped. The oldest slot takes the median of the oldest three; the newest is taken
+// as it is: a low outlier there only flattens the envelope for one slot, while a real drop (a
+// pool recycled) must count at once.
+func (r *floorRing) filter() {
+	pts := r.pt
+	n := len(pts)
 	for i := 0; i < n; i++ {
-		// the oldest slot has one neighbour: it takes the median of the oldest three
-		// the newest slot is taken as it is: a low outlier there only flattens the envelope
-		// for one slot, while a real drop (a pool recycled) must count at once
-		if i == n-1 {
-			r.env[i] = pts[i]
+		if i == n-1 || n < 3 {
+			r.flt[i] = pts[i].v
 			continue
 		}
 		j := max(i, 1)
-		r.env[i] = med3(pts[j-1], pts[j], pts[j+1])
+		r.flt[i] = med3(pts[j-1].v, pts[j].v, pts[j+1].v)
 	}
+}
+
+// estimate computes the floor growth rate over the last n completed slots:
+//
+//  1. the slot minima m_i, 3-slot median filtered (bursts and upward outliers vanish in a
+//     slot's minimum, one odd slot in the filter);
+//  2. with lag > 0 (a series that recycles), the running minimum of each point over the lag
+//     slots before it: the floor taken over whole cycles;
+//  3. the lower envelope e_i = min of those from i to the newest: non-decreasing; a sawtooth or
+//     a burst leaves it flat, a leak raises it;
+//  4. the largest rise between neighbouring envelope points is a one-time step when it is over
+//     stepFactor times both the noise scale and the median rise; it is spliced out;
+//  5. the Theil–Sen slope (median of pairwise slopes, by selection) of the envelope.
+//
+// lag < 0 asks cycleLag (with stepFactor, minRate, and the ring's spare history as the cap);
+// lag >= 0 imposes it (capped likewise).
+func (r *floorRing) estimate(minSpan time.Duration, stepFactor, minRate float64, lag int) estimate {
+	var e estimate
+	pts := r.history()
+	r.filter()
+	maxLag := r.h - r.n - 1
+	if lag < 0 {
+		lag = r.cycleLag(stepFactor, minRate, maxLag)
+	}
+	lag = min(lag, maxLag)
+	e.lag = lag
+
+	// window points, with the cycle floor
+	from := max(r.cur-int64(r.n)+1, r.from) // oldest slot of the window
+	r.env = r.env[:0]
+	for i := range pts {
+		if pts[i].s < from {
+			continue
+		}
+		v := r.flt[i]
+		for k := i - 1; k >= 0 && pts[k].s >= max(pts[i].s-int64(lag), r.from); k-- {
+			v = min(v, r.flt[k])
+		}
+		r.env = append(r.env, point{pts[i].s, pts[i].t, v})
+	}
+	n := len(r.env)
+	if n < 3 {
+		return e
+	}
+	e.span = time.Duration(r.cur-r.env[0].s+1) * r.width
+	if e.span < minSpan {
+		return e
+	}
+	// noise: median absolute deviation of the slot-to-slot changes of the window's raw minima
+	r.diffs = r.diffs[:0]
+	for i := len(pts) - n + 1; i < len(pts); i++ {
+		r.diffs = append(r.diffs, pts[i].v-pts[i-1].v)
+	}
+	noise := noiseScale(r.diffs)
+
+	// lower envelope: the lowest the series goes from then on
 	for i := n - 2; i >= 0; i-- {
 		if r.env[i+1].v < r.env[i].v {
 			r.env[i].v = r.env[i+1].v
 		}
-	}
-	// each envelope point stays at its own slot's time, so a flat stretch is flat
-	for i := range r.env {
-		r.env[i].t = pts[i].t
 	}
 	e.floor = r.env[n-1].v
 
@@ -178,9 +261,10 @@ func (r *floorRing) compute(minSpan time.Duration, stepFactor float64) estimate 
 	}
 	if kmax > 0 && len(r.diffs) >= 2 {
 		typical := median(r.diffs)
-		if dmax > stepFactor*e.noise && dmax > stepFactor*typical && dmax > 0 {
+		if dmax > stepFactor*noise && dmax > stepFactor*typical && dmax > 0 {
 			e.jump = dmax
-			e.jumpSlot = r.slot(pts[kmax-1].t)
+			e.jumpSlot = r.env[kmax-1].s
+			e.jumpTop = r.env[kmax].v
 			// a step is a shift to a new flat level; a ramp that goes on rising is not
 			e.flatAfter = r.env[n-1].v-r.env[kmax].v < dmax/2
 			for i := kmax; i < n; i++ {
@@ -209,29 +293,104 @@ func (r *floorRing) compute(minSpan time.Duration, stepFactor float64) estimate 
 	return e
 }
 
-// median sorts s in place and returns its median (NaN when empty). It does not allocate.
+// noiseScale returns the noise scale of slot-to-slot changes d (reordered): their median
+// absolute deviation, but at least the data's resolution (the smallest non-zero change), so
+// that integer counts that mostly repeat do not make every change of one look significant.
+func noiseScale(d []float64) float64 {
+	res := math.Inf(1)
+	for _, x := range d {
+		if x != 0 {
+			res = min(res, math.Abs(x))
+		}
+	}
+	if math.IsInf(res, 1) {
+		res = 0
+	}
+	med := median(d)
+	for i := range d {
+		d[i] = math.Abs(d[i] - med)
+	}
+	return max(median(d), res)
+}
+
+// median returns the median of s (NaN when empty) in O(len(s)) by selection; it reorders s
+// and does not allocate.
 func median(s []float64) float64 {
 	n := len(s)
 	if n == 0 {
 		return math.NaN()
 	}
-	slices.Sort(s)
+	k := n / 2
+	hi := selectK(s, k)
 	if n%2 == 1 {
-		return s[n/2]
+		return hi
 	}
-	return (s[n/2-1] + s[n/2]) / 2
+	// s[:k] now holds the k smallest: the lower middle is their maximum
+	lo := s[0]
+	for _, x := range s[1:k] {
+		lo = max(lo, x)
+	}
+	return (lo + hi) / 2
 }
 
-// med3 returns the point with the median value of three.
-func med3(a, b, c point) point {
-	if a.v > b.v {
+// selectK reorders s so that s[k] is the value it would have sorted, everything before it is
+// <= s[k] and everything after is >= s[k], and returns s[k]. Quickselect with a median-of-three
+// pivot; expected O(len(s)), no allocation.
+func selectK(s []float64, k int) float64 {
+	lo, hi := 0, len(s)-1
+	for hi > lo {
+		if hi-lo < 8 { // insertion sort for short ranges
+			for i := lo + 1; i <= hi; i++ {
+				for j := i; j > lo && s[j] < s[j-1]; j-- {
+					s[j], s[j-1] = s[j-1], s[j]
+				}
+			}
+			break
+		}
+		mid := lo + (hi-lo)/2
+		if s[mid] < s[lo] {
+			s[mid], s[lo] = s[lo], s[mid]
+		}
+		if s[hi] < s[lo] {
+			s[hi], s[lo] = s[lo], s[hi]
+		}
+		if s[hi] < s[mid] {
+			s[hi], s[mid] = s[mid], s[hi]
+		}
+		pivot := s[mid]
+		i, j := lo, hi
+		for i <= j {
+			for s[i] < pivot {
+				i++
+			}
+			for s[j] > pivot {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return s[k]
+		}
+	}
+	return s[k]
+}
+
+// med3 returns the median of three values.
+func med3(a, b, c float64) float64 {
+	if a > b {
 		a, b = b, a
 	}
-	if b.v > c.v {
+	if b > c {
 		b = c
 	}
-	if a.v > b.v {
-		return a
-	}
-	return b
+	return max(a, b)
 }

@@ -105,6 +105,12 @@ type Params struct {
 	// StepMemory: two or more level shifts upward within StepMemory are a staircase leak and
 	// count as growth. Default 4*Window.
 	StepMemory time.Duration
+	// CycleMemory is how far back, before the Window, the detector looks for excursions that
+	// came back down (a sawtooth's ramps, long bursts), and so the longest cycle it waits out:
+	// while such an excursion is remembered, the floor is taken over that long a span and a
+	// rise counts as growth only once it outlasts it. Default 3*Window. Memory is O(Slots ×
+	// (1 + CycleMemory/Window)).
+	CycleMemory time.Duration
 	// ExhaustWindow is the span of the longer-term floor trend used for exhaustion forecasts.
 	// Default 3*Window.
 	ExhaustWindow time.Duration
@@ -150,6 +156,9 @@ func (p Params) withDefaults() Params {
 	if p.ExhaustWindow == 0 {
 		p.ExhaustWindow = 3 * p.Window
 	}
+	if p.CycleMemory == 0 {
+		p.CycleMemory = 3 * p.Window
+	}
 	return p
 }
 
@@ -169,13 +178,16 @@ func (p Params) Validate() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"MinSpan", q.MinSpan}, {"Confirm", q.Confirm}, {"Resolve", q.Resolve}, {"StepSettle", q.StepSettle}, {"StepMemory", q.StepMemory}} {
+	}{{"MinSpan", q.MinSpan}, {"Confirm", q.Confirm}, {"Resolve", q.Resolve}, {"StepSettle", q.StepSettle}, {"StepMemory", q.StepMemory}, {"CycleMemory", q.CycleMemory}} {
 		if d.v < 0 {
 			bad = append(bad, fmt.Sprintf("%s=%v is negative", d.name, d.v))
 		}
 	}
 	if q.MinSpan > q.Window {
 		bad = append(bad, fmt.Sprintf("MinSpan=%v exceeds Window=%v", q.MinSpan, q.Window))
+	}
+	if q.Window > 0 && q.CycleMemory > 8*q.Window {
+		bad = append(bad, fmt.Sprintf("CycleMemory=%v exceeds 8×Window=%v", q.CycleMemory, 8*q.Window))
 	}
 	if q.ExhaustWindow < q.Window {
 		bad = append(bad, fmt.Sprintf("ExhaustWindow=%v is shorter than Window=%v", q.ExhaustWindow, q.Window))
