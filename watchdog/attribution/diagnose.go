@@ -65,8 +65,9 @@ type Context struct {
 
 // SeriesRate is one alerting series.
 type SeriesRate struct {
-	// Name is the series name, for example "goroutines", "fds" or
-	// "http_open_connections".
+	// Name is the series name as the watchdog names it: "goroutines",
+	// "fds", or "http_<pool>_<metric>" such as "http_docker_open". A
+	// cause that explains an alerting series weighs double.
 	Name string `json:"name"`
 	// Level is the alert level, for example "warning".
 	Level string `json:"level"`
@@ -119,7 +120,7 @@ type candidate struct {
 	score    int
 	summary  string
 	evidence []string
-	series   []string // series names this cause explains
+	series   []string // series this cause explains; "http_" matches every http_<pool>_<metric>
 }
 
 // HTTP functions that identify net/http's own goroutines.
@@ -148,18 +149,14 @@ func Diagnose(r *Report, c Context) Diagnosis {
 			cands = append(cands, cd)
 		}
 	}
-	alerted := map[string]bool{}
 	var seriesLines []string
 	for _, s := range c.Series {
-		alerted[s.Name] = true
 		seriesLines = append(seriesLines, fmt.Sprintf("series %s at %s: %+.1f/min", s.Name, s.Level, s.PerMinute))
 	}
+	// A cause that explains an alerting series counts double.
 	for i := range cands {
-		for _, s := range cands[i].series {
-			if alerted[s] {
-				cands[i].score *= 2
-				break
-			}
+		if explains(cands[i].series, c.Series) {
+			cands[i].score *= 2
 		}
 	}
 	slices.SortStableFunc(cands, func(a, b candidate) int { return b.score - a.score })
@@ -219,7 +216,7 @@ func diagBody(r *Report, c Context, minG int) (candidate, bool) {
 		return candidate{}, false
 	}
 	cd := candidate{cause: CauseUnclosedResponseBody, score: rd + wd,
-		series: []string{"goroutines", "fds", "http_open_connections", "http_active_connections"}}
+		series: []string{"goroutines", "fds", "http_"}}
 	for _, g := range append(rgs, wgs...) {
 		cd.evidence = append(cd.evidence, groupLine(g))
 	}
@@ -281,7 +278,7 @@ func diagStarved(r *Report, c Context, minG int) (candidate, bool) {
 		return candidate{}, false // the pools say nobody waits
 	}
 	cd := candidate{cause: CausePoolStarved, score: n,
-		series: []string{"goroutines", "http_waiting"}}
+		series: []string{"goroutines", "http_"}}
 	for _, g := range gs {
 		cd.evidence = append(cd.evidence, groupLine(g))
 	}
@@ -391,4 +388,17 @@ func (c *Cause) UnmarshalText(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// explains reports whether one of the alerting series is among names
+// (a name ending in "_" matches as a prefix).
+func explains(names []string, alerting []SeriesRate) bool {
+	for _, a := range alerting {
+		for _, n := range names {
+			if a.Name == n || (strings.HasSuffix(n, "_") && strings.HasPrefix(a.Name, n)) {
+				return true
+			}
+		}
+	}
+	return false
 }

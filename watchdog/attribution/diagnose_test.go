@@ -24,6 +24,12 @@ func TestDiagnoseTable(t *testing.T) {
 		{"chan send under threshold", &Report{Groups: []GroupDelta{send}}, Context{MinGrowth: 9}, CauseUnknown, "main.produce"},
 		{"proven receive", &Report{Groups: []GroupDelta{recv}, LeakProfile: true}, Context{}, CauseProvenGoroutineLeak, "4 goroutines proven leaked"},
 		{"proven before the baseline is not this alert", &Report{Groups: []GroupDelta{{Group: recv.Group, Base: 4}}, LeakProfile: true}, Context{}, CauseUnknown, "no known leak pattern"},
+		{"http alert favours the pool over files", &Report{
+			Groups: []GroupDelta{{Group: Group{Key: "g", Count: 5, Wait: WaitSelect, Top: Frame{"main.call", "c.go", 9},
+				Frames: []Frame{{Function: fnGetConn}, {Function: "main.call"}}}, Delta: 5}},
+			FDClasses: []FDClassDelta{{FDClass: FDClass{FDFile, "/d", 8}, Delta: 8}}},
+			Context{Series: []SeriesRate{{Name: "http_docker_waiting", Level: "warning"}}, Pools: []PoolStats{{Name: "docker", Waiting: 5}}},
+			CausePoolStarved, `transport "docker"`},
 		{"files", &Report{FDClasses: []FDClassDelta{files}}, Context{}, CauseFileNotClosed, "under /var/lib/app"},
 		{"fds alert favours files", &Report{Groups: []GroupDelta{send}, FDClasses: []FDClassDelta{{FDClass: FDClass{FDFile, "/d", 10}, Delta: 6}}},
 			Context{Series: []SeriesRate{{Name: "fds", Level: "critical", PerMinute: 40}}}, CauseFileNotClosed, "under /d"},
