@@ -104,7 +104,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.DurationVar(&o.smoke, "smoke", watchdog.DefaultSmokeConfig().Duration,
 		"`duration` of the smoke run started with the watchdog; 0: continuous watching only.\n"+
 			"Under 5m, the flags -checkpoint, -interval, -window and -warmup that are not given are derived\n"+
-			"from it so that a short run judges something: checkpoint = smoke/6,\n"+
+			"from it so that a short run judges something: checkpoint = smoke/6 (when 2m does not fit),\n"+
 			"interval = min(1s, checkpoint/10), window = max(smoke/4, 5 intervals), warmup = window/2")
 	fs.DurationVar(&o.checkpoint, "checkpoint", watchdog.DefaultSmokeConfig().Checkpoint, "time between two smoke checkpoints")
 	fs.DurationVar(&o.interval, "interval", def.Interval, "sampling interval of the watchdog")
