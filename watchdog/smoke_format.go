@@ -18,6 +18,19 @@ func (r SmokeReport) Text() string {
 	return b.String()
 }
 
+// textStatus is the line /smoke?format=text adds after the output while a run is going: its
+// expected end, and whether it is stalled.
+func (r SmokeReport) textStatus() string {
+	if r.Status != SmokeRunning {
+		return ""
+	}
+	s := "Expected End: " + r.ExpectedEnd.Format(time.UnixDate) + " (running"
+	if r.Stalled {
+		s += "; STALLED: no checkpoint for over 1.5 intervals"
+	}
+	return s + ")\n"
+}
+
 func mark(ok bool) string {
 	if ok {
 		return "✅"

@@ -256,3 +256,229 @@ func TestSmokeLeakFails(t *testing.T) {
 		}
 	})
 }
+
+func TestSmokeRestartResumes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		c := smokeConfig()
+		c.Smoke.StateFile = filepath.Join(dir, "smoke.state")
+		w1, err := Start(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(9 * time.Second) // baseline and two checkpoints
+		w1.Stop()
+		first := w1.SmokeReport()
+		if first.Status != SmokeFailed || !strings.Contains(strings.Join(first.Reasons, " "), "resumes at the next Start") {
+			t.Errorf("stopped run = %q %q, want failed and kept for the next Start", first.Status, first.Reasons)
+		}
+		fi, err := os.Stat(c.Smoke.StateFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+			t.Errorf("state file mode = %v, want 0600", fi.Mode().Perm())
+		}
+		time.Sleep(time.Second) // the process is "down" for a second
+
+		w2, err := Start(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w2.Stop()
+		rep := w2.SmokeReport()
+		if rep.Status != SmokeRunning || rep.Restarts != 1 || !rep.BaselineAt.Equal(first.BaselineAt) {
+			t.Fatalf("after restart: status %q, restarts %d, baseline at %v; want running, 1, %v", rep.Status, rep.Restarts, rep.BaselineAt, first.BaselineAt)
+		}
+		time.Sleep(8 * time.Second)
+		rep = w2.SmokeReport()
+		if rep.Status != SmokeFailed {
+			t.Fatalf("status = %q, want failed (a restart)", rep.Status)
+		}
+		if len(rep.Checkpoints) != 4 || rep.Checkpoints[3].Missed {
+			t.Errorf("checkpoints = %+v, want 4, the last taken", rep.Checkpoints)
+		}
+		restarts, _ := rep.criterion("Zero restarts")
+		full, _ := rep.criterion("Test completes")
+		if restarts.Passed || restarts.Value != "1 restarts" || !full.Passed {
+			t.Errorf("criteria: restarts %+v, full %+v; want restarts failed with 1, full duration held", restarts, full)
+		}
+		if md := rep.Markdown(); !strings.Contains(md, "- Container Restarts: 1 ❌") {
+			t.Errorf("markdown lacks the restart:\n%s", md)
+		}
+		text := rep.Text()
+		for _, want := range []string{"Baseline: GOR=", "[2/4] 8s:", "Resumed: Sat Jan  1 00:00:10 UTC 2000 (restart 1)", "[3/4] 12s:", "Complete: Sat Jan  1 00:00:16 UTC 2000"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("output lacks %q:\n%s", want, text)
+			}
+		}
+		if strings.Count(text, "=== Connection Pool") != 1 {
+			t.Errorf("header printed again after the restart:\n%s", text)
+		}
+	})
+}
+
+func TestSmokeCorruptStateSetAside(t *testing.T) {
+	for _, tc := range []struct{ name, content string }{
+		{"garbage", "\x00\x01not json"},
+		{"truncated", `{"kind":"leakwatch.smoke-state","version":1,"duration_ns":16000000000,`},
+		{"foreign", `{"kind":"something-else","version":1}`},
+		{"future version", `{"kind":"leakwatch.smoke-state","version":99}`},
+		{"empty", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "smoke.state")
+				if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				core, logs := observer.New(zapcore.WarnLevel)
+				c := smokeConfig()
+				c.Smoke.StateFile = path
+				w, err := Start(t.Context(), c, WithLogger(zap.New(core)))
+				if err != nil {
+					t.Fatalf("Start = %v, want a corrupt state file not to be fatal", err)
+				}
+				defer w.Stop()
+				rep := w.SmokeReport()
+				if rep.Restarts != 0 || rep.Status != SmokeRunning {
+					t.Errorf("report = %q with %d restarts, want a fresh run", rep.Status, rep.Restarts)
+				}
+				aside := path + ".corrupt-20000101T000000Z"
+				if b, err := os.ReadFile(aside); err != nil || string(b) != tc.content {
+					t.Errorf("set-aside file %s: %q, %v; want the original content", aside, b, err)
+				}
+				if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "not trusted") || !strings.Contains(rep.Notes[0], aside) {
+					t.Errorf("notes = %q, want one saying where the file went", rep.Notes)
+				}
+				if logs.FilterMessage("smoke state file set aside").Len() != 1 {
+					t.Errorf("logs = %v, want a warning", logs.All())
+				}
+			})
+		})
+	}
+}
+
+func TestSmokeResultsDir(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "results")
+		c := smokeConfig()
+		c.Smoke.ResultsDir = dir
+		w, err := Start(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(17 * time.Second)
+		w.Stop()
+		fi, err := os.Stat(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o700 {
+			t.Errorf("dir mode = %v, want 0700", fi.Mode().Perm())
+		}
+		rep := w.SmokeReport()
+		for _, name := range []string{"smoke_test_20000101_000000.log", "metrics_final_20000101_000000.json",
+			"smoke_report_20000101_000000.md", "smoke_report_20000101_000000.json"} {
+			p := filepath.Join(dir, name)
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s mode = %v, want 0600", name, fi.Mode().Perm())
+			}
+			b, _ := os.ReadFile(p)
+			switch filepath.Ext(name) {
+			case ".log":
+				if string(b) != rep.Text() {
+					t.Errorf("%s = %q, want the output %q", name, b, rep.Text())
+				}
+			case ".json":
+				if !json.Valid(b) {
+					t.Errorf("%s is not JSON", name)
+				}
+			case ".md":
+				if !strings.Contains(string(b), "✅ PASS") {
+					t.Errorf("%s lacks the conclusion:\n%s", name, b)
+				}
+			}
+		}
+		if len(rep.ResultFiles) != 4 {
+			t.Errorf("ResultFiles = %q, want 4", rep.ResultFiles)
+		}
+	})
+}
+
+// stuckClock tells the time but its tickers never fire: the sampling goroutine takes the first
+// sample at Start and no other, as when it is wedged.
+type stuckClock struct{}
+
+func (stuckClock) Now() time.Time                 { return time.Now() }
+func (stuckClock) NewTicker(time.Duration) Ticker { return stuckTicker{} }
+
+type stuckTicker struct{}
+
+func (stuckTicker) C() <-chan time.Time { return nil }
+func (stuckTicker) Stop()               {}
+
+func TestSmokeStalled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w, err := Start(t.Context(), smokeConfig(), WithClock(stuckClock{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		time.Sleep(5 * time.Second) // checkpoint 1 (4s) is 1s overdue: not yet stalled
+		if rep := w.SmokeReport(); rep.Stalled || rep.Status != SmokeRunning {
+			t.Errorf("at 5s: status %q, stalled %v; want running, not stalled", rep.Status, rep.Stalled)
+		}
+		time.Sleep(1500 * time.Millisecond) // 6.5s: 1.5 checkpoint intervals without one
+		rep := w.SmokeReport()
+		if !rep.Stalled || rep.Status != SmokeRunning {
+			t.Errorf("at 6.5s: status %q, stalled %v; want running and stalled", rep.Status, rep.Stalled)
+		}
+		if want := time.Date(2000, 1, 1, 0, 0, 16, 0, time.UTC); !rep.ExpectedEnd.Equal(want) {
+			t.Errorf("ExpectedEnd = %v, want %v", rep.ExpectedEnd, want)
+		}
+		if md := rep.Markdown(); !strings.Contains(md, "**stalled**") || !strings.Contains(md, "expected end Sat Jan  1 00:00:16 UTC 2000") {
+			t.Errorf("markdown does not say stalled with the expected end:\n%s", md)
+		}
+		b, _ := json.Marshal(rep)
+		if !bytes.Contains(b, []byte(`"stalled":true`)) || !bytes.Contains(b, []byte(`"expected_end":"2000-01-01T00:00:16Z"`)) {
+			t.Errorf("JSON lacks stalled or expected_end: %s", b)
+		}
+	})
+}
+
+func TestStartSmokeErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w, err := Start(t.Context(), fastConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name string
+			c    SmokeConfig
+			want error
+		}{
+			{"zero", SmokeConfig{}, ErrInvalidConfig},
+			{"checkpoint over duration", SmokeConfig{Duration: time.Second, Checkpoint: 2 * time.Second}, ErrInvalidConfig},
+			{"checkpoint under interval", SmokeConfig{Duration: time.Second, Checkpoint: time.Millisecond}, ErrInvalidConfig},
+			{"negative warmup", SmokeConfig{Duration: time.Second, Checkpoint: time.Second, Warmup: -1}, ErrInvalidConfig},
+		} {
+			if err := w.StartSmoke(tc.c); !errors.Is(err, tc.want) {
+				t.Errorf("%s: StartSmoke = %v, want %v", tc.name, err, tc.want)
+			}
+		}
+		if got := w.SmokeReport().Status; got != SmokeNone {
+			t.Errorf("status after bad configs = %q, want none", got)
+		}
+		w.Stop()
+		if err := w.StartSmoke(DefaultSmokeConfig()); !errors.Is(err, ErrStopped) {
+			t.Errorf("StartSmoke after Stop = %v, want ErrStopped", err)
+		}
+	})
+}

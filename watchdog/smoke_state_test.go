@@ -1,0 +1,83 @@
+package watchdog
+
+import (
+	"bytes"
+	"testing"
+	"time"
+)
+
+// validStateFile returns the state of a run 8s into a 16s run with 4s checkpoints.
+func validStateFile(t testing.TB) []byte {
+	t.Helper()
+	t0 := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := newSmokeRun(SmokeConfig{Duration: 16 * time.Second, Checkpoint: 4 * time.Second}, t0, nil)
+	r.baselineAt = t0
+	r.baseline = SmokeSample{Time: t0, Goroutines: 9, FDs: 11, FDsAvailable: true}
+	r.baseVals = map[string]float64{SeriesGoroutines: 9, SeriesFDs: 11}
+	for i := 1; i <= 2; i++ {
+		cp := SmokeCheckpoint{Index: i, Of: 4, Label: durLabel(r.offset(i)), Elapsed: r.offset(i)}
+		cp.SmokeSample = SmokeSample{Time: t0.Add(r.offset(i)), Goroutines: 9 + float64(i), FDs: 11, FDsAvailable: true}
+		cp.derive(r.baseline)
+		r.cps = append(r.cps, cp)
+	}
+	r.lines = []string{"=== Connection Pool Smoke Test (16s) ===", "Baseline: GOR=9 FD=11"}
+	b, err := encodeSmokeState(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseSmokeState(t *testing.T) {
+	valid := validStateFile(t)
+	st, err := parseSmokeState(valid)
+	if err != nil {
+		t.Fatalf("valid state: %v", err)
+	}
+	r := st.run(SmokeConfig{}, nil, time.Date(2000, 1, 1, 0, 0, 9, 0, time.UTC))
+	if r.restarts != 1 || r.next != 2 || r.status != SmokeRunning || r.cfg.Duration != 16*time.Second {
+		t.Errorf("resumed run: restarts %d, next %d, status %q, duration %v", r.restarts, r.next, r.status, r.cfg.Duration)
+	}
+	for _, tc := range []struct{ name, from, to string }{
+		{"foreign kind", `"kind":"leakwatch.smoke-state"`, `"kind":"other"`},
+		{"version", `"version":1`, `"version":2`},
+		{"zero checkpoint", `"checkpoint_ns":4000000000`, `"checkpoint_ns":0`},
+		{"status", `"status":"running"`, `"status":"paused"`},
+		{"numbering", `"index":2`, `"index":7`},
+		{"negative restarts", `"restarts":0`, `"restarts":-1`},
+		{"unknown field", `"version":1`, `"version":1,"extra":true`},
+		{"negative goroutines", `"goroutines":9,`, `"goroutines":-9,`},
+		{"missing baseline time", `"baseline_at":"2000-01-01T00:00:00Z"`, `"baseline_at":"0001-01-01T00:00:00Z"`},
+	} {
+		b := bytes.Replace(valid, []byte(tc.from), []byte(tc.to), 1)
+		if bytes.Equal(b, valid) {
+			t.Fatalf("%s: %s not found in %s", tc.name, tc.from, valid)
+		}
+		if _, err := parseSmokeState(b); err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+	if _, err := parseSmokeState(append(valid, []byte(" {}")...)); err == nil {
+		t.Error("trailing data accepted")
+	}
+}
+
+func FuzzLoadSmokeState(f *testing.F) {
+	f.Add(validStateFile(f))
+	f.Add([]byte(`{"kind":"leakwatch.smoke-state","version":1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		st, err := parseSmokeState(b)
+		if err != nil {
+			return
+		}
+		// Accepted: it must rebuild a run that encodes to a state that is accepted again.
+		r := st.run(SmokeConfig{}, nil, st.Started.Add(time.Hour))
+		again, err := encodeSmokeState(r)
+		if err != nil {
+			t.Fatalf("re-encoding an accepted state: %v", err)
+		}
+		if _, err := parseSmokeState(again); err != nil && r.restarts <= 1<<20 {
+			t.Fatalf("re-encoded state rejected: %v\n%s", err, again)
+		}
+	})
+}
