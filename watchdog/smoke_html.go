@@ -173,11 +173,18 @@ var smokePage = template.Must(template.New("smoke").Funcs(template.FuncMap{
 	"sign":  signed,
 	"dur":   durLabel,
 	"stamp": func(t time.Time) string { return t.Format(time.UnixDate) },
-	"mark":  mark,
-	"ev":    alertEvidence,
+	// Words, not emoji: a server's headless browser often has no emoji font.
+	"mark": func(ok bool) template.HTML {
+		if ok {
+			return `<span class="ok">pass</span>`
+		}
+		return `<span class="bad">fail</span>`
+	},
+	"ev": alertEvidence,
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Smoke test: {{.R.Status}}</title>
+<link rel="icon" href="data:,">
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:16px;color:#222}
 .wrap{display:flex;flex-wrap:wrap;gap:24px}
@@ -189,6 +196,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-
 pre{background:#f6f6f6;padding:8px;overflow-x:auto}
 .tick{font-size:10px;fill:#555}
 .legend span{margin-right:12px}
+.ok{color:#2a7;font-weight:bold}.bad{color:#d33;font-weight:bold}
 </style></head><body>
 <h1>Connection Pool Smoke Test ({{dur .R.Duration}}) <span class="status {{.R.Status}}">{{.R.Status}}{{if .R.Verdict}}: {{.R.Verdict}}{{end}}</span>{{if .R.Stalled}} <span class="status failed">stalled</span>{{end}}</h1>
 {{if eq .R.Status "none"}}<p>No smoke run.</p>{{range .R.Notes}}<p>{{.}}</p>{{end}}{{else}}
