@@ -71,6 +71,10 @@ type Alert struct {
 	CreatedPerMin float64 `json:"created_per_min,omitempty"`
 	// Reason says in words why the level changed.
 	Reason string `json:"reason"`
+	// Evidence is what attribution found (goroutine groups, descriptors, a diagnosis) when the
+	// alert reached warning or critical outside the cooldown. It is collected on the handlers'
+	// goroutine: handlers receive it, and the snapshot's copy of the alert gets it once ready.
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // Resolved reports whether the alert marks a return to ok.
@@ -102,6 +106,9 @@ func (a Alert) zapFields() []zap.Field {
 	}
 	if a.CreatedPerMin > 0 {
 		f = append(f, zap.Float64("created_per_min", round2(a.CreatedPerMin)))
+	}
+	if a.Evidence != nil {
+		f = append(f, zap.Object("evidence", a.Evidence))
 	}
 	return f
 }

@@ -50,6 +50,6 @@ func ExampleReplay() {
 		fmt.Println(err)
 	}
 	// Output:
-	// 1430s goroutines ok -> notice (growth)
+	// 1400s goroutines ok -> notice (growth)
 	// 1460s goroutines notice -> warning (growth)
 }

@@ -72,6 +72,9 @@ func (r *gaugeRunner) read(v []float64, errs []error) {
 			continue
 		}
 		v[i] = math.Float64frombits(c.bits.Load())
+		if c.rounds.Load() == 0 {
+			errs[i] = errGaugePending // not answered yet (the first ticks): no value, no error
+		}
 		select {
 		case c.request <- struct{}{}:
 			c.asked++

@@ -41,6 +41,10 @@ type Snapshot struct {
 	// not returned since the previous one.
 	GaugePanics uint64 `json:"gauge_panics"`
 	GaugeStalls uint64 `json:"gauge_stalls"`
+	// Attributions counts the attribution snapshots taken for alerts; AttributionCost is the
+	// wall time the last one took (it runs on the handlers' goroutine, never on the sampling one).
+	Attributions    uint64        `json:"attributions"`
+	AttributionCost time.Duration `json:"attribution_cost_ns"`
 }
 
 // SeriesSnapshot is one series in a [Snapshot].
@@ -80,11 +84,13 @@ func (w *Watchdog) Snapshot() Snapshot {
 	s := Snapshot{
 		Time: now, Started: w.started, LastTick: w.lastTick, Running: w.running,
 		Interval: w.cfg.Interval, Window: w.cfg.Window, Cost: w.cost,
-		ProbeErrors:   w.probeErrors.Load(),
-		HandlerPanics: w.handlerPanics.Load(),
-		AlertsDropped: w.handlerDropped.Load(),
-		Series:        make([]SeriesSnapshot, len(w.names)),
-		AlertsTotal:   w.alertsTotal,
+		ProbeErrors:     w.probeErrors.Load(),
+		HandlerPanics:   w.handlerPanics.Load(),
+		AlertsDropped:   w.handlerDropped.Load(),
+		Series:          make([]SeriesSnapshot, len(w.names)),
+		AlertsTotal:     w.alertsTotal,
+		Attributions:    w.attributions.Load(),
+		AttributionCost: time.Duration(w.attributionNanos.Load()),
 	}
 	if w.gauges != nil {
 		s.GaugePanics, s.GaugeStalls = w.gauges.panics.Load(), w.gauges.stalls.Load()

@@ -40,8 +40,10 @@ type Watchdog struct {
 	pools           []*httppool.Pool
 	sink            *sink
 	rec             *recorder
-	warm            bool // the post-warm-up work (attribution baseline) is done
+	warm            bool // the post-warm-up work (attribution baseline) is queued
 	lastAttribution time.Time
+	episode         bool        // some series is above ok since the last attribution episode began
+	attr            *attributor // used on the sink goroutine only
 
 	mu          sync.Mutex // guards the fields below
 	hist        *history
@@ -58,9 +60,11 @@ type Watchdog struct {
 	running     bool
 	stopErr     error
 
-	probeErrors    atomic.Uint64
-	handlerPanics  atomic.Uint64
-	handlerDropped atomic.Uint64
+	attributions     atomic.Uint64
+	attributionNanos atomic.Int64
+	probeErrors      atomic.Uint64
+	handlerPanics    atomic.Uint64
+	handlerDropped   atomic.Uint64
 
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -188,6 +192,7 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 		w.rec = rec
 	}
 	w.sink = newSink(w.cfg.AlertQueue)
+	w.attr = newAttributor(w.cfg.Attribution)
 	if err := w.initSmoke(); err != nil { // smoke: owned by smoke.go
 		w.sink.stop(func(<-chan struct{}) bool { return true })
 		w.osp.close()
@@ -322,7 +327,7 @@ func (w *Watchdog) tick() {
 		s, es := &w.series[i], &w.eng.series[i]
 		s.level, s.cause = es.level, es.cause
 		s.rate, s.ready, s.baseline, s.exhaustion = es.verdict.RatePerMin, es.verdict.Ready, es.verdict.Baseline, es.verdict.Exhaustion
-		if errs[i] != nil && errs[i] != errUnsupportedOS {
+		if errs[i] != nil && errs[i] != errUnsupportedOS && errs[i] != errGaugePending {
 			s.errs++
 			nerr++
 			if s.lastErr == "" || s.errs%100 == 1 {
@@ -349,24 +354,45 @@ func (w *Watchdog) tick() {
 	if nerr > 0 {
 		w.probeErrors.Add(uint64(nerr))
 		for i, err := range errs {
-			if err != nil && err != errUnsupportedOS && w.series[i].errs%100 == 1 {
+			if err != nil && err != errUnsupportedOS && err != errGaugePending && w.series[i].errs%100 == 1 {
 				w.log.Warn("probe error", zap.String("series", w.names[i]), zap.Error(err), zap.Uint64("count", w.series[i].errs))
 			}
 		}
 	}
 	for _, a := range alerts {
 		w.log.Check(a.logLevel(), "alert").Write(a.zapFields()...)
-		w.deliver(a)
+		w.deliver(a, now)
 	}
+	w.afterWarmup(now)
 	w.smokeTick(now) // smoke: owned by smoke.go; runs on the sampling goroutine, must not block
 	w.mu.Lock()
 	w.cost.add(time.Since(begin))
 	w.mu.Unlock()
 }
 
+// afterWarmup queues the attribution baseline once the warm-up is over, and ends an alert
+// episode once every series is back at ok. Sampling goroutine.
+func (w *Watchdog) afterWarmup(now time.Time) {
+	if w.cfg.Attribution.Disabled {
+		return
+	}
+	if !w.warm && now.Sub(w.started) >= w.cfg.Warmup {
+		w.warm = w.sink.post(w.attributionBaseline)
+	}
+	if w.episode {
+		for i := range w.eng.series {
+			if w.eng.series[i].level > LevelOK {
+				return
+			}
+		}
+		w.episode = false
+	}
+}
+
 var (
 	errGaugeStalled = errors.New("watchdog: gauge has not returned within an interval")
 	errGaugeNaN     = errors.New("watchdog: gauge returned NaN or panicked")
+	errGaugePending = errors.New("watchdog: gauge has not answered yet")
 )
 
 // createdPerMin is the goroutine creation rate over the window, from the history.
@@ -388,12 +414,23 @@ func (w *Watchdog) createdPerMin(now time.Time) float64 {
 	return (cur.Value - old.Value) / d
 }
 
-// deliver hands the alert to the handlers on the sink goroutine.
-func (w *Watchdog) deliver(a Alert) {
-	if len(w.opts.handlers) == 0 {
+// deliver hands the alert to the sink goroutine: attribution first when planned, then the
+// handlers. It never blocks: a full queue drops the job and counts it.
+func (w *Watchdog) deliver(a Alert, now time.Time) {
+	take, leakProfile := w.planAttribution(a, now)
+	if !take && len(w.opts.handlers) == 0 {
 		return
 	}
-	if !w.sink.post(func() { w.callHandlers(a) }) {
+	ok := w.sink.post(func() {
+		if take {
+			ev := w.attribute(a, leakProfile)
+			a.Evidence = ev
+			w.attachEvidence(a, ev)
+			w.log.Check(a.logLevel(), "attribution").Write(zap.String("series", a.Series), zap.Stringer("level", a.Level), zap.Object("evidence", ev))
+		}
+		w.callHandlers(a)
+	})
+	if !ok {
 		w.handlerDropped.Add(1)
 	}
 }

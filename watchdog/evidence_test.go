@@ -1,0 +1,86 @@
+package watchdog
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/leakwatch/leakwatch/watchdog/attribution"
+)
+
+// leakyProducer sends on a channel nobody reads: the classic goroutine leak.
+func leakyProducer(ch chan<- int) { ch <- 1 }
+
+func TestAlertCarriesEvidence(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Warmup = 500 * time.Millisecond
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
+			if a.Series == SeriesGoroutines {
+				mu.Lock()
+				got = append(got, a)
+				mu.Unlock()
+			}
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := make(chan int)
+		time.Sleep(c.Warmup + c.Interval) // the baseline is taken
+		for range 40 {                    // 5 per 100 ms: 3000/min
+			for range 5 {
+				go leakyProducer(ch)
+			}
+			time.Sleep(c.Interval)
+		}
+		time.Sleep(c.Interval)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		var ev *Evidence
+		mu.Lock()
+		for _, a := range got {
+			if a.Evidence != nil && ev == nil {
+				ev = a.Evidence
+				if a.Level < LevelWarning {
+					t.Errorf("evidence on a %v alert", a.Level)
+				}
+			}
+		}
+		mu.Unlock()
+		if ev == nil {
+			t.Fatalf("no alert carried evidence: %v", got)
+		}
+		if ev.Report == nil || len(ev.Report.Groups) == 0 {
+			t.Fatalf("evidence without goroutine groups: %+v", ev)
+		}
+		g := ev.Report.Groups[0]
+		if !strings.HasSuffix(g.Top.Function, "leakyProducer") || !strings.HasSuffix(g.Top.File, "evidence_test.go") || g.Top.Line == 0 {
+			t.Errorf("top group's frame = %v, want leakyProducer in evidence_test.go with a line", g.Top)
+		}
+		if g.Wait != attribution.WaitChanSend || g.Delta < 100 {
+			t.Errorf("top group wait %v delta %d, want chan send and >= 100", g.Wait, g.Delta)
+		}
+		if ev.Diagnosis.Cause != attribution.CauseBlockedChannelSend {
+			t.Errorf("diagnosis = %v, want blocked channel send", ev.Diagnosis)
+		}
+		s := w.Snapshot()
+		if s.Attributions == 0 {
+			t.Error("snapshot counts no attribution")
+		}
+		found := false
+		for _, a := range s.Alerts {
+			found = found || a.Evidence != nil
+		}
+		if !found {
+			t.Error("the snapshot's alerts carry no evidence")
+		}
+		for range 200 { // release the senders: nothing may leak past the test
+			<-ch
+		}
+	})
+}
