@@ -20,27 +20,71 @@
 // # What is estimated
 //
 // A leak is sustained growth of the floor: the level the series returns to between bursts.
-// Step keeps, for each of Slots time slots per Window, only the lowest sample and its time.
-// Each evaluation then:
+// Step keeps, for each time slot (Window/Slots, 30 s by default), only the lowest sample and its
+// time, in a ring that also holds CycleMemory of older slots. The estimate is refreshed only when
+// a sample opens a new slot; it then:
 //
-//  1. takes the slot minima m_i of the last Window (a burst or an upward outlier vanishes in a
-//     slot's minimum as long as it does not fill the whole slot);
+//  1. takes the slot minima m_i of the last Slots slots (the newest is the open slot, holding
+//     the sample that opened it); a burst or an upward outlier vanishes in a slot's minimum as
+//     long as it does not fill the whole slot;
 //  2. runs a 3-slot running median over them, so one odd slot, high or low, is dropped (the
 //     newest slot is taken as it is: a low value there can only flatten the estimate);
-//  3. forms the lower envelope e_i = min(m_i ... m_newest): the lowest the series goes from then
+//  3. takes the floor over whole cycles: if, within CycleMemory, the series rose significantly
+//     and came back down (a pool recycled: a sawtooth; a burst that filled slots), each point
+//     becomes the minimum over the longest such excursion before it (see below);
+//  4. forms the lower envelope e_i = min(m_i ... m_newest): the lowest the series goes from then
 //     on. A sawtooth (pools recycled), bursts and a warm-up that levelled off leave it flat; a
-//     leak raises it at the leak's rate, with no lag;
-//  4. looks for a one-time step: the largest rise between neighbouring envelope points, if it is
+//     leak raises it at the leak's rate;
+//  5. looks for a one-time step: the largest rise between neighbouring envelope points, if it is
 //     over StepFactor times both the noise scale (the median absolute deviation of slot-to-slot
-//     changes) and the typical rise, is cut out (the later points are lowered by it);
-//  5. takes the Theil–Sen slope of the envelope (the median of all pairwise slopes), in units
-//     per minute. Theil–Sen ignores up to ~29% of odd points.
+//     changes, at least the data's resolution) and the typical rise, is cut out (the later
+//     points are lowered by it);
+//  6. takes the Theil–Sen slope of the envelope (the median of all pairwise slopes, found by
+//     quickselect), in units per minute. Theil–Sen ignores up to ~29% of odd points.
 //
-// Steps are remembered: a step whose new level held flat for StepSettle is recorded. Two or more
-// recorded steps within StepMemory are a staircase leak (a batch job leaking a chunk every few
+// Steps are remembered: a step whose new level held flat for StepSettle is recorded (once: the
+// same step seen again at a shifted slot, or one that does not lift the floor clearly above a
+// known step, is the known step). Two or more comparable recorded steps (each at least a quarter
+// of the largest) within StepMemory are a staircase leak (a batch job leaking a chunk every few
 // minutes), graded at total size / (number of steps × mean interval), decaying once the next
 // step is overdue. [Verdict].RatePerMin is the larger of the envelope slope and the staircase
 // rate, and [Verdict].Cause says which.
+//
+// # Cycles: why a sawtooth is not a leak
+//
+// The envelope of step 4 is right-censored: its newest points have not yet had the chance to
+// come back down. A pool that fills for minutes and is then recycled shows, during each fill, a
+// rising tail exactly like the start of a leak; with a period near Window it would be graded as
+// one. Nothing in a single ramp tells the two apart, but the past does: the series has already
+// come back down. So at each slot the detector looks through its history (CycleMemory, default
+// 3×Window, plus the window) for excursions, on the raw slot minima with a return level that
+// must hold for two slots (so a single low outlier is no return): for each slot, the stretch
+// since the latest earlier slot that was no higher than the return level (within twice the
+// noise). An excursion counts when it rose more than StepFactor × noise above the return level,
+// at an average of at least ResolveRatio × the lowest rate threshold over its length (a slower
+// one could never be graded). The longest such excursion, plus one slot, is the cycle lag L, and
+// step 3 takes each point's minimum over the L slots before it, so a rise counts as growth only
+// once it has outlasted the longest cycle the series has shown. A monotone leak, a one-time
+// step, a warm-up that levels off and noise have no excursion: L = 0 and they are graded with no
+// lag. A leak under a sawtooth is graded from the cycle bottoms, about one period later; a leak
+// under long bursts about one burst later. An excursion is forgotten once it leaves the history.
+// Warm-up samples are not graded and not used for the growth estimate, but they are kept in the
+// history so that a pool recycled during warm-up is known as a cycle when grading starts.
+//
+// The exhaustion trend (below) uses the same cycle lag, converted to its own slots.
+//
+// # Cost
+//
+// Step is O(1) within a slot: it updates the open slot's minimum (no division while t stays in
+// the slot), checks the limit and the exhaustion horizon against the cached trend, and runs the
+// confirmation and resolve clocks. Measured on the 2 shared cores of the development machine
+// (go test -bench Step, several counts, medians, under load): about 45–75 ns and 0 allocations
+// for a tick inside a slot. When a sample opens a slot, the estimate is refreshed: O(Slots ×
+// (Slots + lag)) for the window (45 Theil–Sen pairs at the defaults) and the cycle search over
+// the history, and, for a series with a limit, the exhaustion trend (435 pairs): about 5–15 µs,
+// 0 allocations, once per 30 s at the defaults. At the watchdog's 1 s interval that is one tick
+// in 30, so a tick of 10 series costs well under a microsecond in the median and some tens of
+// microseconds at a slot boundary. Memory is O(Slots × (1 + CycleMemory/Window)).
 //
 // # Levels, confirmation and hysteresis
 //
@@ -48,18 +92,19 @@
 // (each level keeps its own clock, so a fast leak goes straight to critical). A level is kept
 // while the rate stays at or over ResolveRatio × its threshold, and lowered only after Resolve
 // below that: a leak that stops resolves once, without flapping. No level is raised during
-// Warmup after the first sample, and warm-up samples are not used at all: pools filling at
-// start-up are not growth. After warm-up the estimate is Ready once MinSpan of data is in.
-// Without enough data (also after a gap longer than Window) the level is held.
+// Warmup after the first sample. After warm-up the estimate is Ready once MinSpan of data is in.
+// Without enough data (also after a gap longer than Window) the level is held. The rate changes
+// only at slot boundaries; the clocks run on every Step.
 //
 // # Exhaustion
 //
 // Where Step gets a limit > 0 and the rule enables it, a second ring of 3×Slots slots over
-// ExhaustWindow gives a longer, steadier floor trend. Time to exhaustion is (limit − current
-// floor) / that rate; within Rule.ExhaustCritical it is critical, within Rule.ExhaustWarning a
-// warning, whatever the rate thresholds say. Exhaustion levels are confirmed and resolved like
-// growth levels (the horizons are stretched by 1/ResolveRatio for keeping a level). A value at or
-// over the limit is critical with [CauseLimit].
+// ExhaustWindow gives a longer, steadier floor trend (refreshed once per its slot, and only for
+// a series that has a limit). Time to exhaustion is (limit − current floor) / that rate; within
+// Rule.ExhaustCritical it is critical, within Rule.ExhaustWarning a warning, whatever the rate
+// thresholds say. Exhaustion levels are confirmed and resolved like growth levels (the horizons
+// are stretched by 1/ResolveRatio for keeping a level). A value at or over the limit is critical
+// with [CauseLimit].
 //
 // # Parameters
 //
@@ -67,8 +112,8 @@
 // 200 ms sampling behaves like the default 5 min window with 10 s sampling.
 //
 //	Window        5m           span of the estimate
-//	Warmup        5m           nothing graded, nothing kept; < 0 disables
-//	Slots         10           slots per Window (4..64): the memory bound
+//	Warmup        5m           nothing graded; < 0 disables
+//	Slots         10           slots per Window (4..64); the estimate is refreshed once per slot
 //	MinSpan       Window       data needed before Ready
 //	Confirm       Window/4     a higher level must hold this long (75 s)
 //	Resolve       Window/2     a lower level must hold this long (150 s)
@@ -76,16 +121,34 @@
 //	StepFactor    5            one-time step: rise > 5 × noise and > 5 × typical rise
 //	StepSettle    Window/3     a step must hold flat this long to count for a staircase
 //	StepMemory    4×Window     steps within this span make a staircase
+//	CycleMemory   3×Window     history searched for cycles; the longest cycle waited out
 //	ExhaustWindow 3×Window     span of the exhaustion trend
 //
 // # Latency and false alarms
 //
 // Theil–Sen on a window reaches ~80% of a new leak's rate once the leak fills ~65% of the
-// window, so with the defaults a leak over its threshold by 25% or more is graded about
-// 3–4 minutes after it starts, plus Confirm. A longer Window or Confirm resists longer bursts and
-// slower sawtooth periods (a sawtooth whose period approaches Window shows its last ramp as
-// growth) at the price of latency; a shorter one is faster and noisier. On the public detection
-// traces the defaults give no false alarm, no miss, median latency 260 s and max 780 s (the
-// staircase, which needs two steps to be told from a one-time step). Steps are forgiven only
-// once: two unrelated level shifts within StepMemory read as a staircase.
+// window, so with the defaults a leak over its threshold by 20% or more is graded about
+// 3–4 minutes after it starts, plus Confirm. Refreshing the estimate once per slot instead of on
+// every sample costs at most one slot (30 s) and usually nothing: the slot that opens is taken
+// with its first sample, as before. A longer Window or Confirm resists longer bursts at the price
+// of latency; a shorter one is faster and noisier. The cycle lag trades latency for false alarms
+// only where the series has shown cycles: a leak under a sawtooth is graded about one period
+// later, and a leak under bursts that fill slots one burst later.
+//
+// On the public detection traces the defaults give no false alarm, no miss, median latency 260 s
+// and max 800 s (the staircase, which needs two steps to be told from a one-time step). The
+// randomised robustness test (robust_test.go: 15 kinds × 2 series × 40 seeds: sawtooth periods
+// 2–15 min, bursts up to 1.5 min, fast and slow warm-ups, steps, spikes, irregular sampling,
+// diurnal cycles; leaks at 1.2–8× the notice rate, steady, late, stair-wise, under bursts, under
+// a sawtooth, stopping, to a limit) gives no false alarm, no miss and every stopped leak
+// resolved; median latencies are about 235 s for plain leaks, 350–365 s under bursts, 450–470 s
+// under a sawtooth and 550–560 s for staircases. On 200 other seeds per kind (3200 clean
+// traces) one false alarm remained: the first-ramp case below.
+//
+// Known limits: a sawtooth whose ramp runs over the notice rate for longer than Window and that
+// has not come back down a full cycle since the series started (only a partial cycle in
+// warm-up) is a leak until its first complete cycle; so is a first excursion longer than
+// CycleMemory. Steps are forgiven only once: two comparable unrelated level shifts within
+// StepMemory read as a staircase. A warm-up still rising faster than the notice rate after
+// Warmup + MinSpan is graded as growth.
 package trend

@@ -125,41 +125,44 @@ type estimate struct {
 	lag       int           // cycle lag used, in slots
 }
 
-// cycleLag finds how long the series recently stayed up before coming back down: for each
-// completed slot i of the history, the excursion that ends there is the stretch since the
-// latest earlier slot k whose (median-filtered) minimum was no higher than slot i's plus a
-// noise tolerance. An excursion counts when it rose significantly above both ends: by more
-// than stepFactor times the noise scale, and at an average rate of at least minRate per minute
-// (a slower excursion could never be graded). The result is the longest such excursion, in
-// slots, plus one slot of margin, capped at maxLag. A sawtooth gives its period, bursts their
-// length, a monotone leak, a step or noise give 0. It needs r.pt and r.flt filled by filter.
+// cycleLag finds how long the series recently stayed up before coming back down. It works on
+// the raw slot minima m (not the 3-slot median, which flattens a fast sawtooth into a small
+// square wave), with a return level g_i = max(m_i, m_i+1): a return must hold for two slots, so
+// a single low outlier is not one. For each slot i, the excursion that ends there is the
+// stretch since the latest earlier slot k with m_k <= g_i + tol (tol = 2 × noise). It counts
+// when the series rose significantly above the return level in between: by more than
+// stepFactor × noise, and at an average rate of at least minRate per minute over the excursion
+// (a slower excursion could never be graded). With no such k in the history the excursion is
+// censored: it lasted at least since the oldest slot kept. The result is the longest excursion,
+// in slots, plus one slot of margin, capped at maxLag. A sawtooth gives its period, bursts that
+// fill slots their length; a monotone leak, a step, a warm-up that levels off and noise give 0.
+// It needs r.pt filled by history.
 func (r *floorRing) cycleLag(stepFactor, minRate float64, maxLag int) int {
-	pts, f := r.pt, r.flt[:len(r.pt)]
+	pts := r.pt
 	m := len(pts)
 	if m < 4 {
 		return 0
 	}
 	r.diffs = r.diffs[:0]
 	for i := 1; i < m; i++ {
-		r.diffs = append(r.diffs, f[i]-f[i-1])
+		r.diffs = append(r.diffs, pts[i].v-pts[i-1].v)
 	}
 	noise := noiseScale(r.diffs)
 	tol, sig := 2*noise, stepFactor*noise
 	slotMin := r.width.Minutes()
 	best := 0
-	for i := 1; i < m; i++ {
+	for i := 1; i < m-1; i++ {
+		g := max(pts[i].v, pts[i+1].v)
 		top := math.Inf(-1)
 		k := i - 1
-		for ; k >= 0 && f[k] > f[i]+tol; k-- {
-			top = max(top, f[k])
-		}
-		if k < 0 {
-			k = 0 // censored: up since the oldest slot kept
+		for ; k >= 0 && pts[k].v > g+tol; k-- {
+			top = max(top, pts[k].v)
 		}
 		if k == i-1 {
 			continue
 		}
-		rise := top - f[i]
+		k = max(k, 0) // censored: up since the oldest slot kept
+		rise := top - g
 		e := int(pts[i].s - pts[k].s)
 		if rise > sig && rise > 0 && rise >= minRate*float64(e)*slotMin && e > best {
 			best = e
@@ -294,16 +297,18 @@ func (r *floorRing) estimate(minSpan time.Duration, stepFactor, minRate float64,
 }
 
 // noiseScale returns the noise scale of slot-to-slot changes d (reordered): their median
-// absolute deviation, but at least the data's resolution (the smallest non-zero change), so
-// that integer counts that mostly repeat do not make every change of one look significant.
+// absolute deviation, but at least the data's resolution (the smallest non-zero change, when
+// there are two or more), so that integer counts that mostly repeat do not make every change of
+// one look significant.
 func noiseScale(d []float64) float64 {
-	res := math.Inf(1)
+	res, nz := math.Inf(1), 0
 	for _, x := range d {
 		if x != 0 {
 			res = min(res, math.Abs(x))
+			nz++
 		}
 	}
-	if math.IsInf(res, 1) {
+	if nz < 2 { // a constant series with one change: that change is not noise
 		res = 0
 	}
 	med := median(d)

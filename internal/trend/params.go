@@ -76,8 +76,9 @@ type Params struct {
 	// Window is the span of the growth estimate. Default 5 min. Shorter is faster and noisier.
 	Window time.Duration
 	// Warmup: no level above ok until this long after the first sample, and samples in it are
-	// not used for the estimate (pools filling at start-up are not growth). Default 5 min;
-	// set it explicitly for short windows. A negative value disables warm-up.
+	// not used for the growth estimate (pools filling at start-up are not growth); they are
+	// only searched for cycles (see CycleMemory). Default 5 min; set it explicitly for short
+	// windows. A negative value disables warm-up.
 	Warmup time.Duration
 	// Slots is the number of time slots per Window; each keeps only the slot's lowest sample.
 	// It fixes the memory: O(Slots) whatever the sampling interval. Default 10; 4..64.
