@@ -18,6 +18,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/leakwatch/leakwatch/watchdog/httppool"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -479,6 +481,51 @@ func TestStartSmokeErrors(t *testing.T) {
 		w.Stop()
 		if err := w.StartSmoke(DefaultSmokeConfig()); !errors.Is(err, ErrStopped) {
 			t.Errorf("StartSmoke after Stop = %v, want ErrStopped", err)
+		}
+	})
+}
+
+// TestSmokeWithHTTPPool: a configured pool makes the HTTP figures part of every checkpoint and
+// of the criteria. No request flows here, so pooling is not proven (nice-to-have unmet).
+func TestSmokeWithHTTPPool(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pool, err := httppool.New("docker")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := Start(t.Context(), smokeConfig(), WithHTTPPool(pool))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		time.Sleep(17 * time.Second)
+		rep := w.SmokeReport()
+		if rep.Status != SmokePassed || len(rep.HTTPPools) != 1 || rep.HTTPPools[0] != "docker" {
+			t.Fatalf("status %q, pools %q; want passed with pool docker (reasons %q)", rep.Status, rep.HTTPPools, rep.Reasons)
+		}
+		for _, cp := range rep.Checkpoints {
+			if !cp.HTTPAvailable || cp.HTTP == nil {
+				t.Errorf("checkpoint %d has no HTTP figures", cp.Index)
+			}
+		}
+		for _, tc := range []struct {
+			prefix, value string
+			passed, na    bool
+		}{
+			{"HTTP metrics available", "4 of 4 checkpoints", true, false},
+			{"HTTP idle connections", "avg 0.00, max 0", false, false},
+			{"Connection reuse", "0.0%", false, false},
+		} {
+			c, ok := rep.criterion(tc.prefix)
+			if !ok || c.Value != tc.value || c.Passed != tc.passed || c.NotApplicable != tc.na {
+				t.Errorf("%s = %+v, want value %q passed %v", tc.prefix, c, tc.value, tc.passed)
+			}
+		}
+		md := rep.Markdown()
+		for _, want := range []string{"| HTTP Requests | 0 | 0 | +0 | - | - | - |", "- HTTP Idle Connections: 0.00 (avg)", "- Estimated Reuse Rate: 0.0%", "- HTTP Errors: 0 ✅"} {
+			if !strings.Contains(md, want) {
+				t.Errorf("markdown lacks %q:\n%s", want, md)
+			}
 		}
 	})
 }

@@ -1,0 +1,27 @@
+package watchdog
+
+import (
+	"testing"
+	"time"
+)
+
+// BenchmarkSmokeTick is the smoke run's share of a tick between two checkpoints: it must not
+// allocate.
+func BenchmarkSmokeTick(b *testing.B) {
+	w := benchWatchdog(b)
+	for w.Snapshot().Cost.Ticks == 0 { // the first tick, taken at Start, owns the values
+		time.Sleep(time.Millisecond)
+	}
+	if err := w.StartSmoke(SmokeConfig{Duration: 1e15, Checkpoint: 1e14}); err != nil {
+		b.Fatal(err)
+	}
+	now := w.clock.Now()
+	w.smokeTick(now) // the baseline
+	b.ReportAllocs()
+	for b.Loop() {
+		w.smokeTick(now.Add(time.Second))
+	}
+	if got := w.SmokeReport(); got.Baseline == nil || len(got.Checkpoints) != 0 {
+		b.Fatalf("report = %+v, want a baseline and no checkpoint", got)
+	}
+}
