@@ -17,12 +17,18 @@ type SmokeConfig struct {
 	// the seed's script. Must be >= 0.
 	Warmup time.Duration
 	// ResultsDir, when set, receives the finished run's output log
-	// (smoke_test_YYYYMMDD_HHMMSS.log), the final metrics snapshot and the report as Markdown
-	// and JSON. Created with mode 0700 if missing.
+	// (smoke_test_YYYYMMDD_HHMMSS.log, the run's start time), the final metrics snapshot
+	// (metrics_final_<same>.json, the [Snapshot] as JSON) and the report as Markdown and JSON
+	// (smoke_report_<same>.md and .json), files mode 0600. Created with mode 0700 if missing;
+	// Start and StartSmoke fail when it cannot be created, later write errors are logged.
 	ResultsDir string
-	// StateFile, when set, lets a run survive a process restart: the new process resumes the run
-	// against the original baseline and counts the restart. A corrupt or foreign file is
-	// reported, renamed aside and never trusted.
+	// StateFile, when set, lets a run survive a process restart: the state is written
+	// atomically (mode 0600) at the baseline, at each checkpoint and at the end, and [Start]
+	// resumes a run in progress found there (even with Enabled false) against the original
+	// baseline, counting the restart; checkpoints that fell due while the process was down are
+	// marked missed. A finished run found there stays readable with [Watchdog.SmokeReport]
+	// until a new run starts. A corrupt, truncated or foreign file is reported (log and report
+	// note), renamed to StateFile.corrupt-<time> and never trusted; it never makes Start fail.
 	StateFile string
 }
 
