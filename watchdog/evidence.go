@@ -2,6 +2,9 @@ package watchdog
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -72,6 +75,7 @@ func (e *Evidence) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 // figures at that time.
 type attributor struct {
 	cfg       AttributionConfig
+	fdDir     *os.File // a /proc/self/fd of its own, opened at Start: FDs are classified even at EMFILE
 	base      *attribution.Snapshot
 	basePools []poolFigures
 	dumper    *attribution.Dumper
@@ -79,8 +83,16 @@ type attributor struct {
 
 type poolFigures struct{ open, active, idle int }
 
-func newAttributor(cfg AttributionConfig) *attributor {
+func newAttributor(cfg AttributionConfig, procRoot string) *attributor {
 	a := &attributor{cfg: cfg}
+	if procRoot == "" {
+		procRoot = "/proc"
+	}
+	if !cfg.Disabled && runtime.GOOS == "linux" {
+		if d, err := os.Open(filepath.Join(procRoot, "self", "fd")); err == nil {
+			a.fdDir = d
+		}
+	}
 	if cfg.DumpDir != "" {
 		a.dumper = &attribution.Dumper{Dir: cfg.DumpDir, MaxFiles: cfg.DumpMaxFiles, MaxBytes: cfg.DumpMaxBytes}
 	}
@@ -94,7 +106,14 @@ func (a *attributor) options(leakProfile bool) attribution.Options {
 		o.MaxGoroutines = attribution.DefaultMaxGoroutines
 	}
 	o.LeakProfile = leakProfile
+	o.FDDir = a.fdDir
 	return o
+}
+
+func (a *attributor) close() {
+	if a.fdDir != nil {
+		a.fdDir.Close()
+	}
 }
 
 // baseline takes the snapshot later ones are diffed against. Sink goroutine.

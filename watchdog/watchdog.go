@@ -192,7 +192,7 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 		w.rec = rec
 	}
 	w.sink = newSink(w.cfg.AlertQueue)
-	w.attr = newAttributor(w.cfg.Attribution)
+	w.attr = newAttributor(w.cfg.Attribution, w.opts.procRoot)
 	if err := w.initSmoke(); err != nil { // smoke: owned by smoke.go
 		w.sink.stop(func(<-chan struct{}) bool { return true })
 		w.osp.close()
@@ -261,6 +261,8 @@ func (w *Watchdog) shutdown() {
 	var errs []error
 	if !w.sink.stop(wait) {
 		errs = append(errs, errors.New("watchdog: an alert handler did not return within 5s of Stop; its goroutine is left behind"))
+	} else {
+		w.attr.close() // the sink goroutine, its only user, has exited
 	}
 	if w.gauges != nil && !w.gauges.stop(wait) {
 		errs = append(errs, errors.New("watchdog: a gauge did not return within 5s of Stop; its goroutine is left behind"))

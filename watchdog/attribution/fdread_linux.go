@@ -4,6 +4,7 @@ package attribution
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -14,12 +15,24 @@ import (
 // reads each link with readlinkat relative to the directory, sparing the
 // kernel a path walk from the root per descriptor. Descriptors closed
 // meanwhile are skipped, and so is the directory's own descriptor.
-func readFDLinks(dir string) ([]fdLinkEntry, error) {
-	dfd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("attribution: fd table: open %s: %w", dir, err)
+//
+// With open set, that already open directory is listed from its start
+// instead, and no descriptor is needed.
+func readFDLinks(dir string, open *os.File) ([]fdLinkEntry, error) {
+	var dfd int
+	if open != nil {
+		dfd = int(open.Fd())
+		if _, err := syscall.Seek(dfd, 0, 0); err != nil {
+			return nil, fmt.Errorf("attribution: fd table: seek %s: %w", dir, err)
+		}
+	} else {
+		fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("attribution: fd table: open %s: %w", dir, err)
+		}
+		defer syscall.Close(fd)
+		dfd = fd
 	}
-	defer syscall.Close(dfd)
 	var names []string
 	buf := make([]byte, 64<<10)
 	for {

@@ -71,10 +71,10 @@ type FDTable struct {
 // when diag is set (root is the live /proc), else from root/self/net.
 // Descriptors closed while being read are skipped. Problems with the socket
 // tables do not fail the read: they come back as notes.
-func readFDTable(root string, diag bool) (*FDTable, []string, error) {
+func readFDTable(root string, diag bool, dir *os.File) (*FDTable, []string, error) {
 	// With the live /proc (diag), descriptors are this process's own, so
 	// unbound unix sockets can be asked for their peer.
-	links, err := readFDLinks(filepath.Join(root, "self", "fd"))
+	links, err := readFDLinks(filepath.Join(root, "self", "fd"), dir)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func TestFDTableFixture(t *testing.T) {
-	tab, notes, err := readFDTable("testdata/proc", false)
+	tab, notes, err := readFDTable("testdata/proc", false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestFDTableMissingNetFiles(t *testing.T) {
 	if err := os.Symlink("socket:[1]", filepath.Join(fd, "3")); err != nil {
 		t.Fatal(err)
 	}
-	tab, notes, err := readFDTable(root, false)
+	tab, notes, err := readFDTable(root, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestFDTableMissingNetFiles(t *testing.T) {
 	if len(notes) != 5 {
 		t.Errorf("notes = %q, want one per unreadable net table (5)", notes)
 	}
-	if _, _, err := readFDTable(filepath.Join(root, "nope"), false); err == nil {
+	if _, _, err := readFDTable(filepath.Join(root, "nope"), false, nil); err == nil {
 		t.Error("readFDTable(missing root): no error")
 	}
 }

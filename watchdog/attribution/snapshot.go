@@ -3,6 +3,7 @@ package attribution
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"time"
 )
@@ -38,6 +39,11 @@ type Options struct {
 	// Top is the number of entries per list in reports diffed from this
 	// snapshot; 0 means [DefaultTop].
 	Top int `json:"top"`
+	// FDDir, when set, is an open ProcRoot/self/fd directory that Take
+	// lists (from its start) instead of opening one: with it, descriptors
+	// are still classified when the process has none left to open. Nothing
+	// else may use it while Take runs. Take does not close it.
+	FDDir *os.File `json:"-"`
 }
 
 // DefaultOptions returns the options the watchdog uses on an alert:
@@ -145,7 +151,7 @@ func Take(opts Options) (*Snapshot, error) {
 		if !fdsSupported && opts.ProcRoot == "/proc" {
 			s.note("file descriptors not read: no /proc on " + runtime.GOOS)
 		} else {
-			t, notes, err := readFDTable(opts.ProcRoot, fdsSupported && opts.ProcRoot == "/proc")
+			t, notes, err := readFDTable(opts.ProcRoot, fdsSupported && opts.ProcRoot == "/proc", opts.FDDir)
 			if err != nil {
 				s.note(err.Error())
 				firstErr = cmpErr(firstErr, err)

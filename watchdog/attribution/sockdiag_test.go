@@ -97,11 +97,11 @@ func TestSockDiagMatchesProc(t *testing.T) {
 		}
 		conns = append(conns, c, s)
 	}
-	diag, notes, err := readFDTable("/proc", true)
+	diag, notes, err := readFDTable("/proc", true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proc, _, err := readFDTable("/proc", false)
+	proc, _, err := readFDTable("/proc", false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
