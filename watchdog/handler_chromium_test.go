@@ -23,7 +23,10 @@ func leakingSmokeWatchdog(t *testing.T) *Watchdog {
 	var w *Watchdog
 	synctest.Test(t, func(t *testing.T) {
 		var err error
-		if w, err = Start(t.Context(), smokeConfig()); err != nil {
+		c := smokeConfig()
+		c.Attribution = DefaultAttributionConfig() // the alerts carry their evidence
+		c.Attribution.Cooldown = time.Minute
+		if w, err = Start(t.Context(), c); err != nil {
 			t.Fatal(err)
 		}
 		stop := make(chan struct{})
@@ -79,7 +82,7 @@ func TestSmokeHTMLInChromium(t *testing.T) {
 	if n := strings.Count(dom, "<svg"); n < 2 {
 		t.Errorf("rendered DOM has %d SVG charts, want at least 2 (goroutines, fds):\n%.2000s", n, dom)
 	}
-	for _, want := range []string{`class="threshold"`, `class="baseline"`, `class="mark"`, `class="series"`, "failed: FAIL", "goroutines grew"} {
+	for _, want := range []string{`class="threshold"`, `class="baseline"`, `class="mark"`, `class="series"`, "failed: FAIL", "goroutines grew", "evidence: "} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("rendered DOM lacks %q", want)
 		}

@@ -81,12 +81,29 @@ func (w *Watchdog) SmokeReport() SmokeReport {
 	s := w.smoke()
 	now := w.clock.Now()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.run == nil {
+		defer s.mu.Unlock()
 		return SmokeReport{Status: SmokeNone, Notes: append([]string(nil), s.notes...)}
 	}
 	r := s.run.report(now)
 	r.Notes = append(append([]string(nil), s.notes...), r.Notes...)
+	s.mu.Unlock()
+	// Attribution fills an alert's evidence on another goroutine, possibly after the run took
+	// its copy: take it from the snapshot.
+	var snap []Alert
+	for i, a := range r.Alerts {
+		if a.Evidence != nil || a.Level < LevelWarning {
+			continue
+		}
+		if snap == nil {
+			snap = w.Snapshot().Alerts
+		}
+		for _, b := range snap {
+			if b.Evidence != nil && b.Series == a.Series && b.Time.Equal(a.Time) && b.Level == a.Level {
+				r.Alerts[i].Evidence = b.Evidence
+			}
+		}
+	}
 	return r
 }
 

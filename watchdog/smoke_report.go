@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"reflect"
 	"runtime"
 	"sort"
 	"strconv"
@@ -527,14 +526,12 @@ func growthEvidence(r *smokeRun, final map[string]float64, snap Snapshot) []Smok
 	return out
 }
 
-// alertEvidence returns the alert's Evidence field, when the Alert type has one and it is set,
-// printed with %v; "" otherwise.
+// alertEvidence returns the alert's evidence in words, or "" when it has none.
 func alertEvidence(a Alert) string {
-	f := reflect.ValueOf(a).FieldByName("Evidence")
-	if !f.IsValid() || f.IsZero() {
+	if a.Evidence == nil {
 		return ""
 	}
-	return fmt.Sprintf("%v", f.Interface())
+	return fmt.Sprintf("%v", a.Evidence)
 }
 
 func runtimeAddCleanup(w *Watchdog, k weak.Pointer[Watchdog]) {
