@@ -35,8 +35,12 @@ type Watchdog struct {
 	lims            []float64
 	errs            []error
 	gauges          *gaugeRunner
-	gauge0          int // index of the first gauge series
-	pool0           int // index of the first HTTP pool series
+	gauge0          int     // index of the first gauge series
+	pool0           int     // index of the first HTTP pool series
+	slowEvery       uint64  // ticks between two reads of the slow probes (RSS, FD limit)
+	rss, fdLimit    float64 // their last reads
+	rssErr          error
+	fdLimitErr      error
 	pools           []*httppool.Pool
 	sink            *sink
 	rec             *recorder
@@ -176,6 +180,7 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 	w.hist = newHistory(w.cfg.HistorySize, n)
 	w.alerts = make([]Alert, w.cfg.RecentAlerts)
 	w.rt = newRuntimeProbe()
+	w.slowEvery = uint64(max(1, slowPeriod/w.cfg.Interval))
 	w.osp = newOSProbe(w.opts.procRoot)
 	if len(w.opts.gauges) > 0 {
 		w.gauges = newGaugeRunner(w.opts.gauges)
@@ -231,6 +236,9 @@ func (w *Watchdog) Stop() error {
 func (w *Watchdog) Done() <-chan struct{} { return w.done }
 
 const hookGrace = 5 * time.Second
+
+// slowPeriod is how often the probes that cost more than the rest of a tick are read.
+const slowPeriod = 5 * time.Second
 
 func (w *Watchdog) run(ctx context.Context) {
 	defer w.shutdown()
@@ -293,11 +301,19 @@ func (w *Watchdog) tick() {
 	for i := range errs {
 		errs[i] = nil
 	}
-	w.rt.read(v, lim)
+	slow := w.ticks%w.slowEvery == 0
+	w.rt.read(v, lim, slow)
 	v[idxFDs], errs[idxFDs] = w.osp.fds()
-	v[idxFDLimit], errs[idxFDLimit] = w.osp.fdLimit()
+	// RSS (the kernel walks the memory map to write statm: about half a tick), the heap
+	// figures and the FD limit (which changes rarely) are read every slowEvery ticks, at most
+	// every slowPeriod, and hold their value in between.
+	if slow {
+		w.fdLimit, w.fdLimitErr = w.osp.fdLimit()
+		w.rss, w.rssErr = w.osp.rss()
+	}
+	v[idxFDLimit], errs[idxFDLimit] = w.fdLimit, w.fdLimitErr
 	lim[idxFDs] = v[idxFDLimit]
-	v[idxRSSBytes], errs[idxRSSBytes] = w.osp.rss()
+	v[idxRSSBytes], errs[idxRSSBytes] = w.rss, w.rssErr
 	if w.osp.memLimit > 0 {
 		lim[idxRSSBytes] = w.osp.memLimit
 		if math.IsNaN(lim[idxHeapBytes]) {
