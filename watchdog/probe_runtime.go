@@ -13,7 +13,7 @@ import (
 type runtimeProbe struct {
 	samples    []metrics.Sample // every metric: read on slow ticks
 	fast       []metrics.Sample // the cheap ones (goroutines created, threads): read every tick
-	iCreated   int // index in samples, -1 when the runtime lacks the metric
+	iCreated   int              // index in samples, -1 when the runtime lacks the metric
 	iThreads   int
 	iHeap      int
 	iMemLimit  int
