@@ -67,23 +67,28 @@
 //
 // A leak is sustained growth of a series' floor, the level it returns to between bursts. The
 // detector keeps, for each of 10 time slots per Window (5 min by default), only the slot's
-// lowest sample; it drops single odd slots with a running median, forms the lower envelope (the
-// lowest the series goes from each point on) and takes its Theil–Sen slope, per minute. Bursts
-// that return to their floor, sawtooth recycling and a warm-up that levelled off leave that
-// envelope flat; a leak raises it. A single large rise that then holds flat is a one-time step
-// and is forgiven; repeated steps are a staircase leak. Samples in Warmup (5 min) are not used:
+// lowest sample; it drops single odd slots with a running median, takes the floor over whole
+// cycles (a series that has already risen and come back down, like a recycled pool, must
+// outlast its longest such cycle before a rise counts), forms the lower envelope (the lowest the
+// series goes from each point on) and takes its Theil–Sen slope, per minute. Bursts that return
+// to their floor, sawtooth recycling and a warm-up that levelled off leave that envelope flat; a
+// leak raises it. A single large rise that then holds flat is a one-time step and is forgiven;
+// repeated comparable steps are a staircase leak. Samples in Warmup (5 min) are not graded:
 // pools filling at start-up are not growth. A level is raised once its threshold has held for
 // Confirm (Window/4) and lowered after Resolve (Window/2) below 0.6 × the threshold, so a leak
-// that stops resolves once, without flapping around the threshold. Exhaustion forecasts use
-// the same floor over three windows. Memory per series is fixed, whatever the uptime or the
-// sampling interval.
+// that stops resolves once, without flapping around the threshold. Exhaustion forecasts use the
+// same floor over three windows. The estimate is refreshed when a slot closes (every 30 s by
+// default); between, a step costs tens of nanoseconds. Memory per series is fixed, whatever the
+// uptime or the sampling interval.
 //
 // The trade-off is latency against false alarms: a longer Window resists longer bursts and
 // slower sawtooth periods, a shorter one detects sooner. Every time constant derives from
 // Window, so a test or demo with a 200 ms Interval and a 6 s Window behaves like production with
 // 5 minutes. On the detection corpus (bench/README.md) the defaults raise no false alarm, miss
-// no leak, and grade leaks a median 260 s after they start, where a careful Prometheus rule
-// (deriv over 10 min, for: 5m) takes 720 s and misses a staircase leak.
+// no leak, and grade leaks a median 260 s after they start (at most 800 s, the staircase), where
+// a careful Prometheus rule (deriv over 10 min, for: 5m) takes 720 s and misses the staircase. A
+// leak under a sawtooth is graded from the cycle bottoms, about one period later than a plain
+// leak.
 //
 // The engine is a pure function of the samples and their times: [Replay] runs a recording made
 // with Config.Record (or any trace in the same CSV format) through exactly the code the live
