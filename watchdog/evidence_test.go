@@ -84,3 +84,49 @@ func TestAlertCarriesEvidence(t *testing.T) {
 		}
 	})
 }
+
+// TestAttributionCeiling: above Attribution.MaxGoroutines the stacks are not collected, and the
+// evidence says so.
+func TestAttributionCeiling(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Warmup = 500 * time.Millisecond
+		c.Attribution.MaxGoroutines = 300
+		var mu sync.Mutex
+		var ev *Evidence
+		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
+			mu.Lock()
+			if a.Evidence != nil && ev == nil {
+				ev = a.Evidence
+			}
+			mu.Unlock()
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := make(chan int)
+		time.Sleep(c.Warmup + c.Interval)
+		for range 40 {
+			for range 10 {
+				go leakyProducer(ch)
+			}
+			time.Sleep(c.Interval)
+		}
+		w.Stop()
+		for range 400 {
+			<-ch
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if ev == nil || ev.Report == nil {
+			t.Fatalf("no evidence: %+v", ev)
+		}
+		if len(ev.Report.Groups) != 0 {
+			t.Errorf("groups collected above the ceiling: %d", len(ev.Report.Groups))
+		}
+		notes := strings.Join(ev.Report.Notes, "; ")
+		if !strings.Contains(notes, "300") {
+			t.Errorf("notes %q do not say the ceiling was passed", notes)
+		}
+	})
+}
