@@ -3,8 +3,8 @@ package watchdog
 import (
 	"context"
 	"fmt"
-	"sync"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 )
