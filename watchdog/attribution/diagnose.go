@@ -27,17 +27,22 @@ const (
 	CausePoolStarved
 	// CauseProvenGoroutineLeak: the goroutineleak profile proves a growing
 	// group of goroutines leaked, blocked on something other than a
-	// channel send.
+	// channel send or receive.
 	CauseProvenGoroutineLeak
+	// CauseBlockedChannelReceive: a growing group of goroutines blocked
+	// receiving from a channel that nobody sends on or closes (a worker
+	// whose input channel is never closed).
+	CauseBlockedChannelReceive
 )
 
 var causeNames = [...]string{
-	CauseUnknown:              "unknown",
-	CauseUnclosedResponseBody: "unclosed_response_body",
-	CauseBlockedChannelSend:   "blocked_channel_send",
-	CauseFileNotClosed:        "file_not_closed",
-	CausePoolStarved:          "pool_starved",
-	CauseProvenGoroutineLeak:  "proven_goroutine_leak",
+	CauseUnknown:               "unknown",
+	CauseUnclosedResponseBody:  "unclosed_response_body",
+	CauseBlockedChannelSend:    "blocked_channel_send",
+	CauseFileNotClosed:         "file_not_closed",
+	CausePoolStarved:           "pool_starved",
+	CauseProvenGoroutineLeak:   "proven_goroutine_leak",
+	CauseBlockedChannelReceive: "blocked_channel_receive",
 }
 
 // String returns the cause in snake_case, as in JSON and log fields.
@@ -143,7 +148,7 @@ func Diagnose(r *Report, c Context) Diagnosis {
 	}
 	var cands []candidate
 	for _, f := range []func(*Report, Context, int) (candidate, bool){
-		diagBody, diagStarved, diagChanSend, diagFiles, diagProven,
+		diagBody, diagStarved, diagChanSend, diagChanReceive, diagFiles, diagProven,
 	} {
 		if cd, ok := f(r, c, minG); ok {
 			cands = append(cands, cd)
@@ -293,13 +298,22 @@ func diagStarved(r *Report, c Context, minG int) (candidate, bool) {
 	return cd, true
 }
 
-func diagChanSend(r *Report, _ Context, minG int) (candidate, bool) {
+func diagChanSend(r *Report, c Context, minG int) (candidate, bool) {
+	return diagChan(r, minG, WaitChanSend, CauseBlockedChannelSend, "sending on a channel nobody receives from")
+}
+
+func diagChanReceive(r *Report, c Context, minG int) (candidate, bool) {
+	return diagChan(r, minG, WaitChanReceive, CauseBlockedChannelReceive, "receiving from a channel nobody sends on or closes")
+}
+
+// diagChan finds the group blocked on a channel operation of kind wait that grew most.
+func diagChan(r *Report, minG int, wait WaitKind, cause Cause, what string) (candidate, bool) {
 	var best *GroupDelta
 	for i := range r.Groups {
 		g := &r.Groups[i]
 		// A group must have grown: proof lowers the bar, it does not
 		// replace growth (a leak older than the baseline is not this alert).
-		if g.Wait != WaitChanSend || g.Delta <= 0 || (g.Delta < minG && g.Leaked == 0) {
+		if g.Wait != wait || g.Delta <= 0 || (g.Delta < minG && g.Leaked == 0) {
 			continue
 		}
 		if best == nil || g.Delta+g.Leaked > best.Delta+best.Leaked {
@@ -309,7 +323,7 @@ func diagChanSend(r *Report, _ Context, minG int) (candidate, bool) {
 	if best == nil {
 		return candidate{}, false
 	}
-	cd := candidate{cause: CauseBlockedChannelSend, score: max(best.Delta, 0) + best.Leaked,
+	cd := candidate{cause: cause, score: max(best.Delta, 0) + best.Leaked,
 		series: []string{"goroutines"}, evidence: []string{groupLine(*best)}}
 	proof := ""
 	switch {
@@ -320,8 +334,8 @@ func diagChanSend(r *Report, _ Context, minG int) (candidate, bool) {
 	default:
 		cd.evidence = append(cd.evidence, "no goroutineleak profile: the leak is inferred from growth, not proven")
 	}
-	cd.summary = fmt.Sprintf("%d goroutines (%+d) blocked sending on a channel nobody receives from, in %s%s",
-		best.Count, best.Delta, best.Top, proof)
+	cd.summary = fmt.Sprintf("%d goroutines (%+d) blocked %s, in %s%s",
+		best.Count, best.Delta, what, best.Top, proof)
 	return cd, true
 }
 
@@ -347,7 +361,7 @@ func diagProven(r *Report, _ Context, _ int) (candidate, bool) {
 	var best *GroupDelta
 	for i := range r.Groups {
 		g := &r.Groups[i]
-		if g.Leaked > 0 && g.Delta > 0 && g.Wait != WaitChanSend && (best == nil || g.Leaked > best.Leaked) {
+		if g.Leaked > 0 && g.Delta > 0 && g.Wait != WaitChanSend && g.Wait != WaitChanReceive && (best == nil || g.Leaked > best.Leaked) {
 			best = g
 		}
 	}

@@ -22,7 +22,9 @@ func TestDiagnoseTable(t *testing.T) {
 		{"small growth is unknown", &Report{Groups: []GroupDelta{sleep}}, Context{}, CauseUnknown, "+2 goroutines (sleep) in main.poll (main.go:40)"},
 		{"chan send", &Report{Groups: []GroupDelta{send}}, Context{}, CauseBlockedChannelSend, "main.produce (main.go:12)"},
 		{"chan send under threshold", &Report{Groups: []GroupDelta{send}}, Context{MinGrowth: 9}, CauseUnknown, "main.produce"},
-		{"proven receive", &Report{Groups: []GroupDelta{recv}, LeakProfile: true}, Context{}, CauseProvenGoroutineLeak, "4 goroutines proven leaked"},
+		{"proven receive", &Report{Groups: []GroupDelta{recv}, LeakProfile: true}, Context{}, CauseBlockedChannelReceive, "blocked receiving from a channel nobody sends on or closes, in main.consume (main.go:30), 4 proven leaked"},
+		{"growing receive, unproven", &Report{Groups: []GroupDelta{{Group: Group{Key: "r", Count: 9, Wait: WaitChanReceive, Top: Frame{"main.worker", "w.go", 7}}, Delta: 9}}}, Context{}, CauseBlockedChannelReceive, "9 goroutines (+9) blocked receiving from a channel nobody sends on or closes, in main.worker (w.go:7)"},
+		{"proven select", &Report{Groups: []GroupDelta{{Group: Group{Key: "s", Count: 4, Leaked: 4, Wait: WaitSelect, Top: Frame{"main.wait", "s.go", 3}}, Delta: 4}}, LeakProfile: true}, Context{}, CauseProvenGoroutineLeak, "4 goroutines proven leaked"},
 		{"proven before the baseline is not this alert", &Report{Groups: []GroupDelta{{Group: recv.Group, Base: 4}}, LeakProfile: true}, Context{}, CauseUnknown, "no known leak pattern"},
 		{"http alert favours the pool over files", &Report{
 			Groups: []GroupDelta{{Group: Group{Key: "g", Count: 5, Wait: WaitSelect, Top: Frame{"main.call", "c.go", 9},
