@@ -82,6 +82,8 @@
 //     while a pool has waiters: MaxConnsPerHost is reached;
 //   - [CauseBlockedChannelSend]: a goroutine group blocked on a channel
 //     send grows (proven where the leak profile is collected);
+//   - [CauseBlockedChannelReceive]: a goroutine group blocked receiving
+//     from a channel grows (a worker whose input is never closed);
 //   - [CauseFileNotClosed]: descriptors of regular files under one
 //     directory grow;
 //   - [CauseProvenGoroutineLeak]: the leak profile proves goroutines
