@@ -1,6 +1,7 @@
 package watchdog
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -104,6 +105,20 @@ func TestSmokeHandler(t *testing.T) {
 					t.Errorf("body lacks %q:\n%.600s", tc.contains, rec.Body.String())
 				}
 			})
+		}
+	}
+}
+
+// TestSmokeHandlerGoneClient: a request whose context has ended gets no page.
+func TestSmokeHandlerGoneClient(t *testing.T) {
+	w := stoppedSmokeWatchdog(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for _, target := range []string{"/smoke?format=html", "/watchdog"} {
+		rec := httptest.NewRecorder()
+		w.Handler(HandlerOptions{}).ServeHTTP(rec, httptest.NewRequest("GET", target, nil).WithContext(ctx))
+		if rec.Body.Len() != 0 {
+			t.Errorf("%s for a gone client wrote %d bytes", target, rec.Body.Len())
 		}
 	}
 }

@@ -275,7 +275,7 @@ func (s *smokeState) emit(w *Watchdog, r *smokeRun, line string) {
 }
 
 func (s *smokeState) baseline(w *Watchdog, r *smokeRun, now time.Time) {
-	r.baselineAt, r.lastEvent = now, now
+	r.baselineAt = now
 	r.baseline = w.smokeSample(now)
 	r.baseVals = make(map[string]float64, len(w.names))
 	for i, n := range w.names {
@@ -304,7 +304,7 @@ func (s *smokeState) checkpoint(w *Watchdog, r *smokeRun, i int, now time.Time) 
 	cp.SmokeSample = w.smokeSample(now)
 	cp.derive(r.baseline)
 	r.cps = append(r.cps, cp)
-	r.next, r.lastEvent = i, now
+	r.next = i
 	s.emit(w, r, cp.line())
 	f := []zap.Field{
 		zap.Int("index", i), zap.Int("of", r.n), zap.String("label", cp.Label),

@@ -170,7 +170,6 @@ type smokeRun struct {
 	started     time.Time
 	resumedAt   time.Time
 	baselineAt  time.Time
-	lastEvent   time.Time
 	baseline    SmokeSample
 	baseVals    map[string]float64
 	cps         []SmokeCheckpoint
@@ -190,7 +189,7 @@ type smokeRun struct {
 }
 
 func newSmokeRun(c SmokeConfig, now time.Time, pools []string) *smokeRun {
-	return &smokeRun{cfg: c, n: checkpointCount(c), loc: now.Location(), started: now, lastEvent: now,
+	return &smokeRun{cfg: c, n: checkpointCount(c), loc: now.Location(), started: now,
 		pools: pools, status: SmokeRunning}
 }
 
@@ -274,6 +273,9 @@ func (r *smokeRun) report(now time.Time) SmokeReport {
 	}
 	if rep.Checkpoints == nil {
 		rep.Checkpoints = []SmokeCheckpoint{}
+	}
+	if rep.Reasons == nil {
+		rep.Reasons = []string{}
 	}
 	return rep
 }

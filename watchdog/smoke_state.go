@@ -155,7 +155,7 @@ func (st *smokeStateFile) run(c SmokeConfig, pools []string, now time.Time) *smo
 	c.Duration, c.Checkpoint, c.Warmup = st.Duration, st.Checkpoint, st.Warmup
 	r := newSmokeRun(c, st.Started, pools)
 	r.loc = now.Location()
-	r.baselineAt, r.lastEvent = st.BaselineAt, st.BaselineAt
+	r.baselineAt = st.BaselineAt
 	r.baseline, r.baseVals = st.Baseline, st.BaseVals
 	r.cps, r.next = st.Checkpoints, len(st.Checkpoints)
 	r.lines, r.restarts, r.notes = st.Lines, st.Restarts, st.Notes

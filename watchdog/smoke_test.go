@@ -529,3 +529,31 @@ func TestSmokeWithHTTPPool(t *testing.T) {
 		}
 	})
 }
+
+func TestSmokeWarmup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := smokeConfig()
+		c.Smoke.Warmup = 2 * time.Second
+		w, err := Start(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		time.Sleep(time.Second)
+		rep := w.SmokeReport()
+		if rep.Baseline != nil || len(rep.Lines) != 3 || rep.Lines[2] != "Getting baseline..." {
+			t.Errorf("during warm-up: baseline %v, lines %q; want none yet and the header", rep.Baseline, rep.Lines)
+		}
+		if want := rep.Started.Add(18 * time.Second); !rep.ExpectedEnd.Equal(want) {
+			t.Errorf("ExpectedEnd during warm-up = %v, want start + warm-up + duration %v", rep.ExpectedEnd, want)
+		}
+		time.Sleep(17500 * time.Millisecond)
+		rep = w.SmokeReport()
+		if got := rep.BaselineAt.Sub(rep.Started); got != 2*time.Second {
+			t.Errorf("baseline %v after the start, want the 2s warm-up", got)
+		}
+		if rep.Status != SmokePassed || !rep.Completed.Equal(rep.Started.Add(18*time.Second)) {
+			t.Errorf("status %q completed %v, want passed at start + 18s", rep.Status, rep.Completed)
+		}
+	})
+}
