@@ -131,6 +131,7 @@ func TestDeprecatedDial(t *testing.T) {
 	p := newPool(t)
 	var dials atomic.Int64
 	c := client(t, p, &http.Transport{
+		//lint:ignore SA1019 the deprecated field is what this test is about
 		Dial: func(network, addr string) (net.Conn, error) {
 			dials.Add(1)
 			return net.Dial(network, addr)

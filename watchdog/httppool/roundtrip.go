@@ -37,11 +37,13 @@ func (p *Pool) Instrument(t *http.Transport) http.RoundTripper {
 	switch {
 	case t.DialContext != nil:
 		t.DialContext = s.wrapDial(t.DialContext, false)
+	//lint:ignore SA1019 transports still built with the deprecated Dial must be counted too
 	case t.Dial != nil:
-		dial := t.Dial
+		dial := t.Dial //lint:ignore SA1019 as above
 		t.DialContext = s.wrapDial(func(_ context.Context, network, addr string) (net.Conn, error) {
 			return dial(network, addr)
 		}, false)
+		//lint:ignore SA1019 replaced by the wrapped DialContext
 		t.Dial = nil
 	default:
 		t.DialContext = s.wrapDial(zeroDialer.DialContext, false)
@@ -49,11 +51,13 @@ func (p *Pool) Instrument(t *http.Transport) http.RoundTripper {
 	switch {
 	case t.DialTLSContext != nil:
 		t.DialTLSContext = s.wrapDial(t.DialTLSContext, true)
+	//lint:ignore SA1019 transports still built with the deprecated DialTLS must be counted too
 	case t.DialTLS != nil:
-		dial := t.DialTLS
+		dial := t.DialTLS //lint:ignore SA1019 as above
 		t.DialTLSContext = s.wrapDial(func(_ context.Context, network, addr string) (net.Conn, error) {
 			return dial(network, addr)
 		}, true)
+		//lint:ignore SA1019 replaced by the wrapped DialTLSContext
 		t.DialTLS = nil
 	}
 	rt := &roundTripper{next: t, src: s}
