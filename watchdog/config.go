@@ -48,8 +48,8 @@ type Rule struct {
 	NoticePerMin, WarningPerMin, CriticalPerMin float64
 	// ExhaustWarning and ExhaustCritical raise warning (critical) when the series' trend reaches
 	// its limit within that horizon, whatever the rate. They apply only to series with a known
-	// limit (fds, threads, heap_bytes, rss_bytes). Zero disables; ExhaustCritical must not exceed
-	// ExhaustWarning when both are set.
+	// limit (fds, threads, heap_bytes, rss_bytes). Zero disables; ExhaustCritical must be shorter
+	// than ExhaustWarning when both are set.
 	ExhaustWarning, ExhaustCritical time.Duration
 	// OnIncrease, when above LevelOK, is the level raised while the series (a counter, such as
 	// HTTP errors) has increased within the last [Config.Window]. It resolves once a whole window
@@ -227,6 +227,13 @@ func (c Config) validate(p *problems) {
 		c.Smoke.validate(p, c.Interval)
 	}
 	c.Attribution.validate(p)
+	if len(*p) == 0 {
+		// The detector's own derived constants (from Window) must hold too, so that whatever
+		// Validate accepts, Start accepts.
+		if err := trendParams(c).Validate(); err != nil {
+			p.addf("%v", err)
+		}
+	}
 }
 
 func (r Rule) validate(p *problems, at string) {
@@ -258,8 +265,8 @@ func (r Rule) validate(p *problems, at string) {
 	if r.ExhaustWarning < 0 || r.ExhaustCritical < 0 {
 		p.addf("%s: exhaustion horizons must be >= 0 (got warning %v, critical %v)", at, r.ExhaustWarning, r.ExhaustCritical)
 	}
-	if r.ExhaustWarning > 0 && r.ExhaustCritical > r.ExhaustWarning {
-		p.addf("%s: ExhaustCritical (%v) must not exceed ExhaustWarning (%v)", at, r.ExhaustCritical, r.ExhaustWarning)
+	if r.ExhaustWarning > 0 && r.ExhaustCritical >= r.ExhaustWarning {
+		p.addf("%s: ExhaustCritical (%v) must be shorter than ExhaustWarning (%v)", at, r.ExhaustCritical, r.ExhaustWarning)
 	}
 	if r.OnIncrease > LevelCritical {
 		p.addf("%s: OnIncrease is not a level (%d)", at, r.OnIncrease)

@@ -23,7 +23,7 @@ func TestConfigValidate(t *testing.T) {
 		}, []string{`Rules["goroutines"]: WarningPerMin (50) must be below CriticalPerMin (50)`}},
 		{"exhaust order", func(c *Config) {
 			c.Rules[SeriesFDs] = Rule{ExhaustWarning: time.Hour, ExhaustCritical: 2 * time.Hour}
-		}, []string{"ExhaustCritical (2h0m0s) must not exceed ExhaustWarning (1h0m0s)"}},
+		}, []string{"ExhaustCritical (2h0m0s) must be shorter than ExhaustWarning (1h0m0s)"}},
 		{"every bad field at once", func(c *Config) {
 			c.Interval, c.HistorySize, c.Warmup = 0, 1, -time.Second
 			c.Smoke.Enabled, c.Smoke.Checkpoint = true, 0
