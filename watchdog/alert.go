@@ -85,12 +85,13 @@ func (a Alert) String() string {
 	return fmt.Sprintf("%s %s -> %s: %s", a.Series, a.Previous, a.Level, a.Reason)
 }
 
-// zapFields returns the alert as structured fields.
+// zapFields returns the alert as structured fields. The level is "alert_level", not "level",
+// which JSON encoders use for the log entry's own level.
 func (a Alert) zapFields() []zap.Field {
 	f := []zap.Field{
 		zap.String("series", a.Series),
-		zap.Stringer("level", a.Level),
-		zap.Stringer("previous", a.Previous),
+		zap.Stringer("alert_level", a.Level),
+		zap.Stringer("previous_level", a.Previous),
 		zap.Stringer("cause", a.Cause),
 		zap.Float64("value", a.Value),
 		zap.Float64("baseline", a.Baseline),
