@@ -9,6 +9,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -23,13 +24,13 @@ func main() {
 	leak := flag.Bool("leak", false, "leak 20 goroutines a second")
 	run := flag.Duration("for", 20*time.Second, "how long to run (0: until interrupted)")
 	flag.Parse()
-	if err := realMain(*leak, *run); err != nil {
+	if err := realMain(os.Stdout, *leak, *run); err != nil {
 		fmt.Fprintln(os.Stderr, "basic:", err)
 		os.Exit(1)
 	}
 }
 
-func realMain(leak bool, run time.Duration) error {
+func realMain(out io.Writer, leak bool, run time.Duration) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if run > 0 {
@@ -48,13 +49,14 @@ func realMain(leak bool, run time.Duration) error {
 	cfg.Window = 6 * time.Second
 	cfg.Warmup = 2 * time.Second
 	w, err := watchdog.Start(ctx, cfg, watchdog.WithLogger(logger),
-		watchdog.OnAlert(func(a watchdog.Alert) { fmt.Println("ALERT", a) }))
+		watchdog.OnAlert(func(a watchdog.Alert) { fmt.Fprintln(out, "ALERT", a) }))
 	if err != nil {
 		return err
 	}
 	defer w.Stop()
 
-	block := make(chan struct{}) // never closed: the leaked goroutines wait forever
+	block := make(chan struct{}) // the leaked goroutines wait on it until the program ends
+	defer close(block)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -62,7 +64,7 @@ func realMain(leak bool, run time.Duration) error {
 		case <-ctx.Done():
 			s := w.Snapshot()
 			g, _ := s.Lookup(watchdog.SeriesGoroutines)
-			fmt.Printf("goroutines=%v rate=%.1f/min level=%v\n", g.Value, g.RatePerMin, g.Level)
+			fmt.Fprintf(out, "goroutines=%v rate=%.1f/min level=%v\n", g.Value, g.RatePerMin, g.Level)
 			return nil
 		case <-tick.C:
 			if leak {
