@@ -4,11 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"runtime"
 	"sort"
 	"strconv"
 	"time"
-	"weak"
 )
 
 // SmokeReport is a smoke run as [Watchdog.SmokeReport] and GET /smoke return it: the seed's
@@ -534,8 +532,4 @@ func alertEvidence(a Alert) string {
 		return ""
 	}
 	return fmt.Sprintf("%v", a.Evidence)
-}
-
-func runtimeAddCleanup(w *Watchdog, k weak.Pointer[Watchdog]) {
-	runtime.AddCleanup(w, func(k weak.Pointer[Watchdog]) { smokeStates.Delete(k) }, k)
 }
