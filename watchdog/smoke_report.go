@@ -72,7 +72,9 @@ type SmokeSample struct {
 	HTTP *SmokeHTTP `json:"http,omitempty"`
 }
 
-// SmokeHTTP is the HTTP pools' figures at one sample (see [httppool.Stats]).
+// SmokeHTTP is the HTTP pools' figures at one sample, summed over the pools (see
+// [httppool.Stats] for what each counts). Requests, Errors and Responses5xx are counters since
+// the pool was created; Open, Active, Idle and Waiting are connections or requests now.
 type SmokeHTTP struct {
 	Requests     float64 `json:"requests"`
 	Errors       float64 `json:"errors"`
@@ -148,7 +150,8 @@ type SmokeCriterion struct {
 	Value string `json:"value"`
 }
 
-// SmokeGrowth is one series that grew during a smoke run.
+// SmokeGrowth is one series that grew during a smoke run: its value at the baseline and at
+// the end, the growth and the growth per minute between them.
 type SmokeGrowth struct {
 	Series     string  `json:"series"`
 	Baseline   float64 `json:"baseline"`
