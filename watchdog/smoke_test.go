@@ -583,3 +583,34 @@ func TestSmokeStateSwept(t *testing.T) {
 		t.Errorf("%d smoke states after 6 watchdogs, the first 5 collected; want at most 2", n)
 	}
 }
+
+// blockingWriter blocks every Write until released: a wedged terminal or pipe.
+type blockingWriter struct{ release chan struct{} }
+
+func (b blockingWriter) Write(p []byte) (int, error) { <-b.release; return len(p), nil }
+
+// TestSmokeOutputNeverBlocksSampling: a SmokeOutput that blocks delays neither the ticks nor
+// the run.
+func TestSmokeOutputNeverBlocksSampling(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bw := blockingWriter{make(chan struct{})}
+		c := smokeConfig()
+		c.SmokeOutput = bw
+		w, err := Start(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(17 * time.Second)
+		rep := w.SmokeReport()
+		if rep.Status != SmokePassed {
+			t.Errorf("status with a blocked output = %q, want passed", rep.Status)
+		}
+		if s := w.Snapshot(); s.Stalled || s.Cost.Ticks < 170 {
+			t.Errorf("ticks = %d, stalled %v; want sampling undisturbed", s.Cost.Ticks, s.Stalled)
+		}
+		close(bw.release)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
