@@ -22,9 +22,10 @@
 //
 // # Running
 //
-//	go test ./bench                                   # tests, short measurements
+//	go test ./bench                                    # the tests at their default sizes
 //	go test -run XXX -bench . -benchmem -count 6 ./bench
-//	go test -run CPUOverhead -v ./bench -overhead.requests 20000 -overhead.rounds 6
+//	go test -run CPUOverhead -v ./bench -overhead.rounds 6 -overhead.requests 40000
+//	go test -run WeekOfSamples -v ./bench -week.days 30   # a month
 //	cd bench/peers && go test -bench . -benchmem -count 6
 //
 // Under the race detector CPU figures are meaningless, so TestCPUOverhead skips itself there.
