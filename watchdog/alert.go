@@ -44,6 +44,17 @@ func (c Cause) String() string {
 // MarshalText encodes the cause as its name.
 func (c Cause) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
+// UnmarshalText decodes a cause name as written by [Cause.MarshalText].
+func (c *Cause) UnmarshalText(b []byte) error {
+	for i, n := range causeNames {
+		if n == string(b) {
+			*c = Cause(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("watchdog: unknown cause %q", b)
+}
+
 // Alert is one change of a series' level, delivered to the log, to [OnAlert] handlers, to the
 // snapshot and to the exporter. New fields may be added; handlers take the struct by value.
 type Alert struct {

@@ -94,4 +94,15 @@ func TestLevelText(t *testing.T) {
 	if got := Level(9).String(); got != "level(9)" {
 		t.Errorf("Level(9).String() = %q", got)
 	}
+	for c := CauseNone; c <= CauseStaircase; c++ {
+		b, _ := c.MarshalText()
+		var got Cause
+		if err := got.UnmarshalText(b); err != nil || got != c {
+			t.Errorf("round trip of cause %v = %v, %v", c, got, err)
+		}
+	}
+	var c Cause
+	if err := c.UnmarshalText([]byte("bogus")); err == nil {
+		t.Error("UnmarshalText(bogus) = nil error")
+	}
 }

@@ -106,6 +106,56 @@
 // the handlers and counted. Goroutine alerts carry the creation rate beside the retained growth
 // ("created 3000/min, retained 25/min").
 //
+// # Smoke runs
+//
+// A smoke run is the seed's connection-pool smoke test done in-process. Start it with
+// Config.Smoke.Enabled, with [Watchdog.StartSmoke], or by POST /smoke when
+// [HandlerOptions].AllowSmokePOST is set. After Smoke.Warmup the baseline is taken, then a
+// checkpoint every Smoke.Checkpoint (default 2m) for Smoke.Duration (default 30m), each line
+// written to Config.SmokeOutput and logged with structured fields:
+//
+//	=== Connection Pool Smoke Test (30min) ===
+//	Start: Fri Nov  7 12:11:19 -03 2025
+//	Getting baseline...
+//	Baseline: GOR=95 FD=22
+//
+//	[1/15] 2min: GOR=98 (+3, 1.50/min) FD=22 (+0, 0.00/min)
+//	...
+//	Complete: Fri Nov  7 12:41:19 -03 2025
+//
+// Growth is counted from the baseline, and rates are per minute since the baseline. The run
+// passes when every must-have holds: it ran the full duration, goroutines grew < 10/min, FDs
+// < 5/min, no restart, and HTTP metrics were read at every checkpoint (when a pool is
+// configured). Nice-to-haves are reported beside them: idle connections > 0, reuse > 80%,
+// goroutines < 5/min, FDs < 2/min. A failed run lists the series that grew and the alerts
+// raised during it, with their evidence. [Watchdog.SmokeReport] returns the current or last run
+// at any time. A run more than 1.5 checkpoint intervals without a checkpoint is reported as
+// stalled. With Smoke.ResultsDir, a finished run writes smoke_test_<ts>.log,
+// metrics_final_<ts>.json and smoke_report_<ts>.md and .json there (mode 0600). With
+// Smoke.StateFile, a run survives a restart: Start resumes it against its baseline and counts
+// the restart. A corrupt or foreign state file is set aside as .corrupt-<time> and noted, never
+// trusted and never fatal.
+//
+// # HTTP
+//
+// [Watchdog.Handler] returns an http.Handler; nothing registers itself. It serves paths ending
+// in /smoke and /watchdog, so mount it under any prefix:
+//
+//	mux.Handle("/debug/", http.StripPrefix("/debug", w.Handler(watchdog.HandlerOptions{})))
+//
+// GET /debug/smoke returns the run as JSON; ?format=text gives the lines, ?format=md the
+// filled-in report template, and ?format=html a self-contained page with charts. GET
+// /debug/watchdog returns every series' value, rate, level and time to exhaustion, the recent
+// alerts with their evidence, and the heartbeat. Unknown or repeated parameters are 400, other
+// methods 405. GET never changes anything.
+//
+// # Metrics
+//
+// Package [github.com/leakwatch/leakwatch/exporter] turns a running watchdog into a
+// prometheus.Collector for the user's own registry (with namespace log_capturer, the seed's
+// queries such as log_capturer_goroutines and log_capturer_docker_http_idle_connections work
+// unchanged), and generates Prometheus alerting rules with the same thresholds for fleets.
+//
 // # Cost and footprint
 //
 // A tick costs about a microsecond and allocates nothing (BenchmarkTick; bench/README.md). The

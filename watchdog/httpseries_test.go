@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 	"time"
 
@@ -26,6 +27,9 @@ func TestHTTPPoolSeries(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
+	for w.Snapshot().Cost.Ticks == 0 { // the sampling goroutine's first tick; then it sleeps an hour
+		runtime.Gosched()
+	}
 	// The client is built after Start: the pool is read at every tick all the same.
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()

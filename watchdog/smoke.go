@@ -7,7 +7,6 @@ import (
 	"os"
 	"sync"
 	"time"
-	"weak"
 
 	"go.uber.org/zap"
 )
@@ -117,27 +116,15 @@ type smokeState struct {
 	log     *zap.Logger
 }
 
-// smokeStates maps a watchdog to its smoke state. Keys are weak, so the map does not keep a
-// watchdog alive; entries of collected watchdogs are swept when a new entry is made. (No
-// runtime.AddCleanup: its goroutine would show up in goroutine counts while it runs.)
-//
-// The lead may replace this map with a field of Watchdog; smoke() is the only place that
-// would change (smokeTick and smokeStop use Load so as not to create entries).
-var smokeStates sync.Map // weak.Pointer[Watchdog] -> *smokeState
-
+// smoke returns the watchdog's smoke state (the field smokeSt).
 func (w *Watchdog) smoke() *smokeState {
-	k := weak.Make(w)
-	if s, ok := smokeStates.Load(k); ok {
-		return s.(*smokeState)
+	s := &w.smokeSt
+	s.mu.Lock()
+	if s.log == nil {
+		s.log = w.log
 	}
-	smokeStates.Range(func(key, _ any) bool {
-		if key.(weak.Pointer[Watchdog]).Value() == nil {
-			smokeStates.Delete(key)
-		}
-		return true
-	})
-	s, _ := smokeStates.LoadOrStore(k, &smokeState{log: w.log})
-	return s.(*smokeState)
+	s.mu.Unlock()
+	return s
 }
 
 // poolNames returns the names of the watchdog's HTTP pools.
@@ -189,11 +176,7 @@ func (w *Watchdog) initSmoke() error {
 // smokeTick advances the run on the sampling goroutine: nothing but a lock and two time
 // comparisons between checkpoints.
 func (w *Watchdog) smokeTick(now time.Time) {
-	v, ok := smokeStates.Load(weak.Make(w))
-	if !ok {
-		return
-	}
-	s := v.(*smokeState)
+	s := &w.smokeSt
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.run
@@ -227,11 +210,7 @@ func (w *Watchdog) smokeTick(now time.Time) {
 // smokeStop runs when the sampling goroutine ends: a run still going is ended (failed, as it
 // did not complete; with a state file the next Start resumes it) and the writer is drained.
 func (w *Watchdog) smokeStop() {
-	v, ok := smokeStates.Load(weak.Make(w))
-	if !ok {
-		return
-	}
-	s := v.(*smokeState)
+	s := w.smoke()
 	s.mu.Lock()
 	s.stopped = true
 	if r := s.run; r != nil && r.status == SmokeRunning {

@@ -558,32 +558,6 @@ func TestSmokeWarmup(t *testing.T) {
 	})
 }
 
-// TestSmokeStateSwept: the state of a collected watchdog leaves the map when another watchdog
-// makes its entry.
-func TestSmokeStateSwept(t *testing.T) {
-	count := func() (n int) {
-		smokeStates.Range(func(any, any) bool { n++; return true })
-		return n
-	}
-	mk := func() {
-		w, err := Start(t.Context(), fastConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.SmokeReport()
-		w.Stop()
-	}
-	for range 5 {
-		mk()
-	}
-	runtime.GC()
-	runtime.GC()
-	mk()
-	if n := count(); n > 2 {
-		t.Errorf("%d smoke states after 6 watchdogs, the first 5 collected; want at most 2", n)
-	}
-}
-
 // blockingWriter blocks every Write until released: a wedged terminal or pipe.
 type blockingWriter struct{ release chan struct{} }
 

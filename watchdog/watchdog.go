@@ -70,6 +70,8 @@ type Watchdog struct {
 	handlerPanics    atomic.Uint64
 	handlerDropped   atomic.Uint64
 
+	smokeSt smokeState // smoke runs: see smoke.go
+
 	cancel   context.CancelFunc
 	done     chan struct{}
 	stopOnce sync.Once
@@ -198,8 +200,16 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 	}
 	w.sink = newSink(w.cfg.AlertQueue)
 	w.attr = newAttributor(w.cfg.Attribution, w.opts.procRoot)
-	if err := w.initSmoke(); err != nil { // smoke: owned by smoke.go
-		w.sink.stop(func(<-chan struct{}) bool { return true })
+	if err := w.initSmoke(); err != nil {
+		now := func(<-chan struct{}) bool { return true }
+		w.sink.stop(now)
+		w.attr.close()
+		if w.gauges != nil {
+			w.gauges.stop(now)
+		}
+		if w.rec != nil {
+			w.rec.close()
+		}
 		w.osp.close()
 		return nil, err
 	}
