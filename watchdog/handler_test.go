@@ -161,16 +161,8 @@ func TestWatchdogHandler(t *testing.T) {
 		done := make(chan struct{})
 		go func() { // 600/min: critical
 			defer close(done)
-			var held []chan struct{}
 			for range 50 {
-				ch := make(chan struct{})
-				held = append(held, ch)
-				go func() {
-					select {
-					case <-ch:
-					case <-stop:
-					}
-				}()
+				go func() { <-stop }()
 				time.Sleep(100 * time.Millisecond)
 			}
 			<-stop
