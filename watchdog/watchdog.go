@@ -366,8 +366,10 @@ func (w *Watchdog) tick() {
 	var alerts []Alert
 	for _, i := range w.eng.changed {
 		a := w.eng.alert(i)
-		if i == idxGoroutines {
-			a.CreatedPerMin = w.createdPerMin(now)
+		if i == idxGoroutines && a.Level > LevelOK {
+			if a.CreatedPerMin = w.createdPerMin(now); a.CreatedPerMin > 0 {
+				a.Reason += fmt.Sprintf("; created %.0f/min, retained %.2f/min", a.CreatedPerMin, a.RatePerMin)
+			}
 		}
 		w.series[i].since = now
 		alerts = append(alerts, a)
