@@ -225,13 +225,16 @@ func diagBody(r *Report, c Context, minG int) (candidate, bool) {
 	for _, g := range append(rgs, wgs...) {
 		cd.evidence = append(cd.evidence, groupLine(g))
 	}
-	// Outbound TCP sockets that grew, largest first.
+	// Outbound sockets that grew, largest first: TCP ("ESTABLISHED to 10.0.0.9:2376") and
+	// connected unix sockets ("to /var/run/docker.sock").
 	var peer string
 	sockets := 0
 	for _, fc := range r.FDClasses {
-		if (fc.Kind == FDTCP || fc.Kind == FDTCP6) && strings.Contains(fc.Class, " to ") {
+		tcp := (fc.Kind == FDTCP || fc.Kind == FDTCP6) && strings.Contains(fc.Class, " to ")
+		unix := fc.Kind == FDUnix && strings.HasPrefix(fc.Class, "to ")
+		if (tcp || unix) && fc.Delta > 0 {
 			if peer == "" {
-				_, peer, _ = strings.Cut(fc.Class, " to ")
+				_, peer, _ = strings.Cut(" "+fc.Class, " to ")
 			}
 			sockets += fc.Delta
 			cd.evidence = append(cd.evidence, classLine(fc))

@@ -33,6 +33,13 @@ func TestDiagnoseTable(t *testing.T) {
 			Context{Series: []SeriesRate{{Name: "http_docker_waiting", Level: "warning"}}, Pools: []PoolStats{{Name: "docker", Waiting: 5}}},
 			CausePoolStarved, `transport "docker"`},
 		{"files", &Report{FDClasses: []FDClassDelta{files}}, Context{}, CauseFileNotClosed, "under /var/lib/app"},
+		{"bodies over a unix socket", &Report{
+			Groups: []GroupDelta{
+				{Group: Group{Key: "rl", Count: 6, Wait: WaitSelect, Top: Frame{fnReadLoop, "transport.go", 1}, Frames: []Frame{{Function: fnReadLoop}}}, Delta: 6},
+				{Group: Group{Key: "wl", Count: 6, Wait: WaitSelect, Top: Frame{fnWriteLoop, "transport.go", 2}, Frames: []Frame{{Function: fnWriteLoop}}}, Delta: 6}},
+			FDClasses: []FDClassDelta{{FDClass: FDClass{FDUnix, "to /var/run/docker.sock", 6}, Delta: 6}}},
+			Context{Pools: []PoolStats{{Name: "docker", Open: 6, OpenDelta: 6, Active: 6, ActiveDelta: 6}}},
+			CauseUnclosedResponseBody, `transport "docker" to /var/run/docker.sock: +12 connection goroutines (readLoop/writeLoop) and +6 sockets`},
 		{"fds alert favours files", &Report{Groups: []GroupDelta{send}, FDClasses: []FDClassDelta{{FDClass: FDClass{FDFile, "/d", 10}, Delta: 6}}},
 			Context{Series: []SeriesRate{{Name: "fds", Level: "critical", PerMinute: 40}}}, CauseFileNotClosed, "under /d"},
 		{"goroutine alert favours send", &Report{Groups: []GroupDelta{send}, FDClasses: []FDClassDelta{{FDClass: FDClass{FDFile, "/d", 10}, Delta: 6}}},
