@@ -62,6 +62,10 @@ func realMain(out io.Writer, leak bool, run time.Duration) error {
 	for {
 		select {
 		case <-ctx.Done():
+			// Stop first: it waits for the alert handler, so nothing writes to out after this.
+			if err := w.Stop(); err != nil {
+				return err
+			}
 			s := w.Snapshot()
 			g, _ := s.Lookup(watchdog.SeriesGoroutines)
 			fmt.Fprintf(out, "goroutines=%v rate=%.1f/min level=%v\n", g.Value, g.RatePerMin, g.Level)
