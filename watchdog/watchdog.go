@@ -306,7 +306,10 @@ func (w *Watchdog) shutdown() {
 // (no level change) it allocates nothing.
 func (w *Watchdog) tick() {
 	begin := time.Now()
-	now := w.clock.Now()
+	now := begin
+	if _, system := w.clock.(systemClock); !system {
+		now = w.clock.Now()
+	}
 	v, lim, errs := w.vals, w.lims, w.errs
 	for i := range errs {
 		errs[i] = nil
