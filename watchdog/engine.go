@@ -27,6 +27,7 @@ type engineSeries struct {
 	rule  Rule
 	while int // index of rule.BelowWhile, or -1
 	det   *trend.Detector
+	phase time.Duration // shifts this series' slot grid, so that slots close on different ticks
 
 	verdict      trend.Verdict
 	level        Level
@@ -86,6 +87,10 @@ func newEngine(cfg Config, names []string) (*engine, error) {
 				continue
 			}
 			s.det = det
+			// The detector refreshes its estimate when a slot closes; spread the series over
+			// the slot so that they do not all pay for it on the same tick.
+			slot := det.Params().Window / time.Duration(det.Params().Slots)
+			s.phase = slot * time.Duration(i) / time.Duration(len(names))
 		}
 	}
 	if err := p.err(); err != nil {
@@ -134,7 +139,7 @@ func (e *engine) step(now time.Time, vals, lims []float64) {
 		s := &e.series[i]
 		lv, cause := LevelOK, CauseNone
 		if s.det != nil {
-			s.verdict = s.det.Step(t, s.value, s.limit)
+			s.verdict = s.det.Step(t+s.phase, s.value, s.limit)
 			if l := Level(s.verdict.Level); l > lv {
 				lv, cause = l, causeOf(s.verdict.Cause)
 			}
