@@ -90,50 +90,7 @@ func TestRealPrometheus(t *testing.T) {
 	metrics := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	defer metrics.Close()
 
-	// Prometheus, scraping every second, with the rules for short windows.
-	dir := t.TempDir()
-	rules, err := AlertRules(RulesOptions{Namespace: "log_capturer", Pools: []string{"docker"},
-		GrowthWindow: 20 * time.Second, GrowthFor: 5 * time.Second,
-		ExhaustionWindow: time.Minute, ExhaustionFor: 5 * time.Second,
-		HTTPWindow: 20 * time.Second, HTTPFor: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := strings.TrimPrefix(metrics.URL, "http://")
-	conf := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 900ms
-  evaluation_interval: 1s
-rule_files:
-  - rules.yml
-scrape_configs:
-  - job_name: log_capturer
-    static_configs:
-      - targets: [%q]
-`, target)
-	for name, b := range map[string][]byte{"rules.yml": rules, "prometheus.yml": []byte(conf)} {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	addr := freeAddr(t)
-	var logs strings.Builder
-	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr,
-		"--log.level=warn")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("prometheus output:\n%s", logs.String())
-		}
-	}()
-	api := &promAPI{t: t, ctx: ctx, base: "http://" + addr}
-	api.waitReady()
+	api := startPrometheus(t, ctx, bin, strings.TrimPrefix(metrics.URL, "http://"))
 
 	// Healthy: the seed's queries return data, and no leak alert fires.
 	for _, q := range []string{
@@ -169,6 +126,121 @@ scrape_configs:
 		if a := api.firing(name, nil); len(a) > 0 {
 			t.Errorf("%s fires for a goroutine leak: %v", name, a)
 		}
+	}
+}
+
+// startPrometheus runs the prometheus binary on a free loopback port, scraping target every
+// second with the rules generated for short windows, waits until it is ready, and kills it
+// when the test ends.
+func startPrometheus(t *testing.T, ctx context.Context, bin, target string) *promAPI {
+	t.Helper()
+	dir := t.TempDir()
+	rules, err := AlertRules(RulesOptions{Namespace: "log_capturer", Pools: []string{"docker"},
+		GrowthWindow: 20 * time.Second, GrowthFor: 5 * time.Second,
+		ExhaustionWindow: time.Minute, ExhaustionFor: 5 * time.Second,
+		HTTPWindow: 20 * time.Second, HTTPFor: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+  evaluation_interval: 1s
+rule_files:
+  - rules.yml
+scrape_configs:
+  - job_name: log_capturer
+    static_configs:
+      - targets: [%q]
+`, target)
+	for name, b := range map[string][]byte{"rules.yml": rules, "prometheus.yml": []byte(conf)} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := freeAddr(t)
+	logs := &lockedBuilder{}
+	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr,
+		"--log.level=warn")
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("prometheus output:\n%s", logs.String())
+		}
+	})
+	api := &promAPI{t: t, ctx: ctx, base: "http://" + addr}
+	api.waitReady()
+	return api
+}
+
+// lockedBuilder is a strings.Builder safe for the writes of a child process's two pipes.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestRealPrometheusScrapesExample runs examples/logcapturer as the seed's team runs their
+// service, with a descriptor leak switched on, and a real Prometheus scraping its /metrics every
+// second: the seed's queries return data, and the FD growth alert fires, from the raw gauge
+// (process_open_fds) and from the watchdog's verdict.
+func TestRealPrometheusScrapesExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the real Prometheus server test")
+	}
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Skip("prometheus not on PATH (Debian: apt-get install prometheus); skipping")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Second)
+	defer cancel()
+	example := filepath.Join(t.TempDir(), "logcapturer")
+	if out, err := exec.Command("go", "build", "-o", example, "../examples/logcapturer").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./examples/logcapturer: %v\n%s", err, out)
+	}
+	metricsAddr := freeAddr(t)
+	logs := &lockedBuilder{}
+	cmd := exec.CommandContext(ctx, example, "-smoke", "0", "-interval", "200ms", "-window", "6s", "-warmup", "1s",
+		"-leak-fds", "120", "-metrics-addr", metricsAddr, "-health-addr", freeAddr(t), "-pprof-addr", freeAddr(t))
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("example output:\n%s", logs.String())
+		}
+	}()
+	api := startPrometheus(t, ctx, bin, metricsAddr)
+	for _, q := range []string{
+		"log_capturer_goroutines", "process_open_fds", "log_capturer_docker_http_requests_total",
+		"log_capturer_docker_http_idle_connections", "log_capturer_watchdog_level",
+	} {
+		api.waitQuery(q)
+	}
+	api.waitFiring(AlertFDGrowth, map[string]string{"severity": "critical"})
+	api.waitFiring(AlertWatchdogLevel, map[string]string{"severity": "critical", "series": "fds"})
+	if a := api.firing(AlertHTTPErrors, nil); len(a) > 0 {
+		t.Errorf("%s fires for a descriptor leak: %v", AlertHTTPErrors, a)
 	}
 }
 
