@@ -237,6 +237,18 @@ func TestRealPrometheusScrapesExample(t *testing.T) {
 	} {
 		api.waitQuery(q)
 	}
+	// promtool check metrics on a scrape of the example: the exporter, the process and the Go
+	// collectors side by side.
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runPromtool(t, t.TempDir(), scrape, "check", "metrics")
 	api.waitFiring(AlertFDGrowth, map[string]string{"severity": "critical"})
 	api.waitFiring(AlertWatchdogLevel, map[string]string{"severity": "critical", "series": "fds"})
 	if a := api.firing(AlertHTTPErrors, nil); len(a) > 0 {
