@@ -97,6 +97,9 @@ func markLeaked(groups []Group, leaks []leakStack) ([]Group, int) {
 		total += l.count
 		if i, ok := idx[g.Key]; ok {
 			groups[i].Leaked += l.count
+			// The leak profile is taken after the goroutine profile: goroutines that reached
+			// their blocking point in between are proven leaked but were not yet counted.
+			groups[i].Count = max(groups[i].Count, groups[i].Leaked)
 			continue
 		}
 		g.Count, g.Leaked = l.count, l.count
