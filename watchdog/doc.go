@@ -38,7 +38,10 @@
 //	                    open, active, idle, reuse_ratio, waiting (see [HTTPSeries])
 //	<gauge>             any func() float64 given with [WithGauge]
 //
-// Runtime figures come from runtime/metrics, never runtime.ReadMemStats (which stops the world).
+// goroutines and fds are read at every tick; the runtime/metrics figures (threads,
+// goroutines_created, heap_bytes), rss_bytes and fd_limit, which move slowly and cost more, every
+// 5 s, holding their value in between. Runtime figures come from runtime/metrics, never
+// runtime.ReadMemStats (which stops the world).
 // The FD count is an fstat of a /proc/self/fd directory opened once at Start: since Linux 6.2
 // its size is the number of open descriptors, so the count is O(1), needs no new descriptor and
 // stays exact when the process has run out of them. Older kernels fall back to re-reading that

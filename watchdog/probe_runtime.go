@@ -11,8 +11,7 @@ import (
 // allocated once, so a read allocates nothing and never stops the world (unlike
 // runtime.ReadMemStats).
 type runtimeProbe struct {
-	samples    []metrics.Sample // every metric: read on slow ticks
-	fast       []metrics.Sample // the cheap ones (goroutines created, threads): read every tick
+	samples    []metrics.Sample // read on slow ticks only
 	iCreated   int              // index in samples, -1 when the runtime lacks the metric
 	iThreads   int
 	iHeap      int
@@ -42,13 +41,6 @@ func newRuntimeProbe() *runtimeProbe {
 			p.samples = append(p.samples, metrics.Sample{Name: m.name})
 		}
 	}
-	// The heap figures make the runtime aggregate its heap statistics, about a third of a tick:
-	// they are read on slow ticks only. The cheap ones are read every tick, into the same values.
-	for _, x := range p.samples {
-		if x.Name == metricCreated || x.Name == metricThreads {
-			p.fast = append(p.fast, x)
-		}
-	}
 	// The runtime offers no getter for the thread limit: set it and put it back at once.
 	prev := debug.SetMaxThreads(10000)
 	debug.SetMaxThreads(prev)
@@ -56,20 +48,13 @@ func newRuntimeProbe() *runtimeProbe {
 	return p
 }
 
-// read fills the runtime series of v; a metric the runtime lacks reads as NaN. With slow false
-// the heap figures keep their previous reading.
+// read fills the runtime series of v; a metric the runtime lacks reads as NaN. The goroutine
+// count is read every tick; the runtime/metrics figures (threads, goroutines created, heap) only
+// when slow is set, every few seconds, and keep their previous reading in between: reading the
+// heap makes the runtime aggregate its heap statistics, and these figures move slowly.
 func (p *runtimeProbe) read(v []float64, lim []float64, slow bool) {
 	if slow {
 		metrics.Read(p.samples)
-	} else {
-		metrics.Read(p.fast)
-		for _, x := range p.fast {
-			for i := range p.samples {
-				if p.samples[i].Name == x.Name {
-					p.samples[i].Value = x.Value
-				}
-			}
-		}
 	}
 	v[idxGoroutines] = float64(runtime.NumGoroutine())
 	v[idxGoroutinesCreated] = p.value(p.iCreated)

@@ -317,9 +317,9 @@ func (w *Watchdog) tick() {
 	slow := w.ticks%w.slowEvery == 0
 	w.rt.read(v, lim, slow)
 	v[idxFDs], errs[idxFDs] = w.osp.fds()
-	// RSS (the kernel walks the memory map to write statm: about half a tick), the heap
-	// figures and the FD limit (which changes rarely) are read every slowEvery ticks, at most
-	// every slowPeriod, and hold their value in between.
+	// RSS (the kernel walks the memory map to write statm: about half a tick), the
+	// runtime/metrics figures and the FD limit (which changes rarely) are read every slowEvery
+	// ticks, at most every slowPeriod, and hold their value in between.
 	if slow {
 		w.fdLimit, w.fdLimitErr = w.osp.fdLimit()
 		w.rss, w.rssErr = w.osp.rss()
