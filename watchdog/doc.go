@@ -161,14 +161,15 @@
 //
 // # Cost and footprint
 //
-// A tick costs about a microsecond and allocates nothing (BenchmarkTick; bench/README.md). The
-// watchdog holds three descriptors on Linux (/proc/self/fd and /proc/self/statm for the probes,
-// and a /proc/self/fd of its own for attribution, so that descriptors are still classified when
-// the process has none left), one sampling goroutine, one goroutine for alert handlers and
-// attribution, and one per gauge; the history is a ring of
-// Config.HistorySize samples per series. [Watchdog.Stop] waits for its goroutines and releases
-// the descriptors. A wedged watchdog is visible: [Snapshot] carries the last tick's time and a
-// Stalled flag.
+// A tick costs one to three microseconds and allocates nothing (BenchmarkTick; figures in
+// bench/README.md); attribution, which is O(goroutines + descriptors), runs only on alerts, off
+// the sampling goroutine, and reports its cost. The watchdog holds three descriptors on Linux
+// (/proc/self/fd and /proc/self/statm for the probes, and a /proc/self/fd of its own for
+// attribution, so that descriptors are still classified when the process has none left), one
+// sampling goroutine, one goroutine for alert handlers and attribution, and one per gauge; the
+// history is a ring of Config.HistorySize samples per series. [Watchdog.Stop] waits for its
+// goroutines and releases the descriptors. A wedged watchdog is visible: [Snapshot] carries the
+// last tick's time and a Stalled flag.
 //
 // # Security
 //
