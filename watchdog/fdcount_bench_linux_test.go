@@ -89,13 +89,7 @@ func BenchmarkFDCount(b *testing.B) {
 					}
 				}
 			})
-			b.Run("tick", func(b *testing.B) {
-				w := benchWatchdog(b)
-				b.ReportAllocs()
-				for b.Loop() {
-					w.tick()
-				}
-			})
+			b.Run("tick", func(b *testing.B) { benchTicks(b, benchWatchdog(b)) })
 		})
 	}
 }
