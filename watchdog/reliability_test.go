@@ -3,7 +3,9 @@ package watchdog
 import (
 	"context"
 	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -130,6 +132,89 @@ func TestConcurrentSnapshotsAndStop(t *testing.T) {
 		wg.Wait()
 		if w.Snapshot().Running {
 			t.Error("running after Stop")
+		}
+	})
+}
+
+// TestStopDuringBlockedHandler stops the watchdog while an alert handler blocks forever: Stop
+// returns after its grace period with an error saying so, instead of hanging.
+func TestStopDuringBlockedHandler(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		c.Rules["errs"] = Rule{OnIncrease: LevelWarning}
+		var n atomic.Int64
+		release := make(chan struct{})
+		entered := make(chan struct{}, 1)
+		w, err := Start(t.Context(), c,
+			WithGauge("errs", func() float64 { return float64(n.Add(1)) }),
+			OnAlert(func(Alert) {
+				select {
+				case entered <- struct{}{}:
+				default:
+				}
+				<-release
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-entered // a handler is blocked now
+		err = w.Stop()
+		if err == nil || !strings.Contains(err.Error(), "alert handler did not return") {
+			t.Errorf("Stop() = %v, want the blocked handler reported", err)
+		}
+		if w.Snapshot().Running {
+			t.Error("still running after Stop")
+		}
+		close(release) // let the handler's goroutine end before the bubble does
+		time.Sleep(time.Millisecond)
+	})
+}
+
+// TestAttributionCooldown: within the cooldown, a second warning does not take a second
+// snapshot.
+func TestAttributionCooldown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Warmup = 200 * time.Millisecond
+		c.Attribution.Cooldown = time.Hour
+		c.Rules["a"] = Rule{OnIncrease: LevelWarning}
+		c.Rules["b"] = Rule{OnIncrease: LevelCritical}
+		var a, b atomic.Int64
+		var mu sync.Mutex
+		var withEvidence, alerts int
+		w, err := Start(t.Context(), c,
+			WithGauge("a", func() float64 { return float64(a.Load()) }),
+			WithGauge("b", func() float64 { return float64(b.Load()) }),
+			OnAlert(func(al Alert) {
+				if al.Series != "a" && al.Series != "b" {
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				alerts++
+				if al.Evidence != nil {
+					withEvidence++
+				}
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		a.Add(1) // warning on a: a snapshot
+		time.Sleep(time.Second)
+		b.Add(1) // critical on b, within the cooldown: none
+		time.Sleep(time.Second)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if alerts < 2 || withEvidence != 1 {
+			t.Errorf("alerts %d, with evidence %d: want >= 2 alerts and exactly 1 snapshot", alerts, withEvidence)
+		}
+		if s := w.Snapshot(); s.Attributions != 1 {
+			t.Errorf("Snapshot().Attributions = %d, want 1", s.Attributions)
 		}
 	})
 }
