@@ -33,13 +33,7 @@ import (
 // goroutine leak fires both the raw-series rule and the verdict rule. Skipped without the
 // prometheus binary or with -short. Bounded to about 90 s.
 func TestRealPrometheus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: skipping the real Prometheus server test")
-	}
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Skip("prometheus not on PATH (Debian: apt-get install prometheus); skipping")
-	}
+	bin := prometheusOrSkip(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Second)
 	defer cancel()
 
@@ -129,6 +123,20 @@ func TestRealPrometheus(t *testing.T) {
 	}
 }
 
+// prometheusOrSkip returns the prometheus binary, or skips the test under -short or when it is
+// not installed.
+func prometheusOrSkip(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping the real Prometheus server test")
+	}
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Skip("prometheus not on PATH (Debian: apt-get install prometheus); skipping")
+	}
+	return bin
+}
+
 // startPrometheus runs the prometheus binary on a free loopback port, scraping target every
 // second with the rules generated for short windows, waits until it is ready, and kills it
 // when the test ends.
@@ -202,13 +210,7 @@ func (l *lockedBuilder) String() string {
 // second: the seed's queries return data, and the FD growth alert fires, from the raw gauge
 // (process_open_fds) and from the watchdog's verdict.
 func TestRealPrometheusScrapesExample(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: skipping the real Prometheus server test")
-	}
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Skip("prometheus not on PATH (Debian: apt-get install prometheus); skipping")
-	}
+	bin := prometheusOrSkip(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Second)
 	defer cancel()
 	example := filepath.Join(t.TempDir(), "logcapturer")
