@@ -39,8 +39,6 @@ type Watchdog struct {
 	pool0           int     // index of the first HTTP pool series
 	slowEvery       uint64  // ticks between two reads of the slow probes (RSS, FD limit)
 	rss, fdLimit    float64 // their last reads
-	rssErr          error
-	fdLimitErr      error
 	pools           []*httppool.Pool
 	sink            *sink
 	rec             *recorder
@@ -321,12 +319,11 @@ func (w *Watchdog) tick() {
 	// runtime/metrics figures and the FD limit (which changes rarely) are read every slowEvery
 	// ticks, at most every slowPeriod, and hold their value in between.
 	if slow {
-		w.fdLimit, w.fdLimitErr = w.osp.fdLimit()
-		w.rss, w.rssErr = w.osp.rss()
+		w.fdLimit, errs[idxFDLimit] = w.osp.fdLimit()
+		w.rss, errs[idxRSSBytes] = w.osp.rss()
 	}
-	v[idxFDLimit], errs[idxFDLimit] = w.fdLimit, w.fdLimitErr
+	v[idxFDLimit], v[idxRSSBytes] = w.fdLimit, w.rss // a failed read holds NaN until the next
 	lim[idxFDs] = v[idxFDLimit]
-	v[idxRSSBytes], errs[idxRSSBytes] = w.rss, w.rssErr
 	if w.osp.memLimit > 0 {
 		lim[idxRSSBytes] = w.osp.memLimit
 		if math.IsNaN(lim[idxHeapBytes]) {
