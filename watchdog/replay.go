@@ -23,7 +23,7 @@ var ReplayEpoch = time.Unix(0, 0).UTC()
 // "t,name,name..." then one row per sample, t in seconds (irregular intervals and missing rows
 // are fine; empty cells and NaN are unread samples). Columns without a rule are carried and
 // never alert. A column "fd_limit" is the limit of "fds", and a column "NAME_limit" the limit of
-// NAME, for exhaustion forecasts. Rules in cfg for series the trace lacks are ignored.
+// NAME, for exhaustion forecasts; a limit holds from one reading to the next. Rules in cfg for series the trace lacks are ignored.
 //
 // Because the engine is a pure function of the samples and their times, replaying a recording
 // gives exactly the verdicts the live watchdog gave.
@@ -72,7 +72,9 @@ func Replay(r io.Reader, cfg Config, fn func(Alert)) error {
 	for k, ts := range tr.T {
 		for j, c := range cols {
 			vals[j] = tr.Values[c][k]
-			if limCol[j] >= 0 {
+			// A limit holds until the next reading: an empty or NaN cell is a row on which it
+			// was not read (the live watchdog reads limits every few seconds).
+			if limCol[j] >= 0 && !math.IsNaN(tr.Values[limCol[j]][k]) {
 				lims[j] = tr.Values[limCol[j]][k]
 			}
 		}

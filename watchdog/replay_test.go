@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,9 +35,22 @@ func TestReplayMatchesLive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var files []*os.File
+		defer func() {
+			for _, f := range files {
+				f.Close()
+			}
+		}()
 		for i := range 300 {
 			if i >= 50 && i < 150 {
 				streams.Add(1) // 600/min for 10 s
+				if runtime.GOOS == "linux" {
+					f, err := os.Open(os.DevNull) // and fds at 600/min: judged against fd_limit, read every 5 s
+					if err != nil {
+						t.Fatal(err)
+					}
+					files = append(files, f)
+				}
 			}
 			if i == 200 {
 				errs.Add(1)
@@ -48,12 +63,15 @@ func TestReplayMatchesLive(t *testing.T) {
 	})
 	var want []Alert
 	for _, a := range live {
-		if a.Series == "streams" || a.Series == "errs" {
+		if a.Series == "streams" || a.Series == "errs" || a.Series == SeriesFDs {
 			want = append(want, a)
 		}
 	}
 	if len(want) < 3 {
 		t.Fatalf("live run raised too few alerts to compare: %v", want)
+	}
+	if runtime.GOOS == "linux" && !slices.ContainsFunc(want, func(a Alert) bool { return a.Series == SeriesFDs }) {
+		t.Fatalf("live run raised no fds alert to compare: %v", want)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -62,7 +80,7 @@ func TestReplayMatchesLive(t *testing.T) {
 	defer f.Close()
 	var got []Alert
 	if err := Replay(f, c, func(a Alert) {
-		if a.Series == "streams" || a.Series == "errs" {
+		if a.Series == "streams" || a.Series == "errs" || a.Series == SeriesFDs {
 			got = append(got, a)
 		}
 	}); err != nil {
