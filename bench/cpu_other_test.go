@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// processCPU is not implemented here: getrusage is a Unix call.
+// processCPU fails on systems without getrusage (a Unix call): the CPU measurements skip there.
 func processCPU() (time.Duration, error) {
 	return 0, errors.New("getrusage: not on this system")
 }
