@@ -60,10 +60,7 @@ func newEngine(cfg Config, names []string) (*engine, error) {
 			p.addf("Rules[%q]: unknown series (have %v)", n, names)
 		}
 	}
-	params := trendParams(cfg)
-	if err := params.Validate(); err != nil {
-		p.addf("%v", err)
-	}
+	params := trendParams(cfg) // validated with cfg (Config.validate) before any engine is built
 	e.series = make([]engineSeries, len(names))
 	for i, n := range names {
 		s := &e.series[i]
