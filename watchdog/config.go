@@ -86,6 +86,16 @@ type RecordConfig struct {
 type Config struct {
 	// Interval between two samples. Default 1s. Must be > 0.
 	Interval time.Duration
+	// Jitter is the fraction of Interval by which each sample after the first is delayed at
+	// random (uniform in [0, Jitter x Interval)); the average rate stays one per Interval.
+	// Default 1: each sample falls at a random instant of its Interval. Sampling on a fixed
+	// grid aliases with a host's own periodic work: a service polling every second, sampled
+	// every second, is seen at the same phase of its poll every time, and an idle connection
+	// or a burst of goroutines reads as always there or never there. 0 samples on the grid.
+	// The delays come from a fixed-seed generator, so a run in a testing/synctest bubble is
+	// reproducible. An injected [Clock] drives the samples itself and gets no jitter.
+	// Must be in [0, 1].
+	Jitter float64
 	// Window is the span over which growth is estimated. Default 5m. Must be at least three
 	// Intervals. Shorter windows detect sooner and alarm more readily; Confirm, Resolve and the
 	// detector's other time constants scale with it, so a 6s window at a 200ms Interval works.
@@ -137,6 +147,7 @@ func DefaultConfig() Config {
 	tp := trend.DefaultParams()
 	return Config{
 		Interval:     time.Second,
+		Jitter:       1,
 		Window:       tp.Window,
 		Warmup:       tp.Warmup,
 		HistorySize:  720,
@@ -182,6 +193,9 @@ func (c Config) Validate() error {
 func (c Config) validate(p *problems) {
 	if c.Interval <= 0 {
 		p.addf("Interval must be > 0 (got %v)", c.Interval)
+	}
+	if !(c.Jitter >= 0 && c.Jitter <= 1) { // NaN fails too
+		p.addf("Jitter must be in [0, 1] (got %v)", c.Jitter)
 	}
 	if c.Window <= 0 {
 		p.addf("Window must be > 0 (got %v)", c.Window)

@@ -17,6 +17,10 @@ func TestConfigValidate(t *testing.T) {
 		{"default", func(*Config) {}, nil},
 		{"zero interval", func(c *Config) { c.Interval = 0 }, []string{"Interval must be > 0"}},
 		{"negative interval", func(c *Config) { c.Interval = -time.Second }, []string{"Interval must be > 0"}},
+		{"no jitter", func(c *Config) { c.Jitter = 0 }, nil},
+		{"negative jitter", func(c *Config) { c.Jitter = -0.1 }, []string{"Jitter must be in [0, 1] (got -0.1)"}},
+		{"jitter over one", func(c *Config) { c.Jitter = 1.5 }, []string{"Jitter must be in [0, 1] (got 1.5)"}},
+		{"nan jitter", func(c *Config) { c.Jitter = nan() }, []string{"Jitter must be in [0, 1] (got NaN)"}},
 		{"short window", func(c *Config) { c.Interval, c.Window = time.Second, 2*time.Second }, []string{"Window must be at least three Intervals"}},
 		{"warning >= critical", func(c *Config) {
 			c.Rules[SeriesGoroutines] = Rule{WarningPerMin: 50, CriticalPerMin: 50}

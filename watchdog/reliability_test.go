@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -25,7 +26,7 @@ func TestStartStopCyclesLeaveNothing(t *testing.T) {
 	p := newOSProbe("")
 	defer p.close()
 	fds0, _ := p.fds()
-	g0 := runtime.NumGoroutine()
+	before := goleak.IgnoreCurrent() // the goroutines that exist now, by identity
 	c := DefaultConfig()
 	for i := range cycles {
 		w, err := Start(context.Background(), c,
@@ -43,14 +44,11 @@ func TestStartStopCyclesLeaveNothing(t *testing.T) {
 	if fds1, _ := p.fds(); runtime.GOOS == "linux" && fds1 != fds0 {
 		t.Errorf("open fds after %d cycles = %v, before %v", cycles, fds1, fds0)
 	}
-	// Goroutines of earlier tests (and the runtime's) may still be finishing: let the count
-	// settle for up to a second before comparing. A leak of ours would not settle.
-	g1 := runtime.NumGoroutine()
-	for deadline := time.Now().Add(time.Second); g1 != g0 && time.Now().Before(deadline); g1 = runtime.NumGoroutine() {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if g1 != g0 {
-		t.Errorf("goroutines after %d cycles = %d, before %d", cycles, g1, g0)
+	// Every goroutine alive now must have been alive before the cycles. This compares
+	// goroutines by identity, not by count: one of an earlier test that ends meanwhile must not
+	// hide one of ours (goleak retries while goroutines are still exiting).
+	if err := goleak.Find(before); err != nil {
+		t.Errorf("after %d cycles: %v", cycles, err)
 	}
 }
 

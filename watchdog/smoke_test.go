@@ -42,9 +42,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// smokeConfig is fastConfig with a 16s run and 4s checkpoints.
+// smokeConfig is fastConfig with a 16s run and 4s checkpoints, sampled on the grid (no Jitter),
+// so that checkpoints fall exactly when due and rates are the round figures of the seed's
+// examples. TestSmokeJitter runs a smoke test with jitter.
 func smokeConfig() Config {
 	c := fastConfig()
+	c.Jitter = 0
 	c.Attribution.Disabled = true
 	c.Smoke = SmokeConfig{Enabled: true, Duration: 16 * time.Second, Checkpoint: 4 * time.Second}
 	return c
@@ -92,6 +95,38 @@ func TestSmokeGolden(t *testing.T) {
 	}
 }
 
+// goldenFDs is the number of descriptors the golden child holds before Start. The count a
+// child starts with depends on the machine, not on us: Go 1.25+ keeps the cgroup v1 CPU quota
+// files open to track GOMAXPROCS, and a cgroup v2 or cgroup-less host has no such files.
+const goldenFDs = 24
+
+// padFDs opens /dev/null until the process holds n descriptors, so that the FD counts in the
+// golden output are the same on every machine, and returns the function that closes them.
+func padFDs(t *testing.T, n int) (closeAll func()) {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := len(ents) - 1 // ReadDir's own descriptor is gone once it returns
+	if have > n {
+		t.Fatalf("the child holds %d descriptors before padding, more than goldenFDs = %d: raise goldenFDs and run with -update", have, n)
+	}
+	var pad []*os.File
+	for ; have < n; have++ {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pad = append(pad, f)
+	}
+	return func() {
+		for _, f := range pad {
+			f.Close()
+		}
+	}
+}
+
 // TestSmokeGoldenChild is the child of TestSmokeGolden: it prints the run's output to stdout.
 func TestSmokeGoldenChild(t *testing.T) {
 	if os.Getenv("LEAKWATCH_SMOKE_CHILD") != "1" {
@@ -116,6 +151,7 @@ func TestSmokeGoldenChild(t *testing.T) {
 			return f
 		}
 		releaseA := park(2)
+		defer padFDs(t, goldenFDs)()
 		c := smokeConfig()
 		c.SmokeOutput = os.Stdout
 		w, err := Start(t.Context(), c)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"regexp"
 	"sync"
 	"sync/atomic"
@@ -248,18 +249,46 @@ const hookGrace = 5 * time.Second
 // slowPeriod is how often the probes that cost more than the rest of a tick are read.
 const slowPeriod = 5 * time.Second
 
+// jitterSeed seeds the generator of the sampling delays (see [Config.Jitter]). It is fixed: what
+// breaks aliasing with the host's periodic work is that the delays vary, not that they differ
+// between processes, and a fixed seed keeps runs in a synctest bubble reproducible.
+const jitterSeed = 0x6c65616b77617463 // "leakwatc"
+
 func (w *Watchdog) run(ctx context.Context) {
 	defer w.shutdown()
 	t := w.clock.NewTicker(w.cfg.Interval)
 	defer t.Stop()
+	// The jitter delay: one timer and one generator for the watchdog's life, so a tick
+	// allocates nothing. Off with an injected clock, which has no timers.
+	var (
+		delay  *time.Timer
+		rng    *rand.Rand
+		spread = float64(w.cfg.Interval) * w.cfg.Jitter
+	)
+	if _, system := w.clock.(systemClock); system && spread >= 1 {
+		delay = time.NewTimer(time.Hour)
+		delay.Stop()
+		defer delay.Stop()
+		rng = rand.New(rand.NewPCG(jitterSeed, jitterSeed))
+	}
 	w.tick()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C():
-			w.tick()
 		}
+		if delay != nil {
+			// Uniform in [0, spread): with spread <= Interval the sample still falls before
+			// the next tick of t, so the average rate stays one per Interval.
+			delay.Reset(time.Duration(rng.Float64() * spread))
+			select {
+			case <-ctx.Done():
+				return
+			case <-delay.C:
+			}
+		}
+		w.tick()
 	}
 }
 
