@@ -11,20 +11,22 @@ import (
 	"unsafe"
 )
 
-// readFDLinks lists dir (a /proc/<pid>/fd directory) with getdents and
-// reads each link with readlinkat relative to the directory, sparing the
-// kernel a path walk from the root per descriptor. Descriptors closed
-// meanwhile are skipped, and so is the directory's own descriptor.
+// readFDLinks reads the link target of every descriptor in dir, a
+// /proc/<pid>/fd directory. Descriptors closed meanwhile are skipped, and
+// so is the directory's own descriptor. With open set, that already open
+// directory is used instead of opening one, and no descriptor is needed.
 //
-// With open set, that already open directory is listed from its start
-// instead, and no descriptor is needed.
-func readFDLinks(dir string, open *os.File) ([]fdLinkEntry, error) {
+// Reading a link is the costly part: a readlink of /proc/self/fd/N costs
+// the kernel a lookup and a path build (1.5-6 µs here, 15-60 ms at 10 000
+// descriptors), and listing the directory instantiates an entry per
+// descriptor (about 1 µs each). With own set (dir is this process's own
+// table) both are mostly avoided; see [fdWalker.walk]. Otherwise dir is
+// listed with getdents and each link read with readlinkat relative to it,
+// which spares the kernel a path walk from the root per descriptor.
+func readFDLinks(dir string, own bool, open *os.File) ([]fdLinkEntry, error) {
 	var dfd int
 	if open != nil {
 		dfd = int(open.Fd())
-		if _, err := syscall.Seek(dfd, 0, 0); err != nil {
-			return nil, fmt.Errorf("attribution: fd table: seek %s: %w", dir, err)
-		}
 	} else {
 		fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 		if err != nil {
@@ -32,6 +34,18 @@ func readFDLinks(dir string, open *os.File) ([]fdLinkEntry, error) {
 		}
 		defer syscall.Close(fd)
 		dfd = fd
+	}
+	w := newFDWalker(dfd, own)
+	from := 0
+	if own {
+		var done bool
+		if from, done = w.walk(); done {
+			return w.links, nil
+		}
+	}
+	// List the directory, and read the descriptors numbered from on.
+	if _, err := syscall.Seek(dfd, 0, 0); err != nil {
+		return nil, fmt.Errorf("attribution: fd table: seek %s: %w", dir, err)
 	}
 	var names []string
 	buf := make([]byte, 64<<10)
@@ -48,45 +62,148 @@ func readFDLinks(dir string, open *os.File) ([]fdLinkEntry, error) {
 		}
 		_, _, names = syscall.ParseDirent(buf[:n], -1, names)
 	}
-	links := readLinksAt(dfd, names)
-	return links, nil
-}
-
-// readLinksAt reads the links named (descriptor numbers) in directory dfd.
-func readLinksAt(dfd int, names []string) []fdLinkEntry {
-	links := make([]fdLinkEntry, 0, len(names))
-	var name [24]byte
-	target := make([]byte, 4096)
 	for _, s := range names {
 		num, err := strconv.Atoi(s)
-		if err != nil || len(s) >= len(name) {
-			continue
-		}
-		copy(name[:], s)
-		name[len(s)] = 0
-		var n int
-		for {
-			r, _, errno := syscall.Syscall6(syscall.SYS_READLINKAT, uintptr(dfd),
-				uintptr(unsafe.Pointer(&name[0])), uintptr(unsafe.Pointer(&target[0])), uintptr(len(target)), 0, 0)
-			if errno == syscall.EINTR {
-				continue
-			}
-			n = int(r)
-			if errno != 0 {
-				n = -int(errno)
-			}
-			break
-		}
 		switch {
-		case n == -int(syscall.ENOENT):
-			continue // closed meanwhile
-		case n < 0:
-			links = append(links, fdLinkEntry{num: num, target: "unreadable"})
-		case num == dfd && strings.HasSuffix(string(target[:n]), "/fd"):
-			continue // our own directory descriptor
-		default:
-			links = append(links, fdLinkEntry{num: num, target: string(target[:n])})
+		case err != nil || num < from:
+		case own && num == dfd: // our own directory descriptor
+		case own:
+			w.stat(num)
+		case w.readlink(num) && num == dfd && strings.HasSuffix(w.links[len(w.links)-1].target, "/fd"):
+			w.links = w.links[:len(w.links)-1] // most likely our own directory descriptor
 		}
 	}
-	return links
+	return w.links, nil
+}
+
+// fdWalker reads descriptor links into links.
+type fdWalker struct {
+	dfd    int // the /proc/<pid>/fd directory
+	links  []fdLinkEntry
+	seen   map[devIno]string // with own: shareable targets by inode
+	name   [24]byte
+	target []byte
+}
+
+type devIno struct{ dev, ino uint64 }
+
+func newFDWalker(dfd int, own bool) *fdWalker {
+	w := &fdWalker{dfd: dfd, target: make([]byte, 4096)}
+	if own {
+		w.seen = make(map[devIno]string)
+	}
+	return w
+}
+
+// walk visits this process's own descriptors by number, from 0, with
+// fstat (about 0.3-0.9 µs) instead of listing /proc/self/fd, until it has
+// found as many as the directory's size says are open (Linux 6.2+). It
+// stops early on a sparse table (after 2 x count + 256 numbers) and
+// returns the number to go on from with a listing; done reports that
+// every descriptor was found. Descriptors opened or closed during the
+// walk may be missed or counted, as with any listing.
+func (w *fdWalker) walk() (next int, done bool) {
+	var st syscall.Stat_t
+	if fstatRetry(w.dfd, &st) != nil || st.Size <= 0 {
+		return 0, false // an older kernel: the size is 0
+	}
+	count := int(st.Size)
+	limit := 2*count + 256
+	w.links = make([]fdLinkEntry, 0, count)
+	found := 0
+	for n := 0; found < count; n++ {
+		if n >= limit {
+			return n, false
+		}
+		if n == w.dfd {
+			found++
+			continue
+		}
+		if w.stat(n) {
+			found++
+		}
+	}
+	return 0, true
+}
+
+// stat reads the link of this process's descriptor num after an fstat of
+// num itself, and reports whether num was open:
+//   - a socket's target is "socket:[inode]", what the kernel's readlink
+//     writes for every socket, so it needs no readlink;
+//   - any other descriptor is read once per (device, inode): a leak opens
+//     the same file or device again and again, and every copy has the same
+//     target. Only targets that name the inode alone are shared: paths
+//     (starting with "/") and "pipe:[inode]". Anonymous inodes
+//     ("anon_inode:[eventfd]", "anon_inode:[eventpoll]", ...) share one
+//     inode between kinds, so each of them is read.
+//
+// Two hard links to one file, or one file seen through two bind mounts,
+// are reported under the first path read. A descriptor closed and reused
+// between the fstat and the readlink gets the reused one's target, as a
+// descriptor reused between a listing and its readlink always could.
+func (w *fdWalker) stat(num int) bool {
+	var st syscall.Stat_t
+	switch err := fstatRetry(num, &st); err {
+	case nil:
+	case syscall.EBADF:
+		return false
+	default:
+		return w.readlink(num)
+	}
+	if st.Mode&syscall.S_IFMT == syscall.S_IFSOCK {
+		w.links = append(w.links, fdLinkEntry{num: num, target: "socket:[" + strconv.FormatUint(st.Ino, 10) + "]"})
+		return true
+	}
+	key := devIno{uint64(st.Dev), st.Ino}
+	if t, ok := w.seen[key]; ok {
+		w.links = append(w.links, fdLinkEntry{num: num, target: t})
+		return true
+	}
+	if !w.readlink(num) {
+		return false
+	}
+	if t := w.links[len(w.links)-1].target; strings.HasPrefix(t, "/") || strings.HasPrefix(t, "pipe:[") {
+		w.seen[key] = t
+	}
+	return true
+}
+
+// readlink reads the link of descriptor num with readlinkat relative to
+// the directory, and reports whether num was open.
+func (w *fdWalker) readlink(num int) bool {
+	s := strconv.Itoa(num)
+	copy(w.name[:], s)
+	w.name[len(s)] = 0
+	var n int
+	for {
+		r, _, errno := syscall.Syscall6(syscall.SYS_READLINKAT, uintptr(w.dfd),
+			uintptr(unsafe.Pointer(&w.name[0])), uintptr(unsafe.Pointer(&w.target[0])), uintptr(len(w.target)), 0, 0)
+		if errno == syscall.EINTR {
+			continue
+		}
+		n = int(r)
+		if errno != 0 {
+			n = -int(errno)
+		}
+		break
+	}
+	switch {
+	case n == -int(syscall.ENOENT):
+		return false // closed meanwhile
+	case n < 0:
+		w.links = append(w.links, fdLinkEntry{num: num, target: "unreadable"})
+	default:
+		w.links = append(w.links, fdLinkEntry{num: num, target: string(w.target[:n])})
+	}
+	return true
+}
+
+// fstatRetry is syscall.Fstat, retried on EINTR.
+func fstatRetry(fd int, st *syscall.Stat_t) error {
+	for {
+		err := syscall.Fstat(fd, st)
+		if err != syscall.EINTR {
+			return err
+		}
+	}
 }

@@ -13,7 +13,7 @@ import (
 
 // readFDLinks lists dir (a /proc/<pid>/fd directory, here only a fixture
 // tree) and reads each link. Descriptors closed meanwhile are skipped.
-func readFDLinks(dir string, _ *os.File) ([]fdLinkEntry, error) {
+func readFDLinks(dir string, _ bool, _ *os.File) ([]fdLinkEntry, error) {
 	d, err := os.Open(dir)
 	if err != nil {
 		return nil, fmt.Errorf("attribution: fd table: %w", err)

@@ -74,7 +74,7 @@ type FDTable struct {
 func readFDTable(root string, diag bool, dir *os.File) (*FDTable, []string, error) {
 	// With the live /proc (diag), descriptors are this process's own, so
 	// unbound unix sockets can be asked for their peer.
-	links, err := readFDLinks(filepath.Join(root, "self", "fd"), dir)
+	links, err := readFDLinks(filepath.Join(root, "self", "fd"), diag, dir)
 	if err != nil {
 		return nil, nil, err
 	}
