@@ -66,6 +66,15 @@
 // [WithHTTPPool], [WithProcRoot]. [Start] validates everything first and returns one error
 // naming every bad field (wrapping [ErrInvalidConfig]); then nothing is started.
 //
+// # Sampling
+//
+// One goroutine samples every series once per Interval (1 s by default). The first sample is
+// taken at Start; each later one at a random instant of its Interval ([Config.Jitter], 1 by
+// default), so that the watchdog does not alias with the host's own periodic work: a service
+// that polls every second, sampled on a one-second grid, would be seen at the same phase of its
+// poll every time, its connection always busy or its burst of goroutines always there or never.
+// The delays come from a fixed-seed generator, so runs in a synctest bubble stay reproducible.
+//
 // # Detection
 //
 // A leak is sustained growth of a series' floor, the level it returns to between bursts. The
@@ -181,5 +190,7 @@
 // # Testing
 //
 // Inject a clock with [WithClock], or run the watchdog inside a testing/synctest bubble, where
-// its ticker follows the bubble's fake time: minutes of behaviour take milliseconds.
+// its ticker follows the bubble's fake time: minutes of behaviour take milliseconds. A test that
+// needs samples exactly on the Interval grid sets Config.Jitter to 0; an injected Clock's ticks
+// are taken as they come, without jitter.
 package watchdog

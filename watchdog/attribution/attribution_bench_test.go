@@ -5,6 +5,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -112,6 +114,33 @@ func (c *costTracker) report(b *testing.B) {
 	// CPU time of the whole process (user + system) per snapshot: on a
 	// loaded machine, wall time overstates the work.
 	b.ReportMetric(float64((cpuTime()-c.cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	// The sock_diag dump walks the namespace's whole TCP table: its cost
+	// grows with TIME_WAIT sockets left by earlier tests, not ours.
+	if tw, ok := namespaceTimeWait(); ok {
+		b.ReportMetric(float64(tw), "ns-timewait")
+	}
+}
+
+// namespaceTimeWait reads the TIME_WAIT count of the network namespace
+// from /proc/net/sockstat ("TCP: inuse 5 orphan 0 tw 3000 ...").
+func namespaceTimeWait() (int, bool) {
+	b, err := os.ReadFile("/proc/net/sockstat")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "TCP:" {
+			continue
+		}
+		for i := 1; i+1 < len(f); i += 2 {
+			if f[i] == "tw" {
+				n, err := strconv.Atoi(f[i+1])
+				return n, err == nil
+			}
+		}
+	}
+	return 0, false
 }
 
 func BenchmarkTakeGoroutines(b *testing.B) {
