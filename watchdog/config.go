@@ -71,6 +71,9 @@ func (r Rule) growth() bool {
 // RecordConfig makes the watchdog record every sample as CSV, in the trace format that
 // [Replay] and bench/replay read (t,series...). Files rotate when they reach MaxBytes; at most
 // MaxFiles are kept (the current one and MaxFiles-1 older, named Path.1, Path.2, ...).
+// A row holds what was read on its tick: the series read every 5 s (goroutines_created,
+// threads, heap_bytes, rss_bytes, fd_limit) are empty in the rows between their reads, and
+// the engine, live or in replay, treats those cells as unread.
 type RecordConfig struct {
 	// Path of the CSV file; empty disables recording.
 	Path string

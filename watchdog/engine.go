@@ -33,9 +33,9 @@ type engineSeries struct {
 	level        Level
 	prevLevel    Level
 	cause        Cause
-	value        float64
+	value        float64 // this step's sample; NaN when unread
 	limit        float64
-	prev         float64 // last valid value, NaN before one
+	prev         float64 // last valid value, NaN before one: what alerts report
 	lastIncrease time.Duration
 	increased    bool // lastIncrease is set
 	belowSince   time.Duration
@@ -145,16 +145,20 @@ func (e *engine) step(now time.Time, vals, lims []float64) {
 			lv, cause = r.OnIncrease, CauseIncrease
 		}
 		if r := s.rule; r.BelowLevel > LevelOK {
-			cond := !math.IsNaN(s.value) && s.value < r.Below && t >= e.warmup
-			if cond && s.while >= 0 {
-				w := &e.series[s.while]
-				cond = w.increased && t-w.lastIncrease < e.window
-			}
-			switch {
-			case !cond:
-				s.below = false
-			case !s.below:
-				s.below, s.belowSince = true, t
+			// An unread sample (NaN) neither confirms nor breaks the condition, as it
+			// changes nothing in the detector.
+			if !math.IsNaN(s.value) {
+				cond := s.value < r.Below && t >= e.warmup
+				if cond && s.while >= 0 {
+					w := &e.series[s.while]
+					cond = w.increased && t-w.lastIncrease < e.window
+				}
+				switch {
+				case !cond:
+					s.below = false
+				case !s.below:
+					s.below, s.belowSince = true, t
+				}
 			}
 			if s.below && t-s.belowSince >= e.confirm && r.BelowLevel > lv {
 				lv, cause = r.BelowLevel, CauseBelow
@@ -189,7 +193,7 @@ func (e *engine) alert(i int) Alert {
 	prev := s.prevLevel
 	a := Alert{
 		Time: s.changedAt, Series: s.name, Level: s.level, Previous: prev, Cause: s.cause,
-		Value: s.value, Window: e.window, RatePerMin: s.verdict.RatePerMin, Baseline: s.verdict.Baseline,
+		Value: s.prev, Window: e.window, RatePerMin: s.verdict.RatePerMin, Baseline: s.verdict.Baseline,
 	}
 	if s.limit > 0 && !math.IsNaN(s.limit) {
 		a.Limit = s.limit
@@ -210,16 +214,16 @@ func (e *engine) reason(s *engineSeries, prev Level) string {
 		return fmt.Sprintf("%s rising in repeated steps, %.2f/min (%s at >= %g/min)", s.name, s.verdict.RatePerMin, s.level, threshold(r, s.level))
 	case CauseExhaustion:
 		return fmt.Sprintf("%s at %g will reach its limit %g in %v at %.2f/min (%s within %v)",
-			s.name, s.value, s.limit, s.verdict.Exhaustion.Round(time.Second), s.verdict.RatePerMin, s.level, horizon(r, s.level))
+			s.name, s.prev, s.limit, s.verdict.Exhaustion.Round(time.Second), s.verdict.RatePerMin, s.level, horizon(r, s.level))
 	case CauseLimit:
 		return fmt.Sprintf("%s has reached its limit %g", s.name, s.limit)
 	case CauseIncrease:
-		return fmt.Sprintf("%s increased within the last %v (now %g)", s.name, e.window, s.value)
+		return fmt.Sprintf("%s increased within the last %v (now %g)", s.name, e.window, s.prev)
 	case CauseBelow:
 		if s.while >= 0 {
-			return fmt.Sprintf("%s is %g, below %g, while %s grows", s.name, s.value, r.Below, e.series[s.while].name)
+			return fmt.Sprintf("%s is %g, below %g, while %s grows", s.name, s.prev, r.Below, e.series[s.while].name)
 		}
-		return fmt.Sprintf("%s is %g, below %g", s.name, s.value, r.Below)
+		return fmt.Sprintf("%s is %g, below %g", s.name, s.prev, r.Below)
 	}
 	return fmt.Sprintf("%s back to ok from %s (growth %.2f/min over %v)", s.name, prev, s.verdict.RatePerMin, e.window)
 }

@@ -1,11 +1,15 @@
 package watchdog
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/leakwatch/leakwatch/internal/trend"
 )
 
 // TestRecorderRotatesWithinBounds writes many samples with a small MaxBytes: no file grows past
@@ -59,4 +63,62 @@ func TestRecorderRotatesWithinBounds(t *testing.T) {
 	if !strings.Contains(string(b), "\n1999,") {
 		t.Errorf("current file lacks the last sample (t=1999)")
 	}
+}
+
+// TestRecordHoldsNoSlowSample: the slow series (runtime/metrics figures, RSS, FD limit) are read
+// every slowPeriod and hold their value in between for the snapshot, but a recording holds
+// only what was read: their cells are empty on the ticks in between, and full on the ticks
+// that read them, while the goroutine count is in every row.
+func TestRecordHoldsNoSlowSample(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "rec.csv")
+		c := fastConfig()
+		c.Jitter = 0 // rows on the grid, so that the read rows are every slowEvery
+		c.Attribution.Disabled = true
+		c.Record = RecordConfig{Path: path, MaxBytes: 1 << 20, MaxFiles: 1}
+		w, err := Start(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(12 * time.Second)
+		synctest.Wait()
+		held, _ := w.Snapshot().Lookup(SeriesHeapBytes)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		if math.IsNaN(held.Value) || held.Value <= 0 {
+			t.Errorf("snapshot heap_bytes = %v, want the held reading", held.Value)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		tr, err := trend.ReadCSV(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		every := int(slowPeriod / c.Interval)
+		gor, _ := tr.Column(SeriesGoroutines)
+		for _, name := range []string{SeriesHeapBytes, SeriesThreads, SeriesGoroutinesCreated} {
+			col, ok := tr.Column(name)
+			if !ok {
+				t.Fatalf("recording lacks %s", name)
+			}
+			read := 0
+			for k, x := range col {
+				if math.IsNaN(gor[k]) {
+					t.Fatalf("row %d: goroutines unread", k)
+				}
+				if got, want := !math.IsNaN(x), k%every == 0; got != want {
+					t.Errorf("%s row %d (t=%vs): read = %v, want %v (read every %d rows)", name, k, tr.T[k], got, want, every)
+				} else if got {
+					read++
+				}
+			}
+			if rows := len(col); read != (rows+every-1)/every || read < 2 {
+				t.Errorf("%s read on %d of %d rows, want every %d", name, read, rows, every)
+			}
+		}
+	})
 }

@@ -33,6 +33,7 @@ type Watchdog struct {
 	rt              *runtimeProbe
 	osp             *osProbe
 	vals            []float64
+	fresh           []float64 // vals as read this tick: the held slow ones are NaN (unread)
 	lims            []float64
 	errs            []error
 	gauges          *gaugeRunner
@@ -175,7 +176,7 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 	w.log = w.log.Named("watchdog")
 	w.clock = w.opts.clock
 	n := len(w.names)
-	w.vals, w.lims, w.errs = nanSlice(n), nanSlice(n), make([]error, n)
+	w.vals, w.fresh, w.lims, w.errs = nanSlice(n), nanSlice(n), nanSlice(n), make([]error, n)
 	w.snapVals, w.snapLims = nanSlice(n), nanSlice(n)
 	w.series = make([]seriesState, n)
 	w.hist = newHistory(w.cfg.HistorySize, n)
@@ -245,6 +246,9 @@ func (w *Watchdog) Stop() error {
 func (w *Watchdog) Done() <-chan struct{} { return w.done }
 
 const hookGrace = 5 * time.Second
+
+// slowSeries are read every slowEvery ticks and hold their value in between.
+var slowSeries = [...]int{idxGoroutinesCreated, idxThreads, idxHeapBytes, idxRSSBytes, idxFDLimit}
 
 // slowPeriod is how often the probes that cost more than the rest of a tick are read.
 const slowPeriod = 5 * time.Second
@@ -368,9 +372,20 @@ func (w *Watchdog) tick() {
 			}
 		}
 	}
-	w.eng.step(now, v, lim)
+	// The slow series hold their last reading between reads, for the snapshot and the history;
+	// the engine and the recording get only what was read this tick, the rest as unread (NaN),
+	// so that a held value is not judged as a new sample and a replay sees what the live
+	// engine saw.
+	fresh := w.fresh
+	copy(fresh, v)
+	if !slow {
+		for _, i := range slowSeries {
+			fresh[i] = math.NaN()
+		}
+	}
+	w.eng.step(now, fresh, lim)
 	if w.rec != nil {
-		if err := w.rec.write(now, v, lim); err != nil {
+		if err := w.rec.write(now, fresh, lim); err != nil {
 			w.log.Warn("record", zap.Error(err))
 		}
 	}
