@@ -136,15 +136,19 @@ func (e *engine) step(now time.Time, vals, lims []float64) {
 		s := &e.series[i]
 		lv, cause := LevelOK, CauseNone
 		if s.det != nil {
-			s.verdict = s.det.Step(t+s.phase, s.value, s.limit)
+			// An unread sample leaves the detector and its last verdict as they were:
+			// skipping the step is what the detector would do with NaN, without the copy.
+			if !math.IsNaN(s.value) {
+				s.verdict = s.det.Step(t+s.phase, s.value, s.limit)
+			}
 			if l := Level(s.verdict.Level); l > lv {
 				lv, cause = l, causeOf(s.verdict.Cause)
 			}
 		}
-		if r := s.rule; r.OnIncrease > lv && s.increased && t-s.lastIncrease < e.window && !math.IsNaN(s.prev) {
+		if r := &s.rule; r.OnIncrease > lv && s.increased && t-s.lastIncrease < e.window && !math.IsNaN(s.prev) {
 			lv, cause = r.OnIncrease, CauseIncrease
 		}
-		if r := s.rule; r.BelowLevel > LevelOK {
+		if r := &s.rule; r.BelowLevel > LevelOK {
 			// An unread sample (NaN) neither confirms nor breaks the condition, as it
 			// changes nothing in the detector.
 			if !math.IsNaN(s.value) {
