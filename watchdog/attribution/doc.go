@@ -112,38 +112,48 @@
 //   - goroutines: runtime.GoroutineProfile (about 1 to 2 µs of CPU per
 //     goroutine, 256 bytes each), then grouping and symbolising each
 //     distinct stack once. Its own pauses are usually 10 to 80 µs;
-//   - descriptors: one getdents pass and one readlinkat per descriptor
-//     (kernel time: 1.4 µs each on an idle machine, ten times that on a
-//     crowded one), then one NETLINK_SOCK_DIAG dump per address family
-//     for TCP (UDP and /proc/self/net/unix only while sockets remain
-//     unidentified). The dump walks the kernel's whole socket hash table,
-//     a few milliseconds on a large host whatever the number of sockets;
-//     it is still about five times cheaper than reading /proc/net/tcp
-//     and tcp6, which Take uses only as a fallback and for fixture roots.
+//   - descriptors of the process itself (the live /proc): a walk by
+//     number with fstat (about 1 µs each), which stops once it has found
+//     as many as /proc/self/fd's size says are open (Linux 6.2+; an older
+//     kernel or a sparse table falls back to listing the directory). A
+//     socket needs nothing more: its target is "socket:[inode]". Other
+//     descriptors are read with readlinkat once per (device, inode) when
+//     the target names the inode (a path, a pipe), so a thousand copies
+//     of one leaked file cost one readlink; anonymous inodes, which share
+//     an inode across kinds, are each read. Another process's table, or a
+//     fixture root, is listed and every link read;
+//   - sockets: one NETLINK_SOCK_DIAG dump per address family for TCP
+//     (UDP and /proc/self/net/unix only while sockets remain
+//     unidentified). The dump walks the kernel's whole established hash
+//     table, a few milliseconds on a large host whatever the number of
+//     sockets, plus about 2 µs per socket of the namespace (TIME_WAIT ones
+//     included); it is still about five times cheaper than reading
+//     /proc/net/tcp and tcp6, which Take uses only as a fallback and for
+//     fixture roots;
 //   - the leak profile, when asked for, is a full garbage collection.
+//
+// The two parts run one after the other: on two cores, reading the
+// descriptors while the goroutine profile runs saved about a fifth of the
+// wall time but let stop-the-world pauses reach several milliseconds.
 //
 // Figures, from
 //
-//	go test -run '^$' -bench . -benchtime 20x ./watchdog/attribution/
+//	go test -run '^$' -bench 'Attribution|ReadlinkFloor|TakeFDs/10000|TakeGoroutines/10000$' -benchtime 20x -count 5 ./watchdog/attribution/
 //
-// on a shared 2-core amd64 VM under a load average of 5 to 9 (so wall times
-// are inflated two to four times; cpu-µs/op is less affected):
+// on a shared 2-core amd64 VM with a load average under 1 and no TIME_WAIT
+// socket in the namespace (medians of five runs; bench/README.md has them
+// all):
 //
 //	benchmark                        wall/op   cpu/op   worst pause
-//	TakeGoroutines/1000              2-6 ms    3.8 ms   0.4-6 ms
-//	TakeGoroutines/10000             22-49 ms  24 ms    3-25 ms
-//	TakeGoroutines/100000            190-610 ms 230 ms  2-21 ms
-//	TakeFDs/1000                     15-28 ms  17 ms    <1 ms
-//	TakeFDs/10000                    70-270 ms 89 ms    0.1-25 ms
-//	ReadlinkFloor (10000 readlinks)  133 ms    71 ms    -
-//	Attribution (10k + 10k, diffed)  150-215 ms 118 ms  5-42 ms
+//	TakeGoroutines/10000             12.6 ms   16.6 ms  0.23 ms
+//	TakeFDs/10000                    21.1 ms   22.2 ms  0.13 ms
+//	ReadlinkFloor (10000 readlinks)  57.7 ms   59.9 ms  -
+//	Attribution (10k + 10k, diffed)  34.6 ms   38.6 ms  0.16 ms
 //
 // The design's goal (30 ms and no pause over 1 ms at 10 000 goroutines and
-// 10 000 descriptors) was not met on that machine. The long pauses are
-// garbage collection and stop-the-world phases stretched by the host
-// descheduling the process. The descriptor part costs about 1.25 times the
-// bare readlink floor in CPU. Figures on an idle machine are yet to be
-// measured: run the command above on the target hardware.
+// 10 000 descriptors) is met for the pauses and missed by about 15% for
+// the time on that machine, where a bare readlink of every descriptor
+// alone takes 50-60 ms.
 //
 // # Security
 //
