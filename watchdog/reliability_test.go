@@ -98,10 +98,17 @@ func TestStalledHeartbeat(t *testing.T) {
 		if !s.Stalled {
 			t.Errorf("Stalled = false with the sampler wedged for %v (last tick %v, now %v)", s.Time.Sub(s.LastTick), s.LastTick, s.Time)
 		}
+		ticks := s.Cost.Ticks
 		close(release)
 		time.Sleep(2 * c.Interval)
-		if s := w.Snapshot(); s.Stalled {
+		s = w.Snapshot()
+		if s.Stalled {
 			t.Error("still stalled after the sink was released")
+		}
+		// The Intervals missed while wedged are dropped, not made up in a burst: the wedged
+		// tick completes, then at most one sample per Interval.
+		if got := s.Cost.Ticks - ticks; got < 2 || got > 3 {
+			t.Errorf("%d ticks in the 2 Intervals after the release, want 2 or 3 (no burst of missed ones)", got)
 		}
 		w.Stop()
 	})

@@ -260,39 +260,47 @@ const jitterSeed = 0x6c65616b77617463 // "leakwatc"
 
 func (w *Watchdog) run(ctx context.Context) {
 	defer w.shutdown()
+	spread := float64(w.cfg.Interval) * w.cfg.Jitter
+	if _, system := w.clock.(systemClock); system && spread >= 1 {
+		w.runJittered(ctx, spread)
+		return
+	}
 	t := w.clock.NewTicker(w.cfg.Interval)
 	defer t.Stop()
-	// The jitter delay: one timer and one generator for the watchdog's life, so a tick
-	// allocates nothing. Off with an injected clock, which has no timers.
-	var (
-		delay  *time.Timer
-		rng    *rand.Rand
-		spread = float64(w.cfg.Interval) * w.cfg.Jitter
-	)
-	if _, system := w.clock.(systemClock); system && spread >= 1 {
-		delay = time.NewTimer(time.Hour)
-		delay.Stop()
-		defer delay.Stop()
-		rng = rand.New(rand.NewPCG(jitterSeed, jitterSeed))
-	}
 	w.tick()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C():
+			w.tick()
 		}
-		if delay != nil {
-			// Uniform in [0, spread): with spread <= Interval the sample still falls before
-			// the next tick of t, so the average rate stays one per Interval.
-			delay.Reset(time.Duration(rng.Float64() * spread))
-			select {
-			case <-ctx.Done():
-				return
-			case <-delay.C:
-			}
+	}
+}
+
+// runJittered takes sample k at origin + k x Interval + a delay drawn uniformly from
+// [0, spread) (spread <= Interval), so each sample falls inside its own Interval and the
+// average rate stays one per Interval. One timer, reset to the next sample's time, wakes the
+// goroutine once per sample (a ticker plus a delay would wake it twice), and one generator
+// draws the delays: a tick allocates nothing. A tick that overruns, or a process that was
+// stopped, skips the Intervals already begun, as a time.Ticker drops its ticks.
+func (w *Watchdog) runJittered(ctx context.Context, spread float64) {
+	iv := w.cfg.Interval
+	rng := rand.New(rand.NewPCG(jitterSeed, jitterSeed))
+	origin := time.Now() // monotonic: wall clock steps do not move the grid
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	w.tick()
+	for k := int64(1); ; {
+		due := origin.Add(time.Duration(k)*iv + time.Duration(rng.Float64()*spread))
+		timer.Reset(time.Until(due))
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
 		}
 		w.tick()
+		k = max(k+1, int64(time.Since(origin)/iv)+1)
 	}
 }
 
