@@ -93,11 +93,11 @@ type collector struct {
 	level, rate, baseline, exhaustion, probeErrors *prometheus.Desc // {series}
 	alerts                                         *prometheus.Desc // {level}
 
-	ticks, tickSeconds, lastTickDuration, maxTickDuration  *prometheus.Desc
-	handlerPanics, alertsDropped, gaugePanics, gaugeStalls *prometheus.Desc
-	lastTick, stalled, running, started                    *prometheus.Desc
-	interval, window                                       *prometheus.Desc
-	smokeStatus, smokeStalled                              *prometheus.Desc
+	ticks, tickSeconds, lastTickDuration, maxTickDuration      *prometheus.Desc
+	handlerPanics, alertsDropped, gaugePanics, gaugeStalls     *prometheus.Desc
+	lastTick, stalled, running, started                        *prometheus.Desc
+	interval, window                                           *prometheus.Desc
+	smokeStatus, smokeStalled, smokeCheckpoints, smokeRestarts *prometheus.Desc
 }
 
 // New returns a collector over the running watchdog w, to be registered by the caller on a
@@ -168,6 +168,8 @@ func New(w *watchdog.Watchdog, opts Options) prometheus.Collector {
 	c.window = d("watchdog_window_seconds", "Window over which the watchdog estimates growth.")
 	c.smokeStatus = d("watchdog_smoke_status", "1 for the status of the current or last smoke run (none, running, passed, failed), 0 for the others.", "status")
 	c.smokeStalled = d("watchdog_smoke_stalled", "1 while a smoke run is overdue for its next checkpoint by half a checkpoint interval, else 0.")
+	c.smokeCheckpoints = d("watchdog_smoke_checkpoints", "Checkpoints of the current or last smoke run so far: taken, or missed (the process was down or the watchdog stalled).", "result")
+	c.smokeRestarts = d("watchdog_smoke_restarts", "Process restarts the current or last smoke run survived (with a state file).")
 	return c
 }
 
@@ -212,7 +214,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.ticks, c.tickSeconds, c.lastTickDuration, c.maxTickDuration,
 		c.handlerPanics, c.alertsDropped, c.gaugePanics, c.gaugeStalls,
 		c.lastTick, c.stalled, c.running, c.started, c.interval, c.window,
-		c.smokeStatus, c.smokeStalled,
+		c.smokeStatus, c.smokeStalled, c.smokeCheckpoints, c.smokeRestarts,
 	} {
 		ch <- d
 	}
@@ -283,6 +285,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.smokeStatus, prometheus.GaugeValue, boolValue(r.Status == st), string(st))
 	}
 	gauge(c.smokeStalled, boolValue(r.Stalled))
+	missed := 0
+	for _, cp := range r.Checkpoints {
+		if cp.Missed {
+			missed++
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(c.smokeCheckpoints, prometheus.GaugeValue, float64(len(r.Checkpoints)-missed), "taken")
+	ch <- prometheus.MustNewConstMetric(c.smokeCheckpoints, prometheus.GaugeValue, float64(missed), "missed")
+	gauge(c.smokeRestarts, float64(r.Restarts))
 }
 
 // smokeStatuses are the values of the status label of <ns>_watchdog_smoke_status.

@@ -144,6 +144,13 @@ log_capturer_watchdog_stalled{service="a"} 0
 # HELP log_capturer_watchdog_start_time_seconds Unix time at which the watchdog started.
 # TYPE log_capturer_watchdog_start_time_seconds gauge
 log_capturer_watchdog_start_time_seconds{service="a"} 9.466848e+08
+# HELP log_capturer_watchdog_smoke_checkpoints Checkpoints of the current or last smoke run so far: taken, or missed (the process was down or the watchdog stalled).
+# TYPE log_capturer_watchdog_smoke_checkpoints gauge
+log_capturer_watchdog_smoke_checkpoints{result="missed",service="a"} 0
+log_capturer_watchdog_smoke_checkpoints{result="taken",service="a"} 0
+# HELP log_capturer_watchdog_smoke_restarts Process restarts the current or last smoke run survived (with a state file).
+# TYPE log_capturer_watchdog_smoke_restarts gauge
+log_capturer_watchdog_smoke_restarts{service="a"} 0
 # HELP log_capturer_watchdog_smoke_status 1 for the status of the current or last smoke run (none, running, passed, failed), 0 for the others.
 # TYPE log_capturer_watchdog_smoke_status gauge
 log_capturer_watchdog_smoke_status{service="a",status="failed"} 0
@@ -163,7 +170,8 @@ log_capturer_watchdog_window_seconds{service="a"} 10
 			"log_capturer_watchdog_last_tick_timestamp_seconds", "log_capturer_watchdog_running",
 			"log_capturer_watchdog_stalled", "log_capturer_watchdog_start_time_seconds",
 			"log_capturer_watchdog_ticks_total", "log_capturer_watchdog_window_seconds",
-			"log_capturer_watchdog_smoke_status",
+			"log_capturer_watchdog_smoke_status", "log_capturer_watchdog_smoke_checkpoints",
+			"log_capturer_watchdog_smoke_restarts",
 		}
 		if err := testutil.CollectAndCompare(c, strings.NewReader(want), names...); err != nil {
 			t.Error(err)
@@ -369,6 +377,17 @@ func TestSmokeStatus(t *testing.T) {
 			return strings.Contains(m.Desc().String(), `"leakwatch_watchdog_smoke_stalled"`)
 		}}); got != 0 {
 			t.Errorf("smoke_stalled = %v, want 0", got)
+		}
+		// A 4 s run with 2 s checkpoints: two taken, none missed, no restart.
+		for result, want := range map[string]float64{"taken": 2, "missed": 0} {
+			if got := testutil.ToFloat64(onlyLabel(t, c, "leakwatch_watchdog_smoke_checkpoints", "result", result)); got != want {
+				t.Errorf("smoke_checkpoints{result=%q} = %v, want %v", result, got, want)
+			}
+		}
+		if got := testutil.ToFloat64(filtered{c, func(m prometheus.Metric) bool {
+			return strings.Contains(m.Desc().String(), `"leakwatch_watchdog_smoke_restarts"`)
+		}}); got != 0 {
+			t.Errorf("smoke_restarts = %v, want 0", got)
 		}
 	})
 }

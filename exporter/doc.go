@@ -71,6 +71,8 @@
 //	<ns>_watchdog_window_seconds                   gauge    -       growth estimation window
 //	<ns>_watchdog_smoke_status                     gauge    status  1 for the smoke run's status (none, running, passed, failed)
 //	<ns>_watchdog_smoke_stalled                    gauge    -       1 while the smoke run is overdue for a checkpoint
+//	<ns>_watchdog_smoke_checkpoints                gauge    result  the smoke run's checkpoints so far (taken, missed)
+//	<ns>_watchdog_smoke_restarts                   gauge    -       process restarts the smoke run survived
 //
 // Notes:
 //
