@@ -3,6 +3,7 @@ package httppool
 import (
 	"context"
 	"crypto/tls"
+	"io"
 	"net"
 	"sync/atomic"
 )
@@ -30,6 +31,20 @@ func (c *conn) Read(b []byte) (int, error) {
 	}
 	return n, err
 }
+
+// ReadFrom hands a request body to the wrapped connection's own ReadFrom when it has one, so
+// that net/http keeps sending file bodies with sendfile or splice (http.Transport looks for
+// io.ReaderFrom on the connection it dialed). Otherwise it copies through Write.
+func (c *conn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(writerOnly{c.Conn}, r)
+}
+
+// writerOnly hides every method of a Writer but Write, so that io.Copy does not call ReadFrom
+// back.
+type writerOnly struct{ io.Writer }
 
 // Close closes the connection and counts it as closed the first time only.
 func (c *conn) Close() error {

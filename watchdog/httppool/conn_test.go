@@ -238,3 +238,71 @@ func TestDialTLSContextPassthrough(t *testing.T) {
 		"Requests": 2, "Untracked": 1, "Opened": 0, "Open": 0, "Reused": 1, "Waiting": 0,
 	})
 }
+
+// TestFileBodyThroughReadFrom posts a 4 MiB file through an instrumented transport: the body
+// reaches the wrapped connection's ReadFrom (so a TCP connection can send it with sendfile) and
+// arrives whole; the connection is still counted and reused.
+func TestFileBodyThroughReadFrom(t *testing.T) {
+	const size = 4 << 20
+	path := filepath.Join(t.TempDir(), "body")
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, err := io.ReadAll(r.Body)
+		if err != nil || len(got) != size || string(got) != string(data) {
+			http.Error(w, "body differs", http.StatusBadRequest)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	p := newPool(t)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: p.Instrument(tr)}
+	for range 2 {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, f)
+		req.ContentLength = size
+		resp, err := c.Do(req)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: the server got another body", resp.StatusCode)
+		}
+	}
+	check(t, p.Stats(), map[string]float64{"Opened": 1, "Open": 1, "Reused": 1})
+
+	// The wrapped connection is an io.ReaderFrom, and ReadFrom on a connection without one
+	// (a net.Pipe) copies through Write.
+	a, b := net.Pipe()
+	defer b.Close()
+	wrapped := &conn{Conn: a, src: &source{}}
+	defer wrapped.Close()
+	var rf io.ReaderFrom = wrapped
+	done := make(chan []byte)
+	go func() { got, _ := io.ReadAll(b); done <- got }()
+	n, err := rf.ReadFrom(io.LimitReader(zeroReader{}, 100_000))
+	if err != nil || n != 100_000 {
+		t.Fatalf("ReadFrom over a pipe = %d, %v; want 100000, nil", n, err)
+	}
+	a.Close()
+	if got := <-done; len(got) != 100_000 {
+		t.Errorf("the peer read %d bytes, want 100000", len(got))
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }

@@ -38,7 +38,9 @@
 //     body is wrapped for this: one allocation per response.
 //   - Opened, Closed, Open: every connection returned by the transport's
 //     DialContext (or DialTLSContext) is wrapped; Close is counted once, even
-//     if called again. Open = Opened - Closed.
+//     if called again. Open = Opened - Closed. The wrapper passes ReadFrom
+//     through to the connection, so file request bodies still go out with
+//     sendfile or splice.
 //   - DialErrors: dials that failed. They show up in Errors as well, since
 //     the request fails.
 //
