@@ -37,8 +37,9 @@ const (
 var errDiagDone = errors.New("done")
 
 // diagRequest builds a SOCK_DIAG_BY_FAMILY dump request for one family
-// and protocol, all states.
-func diagRequest(family, proto uint8, seq uint32) []byte {
+// and protocol, for the TCP states set in the states bit mask (bit n for
+// state n; inetDiagAllStates for all).
+func diagRequest(family, proto uint8, states uint32, seq uint32) []byte {
 	b := make([]byte, nlmsgHdrLen+inetDiagReqV2Len)
 	binary.NativeEndian.PutUint32(b[0:], uint32(len(b)))
 	binary.NativeEndian.PutUint16(b[4:], sockDiagByFamily)
@@ -46,7 +47,7 @@ func diagRequest(family, proto uint8, seq uint32) []byte {
 	binary.NativeEndian.PutUint32(b[8:], seq)
 	b[16] = family
 	b[17] = proto
-	binary.NativeEndian.PutUint32(b[20:], inetDiagAllStates)
+	binary.NativeEndian.PutUint32(b[20:], states)
 	return b
 }
 

@@ -10,7 +10,7 @@ import (
 
 // diagDump lists the namespace's sockets of one protocol (ipprotoTCP or
 // ipprotoUDP), IPv4 then IPv6, through NETLINK_SOCK_DIAG.
-func diagDump(proto uint8, fn func(netEntry)) error {
+func diagDump(proto uint8, states uint32, fn func(netEntry)) error {
 	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, netlinkSockDiag)
 	if err != nil {
 		return fmt.Errorf("attribution: sock_diag socket: %w", err)
@@ -18,7 +18,7 @@ func diagDump(proto uint8, fn func(netEntry)) error {
 	defer syscall.Close(fd)
 	buf := make([]byte, 32<<10)
 	for i, family := range []uint8{afInet, afInet6} {
-		req := diagRequest(family, proto, uint32(i+1))
+		req := diagRequest(family, proto, states, uint32(i+1))
 		if err := syscall.Sendto(fd, req, 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
 			return fmt.Errorf("attribution: sock_diag send: %w", err)
 		}

@@ -1,0 +1,138 @@
+//go:build linux
+
+package attribution
+
+import (
+	"net/netip"
+	"syscall"
+	"unsafe"
+)
+
+const (
+	soProtocol = 38 // SO_PROTOCOL (asm-generic/socket.h)
+	tcpInfo    = 11 // TCP_INFO
+)
+
+// queryOwnSocket asks socket fd of this process for its family, protocol,
+// state and addresses: getsockname, then for an internet socket TCP_INFO
+// (its first byte is the TCP state) and getpeername; SO_PROTOCOL only when
+// TCP_INFO fails. Three system calls for a TCP socket, against a dump that
+// walks the namespace's whole TCP hash table. ok is false when fd is not a
+// socket any more (closed, or reused since the table was read).
+func queryOwnSocket(fd int) (o ownSocket, ok bool) {
+	var rsa syscall.RawSockaddrAny
+	family, n, err := sockname(syscall.SYS_GETSOCKNAME, fd, &rsa)
+	if err != nil {
+		return o, false
+	}
+	switch family {
+	case syscall.AF_UNIX:
+		o.kind = FDUnix
+		o.unixPath = unixName(&rsa, n)
+		return o, true
+	case syscall.AF_INET, syscall.AF_INET6:
+	default:
+		o.kind = FDSocket
+		return o, true
+	}
+	o.local = inetAddr(&rsa)
+	v6 := family == syscall.AF_INET6
+	// No peer reads as the family's unspecified address, port 0, as in the tables.
+	o.remote = netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
+	if v6 {
+		o.remote = netip.AddrPortFrom(netip.IPv6Unspecified(), 0)
+	}
+	var info [8]byte
+	il := uint32(len(info))
+	_, _, errno := syscall.Syscall6(syscall.SYS_GETSOCKOPT, uintptr(fd), syscall.IPPROTO_TCP, tcpInfo,
+		uintptr(unsafe.Pointer(&info[0])), uintptr(unsafe.Pointer(&il)), 0)
+	switch {
+	case errno == 0 && il >= 1:
+		o.kind, o.state = FDTCP, TCPState(info[0])
+		if v6 {
+			o.kind = FDTCP6
+		}
+	case errno == syscall.EBADF || errno == syscall.ENOTSOCK:
+		return o, false
+	default:
+		proto, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, soProtocol)
+		if err != nil {
+			return o, false
+		}
+		if proto != syscall.IPPROTO_UDP {
+			o.kind = FDSocket // raw, SCTP, ping...
+			return o, true
+		}
+		o.kind, o.state = FDUDP, TCPClose
+	}
+	if o.state == TCPListen {
+		o.remoteKnown = true // none
+		return o, true
+	}
+	if _, _, err := sockname(syscall.SYS_GETPEERNAME, fd, &rsa); err == nil {
+		o.remote, o.remoteKnown = inetAddr(&rsa), true
+		if o.kind == FDUDP {
+			o.state = TCPEstablished // connected
+		}
+	} else if o.kind == FDUDP || o.state != TCPSynSent {
+		o.remoteKnown = true // none: unconnected, or closed
+	}
+	return o, true
+}
+
+// sockname calls getsockname or getpeername (call) on fd into rsa and
+// returns the address family and the address length.
+func sockname(call uintptr, fd int, rsa *syscall.RawSockaddrAny) (family uint16, n uint32, err error) {
+	n = syscall.SizeofSockaddrAny
+	for {
+		_, _, errno := syscall.Syscall(call, uintptr(fd), uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(&n)))
+		switch errno {
+		case 0:
+			return rsa.Addr.Family, n, nil
+		case syscall.EINTR:
+			continue
+		default:
+			return 0, 0, errno
+		}
+	}
+}
+
+// inetAddr reads an AF_INET or AF_INET6 address, IPv4-mapped ones unmapped
+// (as the socket tables are read).
+func inetAddr(rsa *syscall.RawSockaddrAny) netip.AddrPort {
+	switch rsa.Addr.Family {
+	case syscall.AF_INET:
+		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), netPort(sa.Port))
+	case syscall.AF_INET6:
+		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(rsa))
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), netPort(sa.Port))
+	}
+	return netip.AddrPort{}
+}
+
+// netPort converts a port in network byte order, as it sits in a sockaddr.
+func netPort(p uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(&p))
+	return uint16(b[0])<<8 | uint16(b[1])
+}
+
+// unixName reads the path of an AF_UNIX address of length n: "" when
+// unbound, "@name" for the abstract namespace (as /proc/net/unix writes it).
+func unixName(rsa *syscall.RawSockaddrAny, n uint32) string {
+	sa := (*syscall.RawSockaddrUnix)(unsafe.Pointer(rsa))
+	const off = uint32(unsafe.Offsetof(sa.Path))
+	if n <= off {
+		return ""
+	}
+	path := unsafe.Slice((*byte)(unsafe.Pointer(&sa.Path[0])), min(n-off, uint32(len(sa.Path))))
+	if path[0] == 0 {
+		return "@" + string(path[1:])
+	}
+	for i, c := range path {
+		if c == 0 {
+			return string(path[:i])
+		}
+	}
+	return string(path)
+}
