@@ -62,7 +62,9 @@ type FDTable struct {
 	// process; in a container they usually are its own.
 	NamespaceTimeWait int `json:"namespace_time_wait"`
 	// TimeWaitByPeer counts the namespace's TIME_WAIT sockets by remote
-	// address, at most the 10 largest.
+	// address, at most the 10 largest. From the live /proc it is filled
+	// only when there are 100 or more of them (listing them walks the
+	// namespace's whole TCP table).
 	TimeWaitByPeer map[string]int `json:"time_wait_by_peer,omitempty"`
 	// Entries are the descriptors, in number order. Reports omit them;
 	// dumps write them.
