@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -78,11 +79,13 @@ func readFDLinks(dir string, own bool, open *os.File) ([]fdLinkEntry, error) {
 
 // fdWalker reads descriptor links into links.
 type fdWalker struct {
-	dfd    int // the /proc/<pid>/fd directory
-	links  []fdLinkEntry
-	seen   map[devIno]string // with own: shareable targets by inode
-	name   [24]byte
-	target []byte
+	dfd   int // the /proc/<pid>/fd directory
+	links []fdLinkEntry
+	seen  map[devIno]string // with own: shareable targets by inode
+	// pipeDev is the pipe file system's device (0 if unknown), with own.
+	pipeDev uint64
+	name    [24]byte
+	target  []byte
 }
 
 type devIno struct{ dev, ino uint64 }
@@ -91,6 +94,7 @@ func newFDWalker(dfd int, own bool) *fdWalker {
 	w := &fdWalker{dfd: dfd, target: make([]byte, 4096)}
 	if own {
 		w.seen = make(map[devIno]string)
+		w.pipeDev = pipefsDev()
 	}
 	return w
 }
@@ -128,8 +132,9 @@ func (w *fdWalker) walk() (next int, done bool) {
 
 // stat reads the link of this process's descriptor num after an fstat of
 // num itself, and reports whether num was open:
-//   - a socket's target is "socket:[inode]", what the kernel's readlink
-//     writes for every socket, so it needs no readlink;
+//   - a socket's target is "socket:[inode]", and an anonymous pipe's
+//     "pipe:[inode]", what the kernel's readlink writes for every one of
+//     them, so they need no readlink;
 //   - any other descriptor is read once per (device, inode): a leak opens
 //     the same file or device again and again, and every copy has the same
 //     target. Only targets that name the inode alone are shared: paths
@@ -150,8 +155,13 @@ func (w *fdWalker) stat(num int) bool {
 	default:
 		return w.readlink(num)
 	}
-	if st.Mode&syscall.S_IFMT == syscall.S_IFSOCK {
+	switch typ := st.Mode & syscall.S_IFMT; {
+	case typ == syscall.S_IFSOCK:
 		w.links = append(w.links, fdLinkEntry{num: num, target: "socket:[" + strconv.FormatUint(st.Ino, 10) + "]"})
+		return true
+	case typ == syscall.S_IFIFO && w.pipeDev != 0 && w.pipeDev == uint64(st.Dev):
+		// An anonymous pipe (a named FIFO lives on another file system).
+		w.links = append(w.links, fdLinkEntry{num: num, target: "pipe:[" + strconv.FormatUint(st.Ino, 10) + "]"})
 		return true
 	}
 	key := devIno{uint64(st.Dev), st.Ino}
@@ -197,6 +207,35 @@ func (w *fdWalker) readlink(num int) bool {
 	}
 	return true
 }
+
+// pipefsDev is the device of the kernel's pipe file system, on which every
+// anonymous pipe lives, read once from a pipe made for it; 0 (no device
+// matches) if that pipe could not be made, for example at EMFILE, in which
+// case it is tried again on the next call.
+var pipefsDev = func() func() uint64 {
+	var (
+		mu  sync.Mutex
+		dev uint64
+	)
+	return func() uint64 {
+		mu.Lock()
+		defer mu.Unlock()
+		if dev != 0 {
+			return dev
+		}
+		var p [2]int
+		if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+			return 0
+		}
+		var st syscall.Stat_t
+		if fstatRetry(p[0], &st) == nil {
+			dev = uint64(st.Dev)
+		}
+		syscall.Close(p[0])
+		syscall.Close(p[1])
+		return dev
+	}
+}()
 
 // fstatRetry is syscall.Fstat, retried on EINTR.
 func fstatRetry(fd int, st *syscall.Stat_t) error {
