@@ -276,9 +276,12 @@ func unixClass(path string, fd int, inode uint64, peer func(int, uint64) (string
 	return "unbound"
 }
 
-// joinSockets fills in the sockets' kinds, addresses and states. The TCP
-// table is always read (for the namespace's TIME_WAIT count); the UDP and
-// unix tables only while sockets remain unidentified.
+// joinSockets fills in the sockets' kinds, addresses and states. With
+// tabs.own (this process's live table) each socket is asked directly, and
+// the TCP table is read only for sockets still connecting, or to count
+// TIME_WAIT when tabs.timeWait fails. Otherwise the TCP table is always
+// read (for the namespace's TIME_WAIT count), and the UDP and unix tables
+// while sockets remain unidentified.
 func joinSockets(t *FDTable, sockets map[uint64]int, tabs netTables, note1 func(string)) {
 	note := func(s string) { // one note per joined error
 		for l := range strings.SplitSeq(s, "\n") {
