@@ -1,7 +1,9 @@
 package attribution
 
 import (
+	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -142,5 +144,74 @@ func TestBuildFDTableNoSockets(t *testing.T) {
 	}
 	if tab.Entries[0].Num != 1 || tab.Entries[1].Num != 3 {
 		t.Errorf("entries not in fd order: %+v", tab.Entries)
+	}
+}
+
+// TestJoinSocketsAskingOwn drives joinSockets with sockets that answer for themselves (tabs.own):
+// no table is read for them, a socket still connecting gets its peer from the TCP table, and
+// when the TIME_WAIT count fails the TCP table counts them instead, with a note.
+func TestJoinSocketsAskingOwn(t *testing.T) {
+	peer := netip.MustParseAddrPort("10.0.0.9:443")
+	local := netip.MustParseAddrPort("10.0.0.2:40000")
+	own := map[int]ownSocket{
+		3: {kind: FDTCP, state: TCPEstablished, local: local, remote: peer, remoteKnown: true},
+		4: {kind: FDTCP, state: TCPSynSent, local: netip.MustParseAddrPort("10.0.0.2:40001"), remote: netip.MustParseAddrPort("0.0.0.0:0")},
+		5: {kind: FDUnix, unixPath: "/run/app.sock"},
+		6: {kind: FDSocket},
+	}
+	links := []fdLinkEntry{{3, "socket:[30]"}, {4, "socket:[40]"}, {5, "socket:[50]"}, {6, "socket:[60]"}, {7, "socket:[70]"}}
+	for _, twFails := range []bool{false, true} {
+		var reads []string
+		tabs := netTables{
+			inet: func(tcp bool, fn func(netEntry)) error {
+				reads = append(reads, map[bool]string{true: "tcp", false: "udp"}[tcp])
+				fn(netEntry{Local: netip.MustParseAddrPort("10.0.0.2:40001"), Remote: peer, State: TCPSynSent, Inode: 40})
+				fn(netEntry{Local: local, Remote: peer, State: TCPTimeWait})
+				fn(netEntry{Local: local, Remote: peer, State: TCPTimeWait})
+				return nil
+			},
+			unix: func(func(uint64, string)) error { reads = append(reads, "unix"); return nil },
+			own: func(fd int) (ownSocket, bool) {
+				o, ok := own[fd]
+				return o, ok // fd 7: closed since the walk
+			},
+			timeWait: func() (int, map[string]int, error) {
+				if twFails {
+					return 0, nil, errors.New("sockstat unreadable")
+				}
+				return 5, nil, nil
+			},
+		}
+		var notes []string
+		tab := buildFDTable(slices.Clone(links), tabs, func(s string) { notes = append(notes, s) })
+		byNum := map[int]FD{}
+		for _, e := range tab.Entries {
+			byNum[e.Num] = e
+		}
+		if e := byNum[3]; e.Kind != FDTCP || e.Class != "ESTABLISHED to "+peer.String() {
+			t.Errorf("fd 3 = %+v, want an ESTABLISHED tcp socket to %s", e, peer)
+		}
+		if e := byNum[4]; e.State != TCPSynSent || e.Remote != peer {
+			t.Errorf("fd 4 = %+v, want SYN_SENT with the peer from the table", e)
+		}
+		if e := byNum[5]; e.Kind != FDUnix || e.Class != "/run/app.sock" {
+			t.Errorf("fd 5 = %+v, want unix /run/app.sock", e)
+		}
+		if e := byNum[6]; e.Kind != FDSocket || byNum[7].Kind != FDSocket {
+			t.Errorf("fds 6, 7 = %+v, %+v, want plain sockets", e, byNum[7])
+		}
+		if !slices.Equal(reads, []string{"tcp"}) {
+			t.Errorf("tables read: %v, want tcp only (for the connecting socket)", reads)
+		}
+		want := 5
+		if twFails {
+			want = 2
+			if len(notes) != 1 || !strings.Contains(notes[0], "sockstat unreadable") {
+				t.Errorf("notes %q, want the TIME_WAIT count's failure", notes)
+			}
+		}
+		if tab.NamespaceTimeWait != want {
+			t.Errorf("TIME_WAIT count fails %v: NamespaceTimeWait %d, want %d", twFails, tab.NamespaceTimeWait, want)
+		}
 	}
 }
