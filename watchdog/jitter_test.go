@@ -67,7 +67,9 @@ func TestJitterBreaksAliasing(t *testing.T) {
 			pts := w.History(SeriesGoroutines)
 			seen := 0
 			for _, p := range pts {
-				if p.Value >= base+10 {
+				// Half the burst: the count is the process's, and goroutines of earlier tests may
+				// still end meanwhile.
+				if p.Value >= base+5 {
 					seen++
 				}
 			}
