@@ -246,3 +246,50 @@ func BenchmarkReadlinkFloor(b *testing.B) {
 	}
 	ct.report(b)
 }
+
+// BenchmarkSocketQueries compares the two ways of learning what this process's 1 000 sockets
+// are (the descriptors of openFDs(10 000): 500 loopback connections, both ends): asking each
+// socket (getsockname, TCP_INFO, getpeername), which costs per socket; and one sock_diag dump
+// of the namespace's TCP sockets, all states or TIME_WAIT only, which walks the kernel's whole
+// established hash table once per address family whatever the number of sockets.
+func BenchmarkSocketQueries(b *testing.B) {
+	if !fdsSupported {
+		b.Skip("no /proc")
+	}
+	defer openFDs(b, 10_000)()
+	links, err := readFDLinks("/proc/self/fd", true, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var socks []int
+	for _, l := range links {
+		if strings.HasPrefix(l.target, "socket:[") {
+			socks = append(socks, l.num)
+		}
+	}
+	b.Run("ask-each", func(b *testing.B) {
+		for b.Loop() {
+			for _, fd := range socks {
+				if _, ok := queryOwnSocket(fd); !ok {
+					b.Fatalf("fd %d: not a socket", fd)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(socks)), "ns/socket")
+	})
+	for _, d := range []struct {
+		name   string
+		states uint32
+	}{{"dump-all-states", inetDiagAllStates}, {"dump-time-wait", 1 << TCPTimeWait}} {
+		b.Run(d.name, func(b *testing.B) {
+			n := 0
+			for b.Loop() {
+				n = 0
+				if err := diagDump(ipprotoTCP, d.states, func(netEntry) { n++ }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n), "sockets")
+		})
+	}
+}

@@ -124,14 +124,14 @@
 //     fixture root, is listed and every link read;
 //   - sockets of the process itself: each is asked what it is, with
 //     getsockname, then for an internet socket TCP_INFO (its state) and
-//     getpeername (about 2.4 µs a socket here), so no table of the network
+//     getpeername (2.1-2.5 µs a socket here), so no table of the network
 //     namespace is read. A socket still connecting (SYN_SENT: getpeername
 //     does not tell its peer yet) is looked up in a NETLINK_SOCK_DIAG dump
 //     instead. The namespace's TIME_WAIT sockets hold no descriptor: their
 //     count comes from /proc/self/net/sockstat, and from 100 of them on (a
 //     pile-up worth explaining) a sock_diag dump of that state alone lists
 //     them by peer. A dump walks the kernel's whole established hash table,
-//     about 2.5 ms per address family here whatever the number of sockets,
+//     1.5-3 ms per address family here whatever the number of sockets,
 //     plus about 2 µs per socket listed;
 //   - sockets of another process's table, or of a fixture root: the
 //     /proc/<pid>/net tables (tcp, tcp6, udp, udp6, unix), joined by inode;
