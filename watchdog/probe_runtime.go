@@ -51,7 +51,8 @@ func newRuntimeProbe() *runtimeProbe {
 // read fills the runtime series of v; a metric the runtime lacks reads as NaN. The goroutine
 // count is read every tick; the runtime/metrics figures (threads, goroutines created, heap) only
 // when slow is set, every few seconds, and keep their previous reading in between: reading the
-// heap makes the runtime aggregate its heap statistics, and these figures move slowly.
+// heap makes the runtime aggregate its heap statistics, and these figures move slowly. The
+// series held here are listed in slowSeries, which the tick hands to the engine as unread.
 func (p *runtimeProbe) read(v []float64, lim []float64, slow bool) {
 	if slow {
 		metrics.Read(p.samples)

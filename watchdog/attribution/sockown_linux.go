@@ -8,11 +8,6 @@ import (
 	"unsafe"
 )
 
-const (
-	soProtocol = 38 // SO_PROTOCOL (asm-generic/socket.h)
-	tcpInfo    = 11 // TCP_INFO
-)
-
 // queryOwnSocket asks socket fd of this process for its family, protocol,
 // state and addresses: getsockname, then for an internet socket TCP_INFO
 // (its first byte is the TCP state) and getpeername; SO_PROTOCOL only when
@@ -44,7 +39,7 @@ func queryOwnSocket(fd int) (o ownSocket, ok bool) {
 	}
 	var info [8]byte
 	il := uint32(len(info))
-	_, _, errno := syscall.Syscall6(syscall.SYS_GETSOCKOPT, uintptr(fd), syscall.IPPROTO_TCP, tcpInfo,
+	_, _, errno := syscall.Syscall6(syscall.SYS_GETSOCKOPT, uintptr(fd), syscall.IPPROTO_TCP, syscall.TCP_INFO,
 		uintptr(unsafe.Pointer(&info[0])), uintptr(unsafe.Pointer(&il)), 0)
 	switch {
 	case errno == 0 && il >= 1:
@@ -55,7 +50,7 @@ func queryOwnSocket(fd int) (o ownSocket, ok bool) {
 	case errno == syscall.EBADF || errno == syscall.ENOTSOCK:
 		return o, false
 	default:
-		proto, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, soProtocol)
+		proto, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_PROTOCOL)
 		if err != nil {
 			return o, false
 		}
