@@ -268,6 +268,9 @@ func BenchmarkSocketQueries(b *testing.B) {
 		}
 	}
 	b.Run("ask-each", func(b *testing.B) {
+		if queryOwnSocket == nil {
+			b.Skip("sockets are not asked on this architecture")
+		}
 		for b.Loop() {
 			for _, fd := range socks {
 				if _, ok := queryOwnSocket(fd); !ok {

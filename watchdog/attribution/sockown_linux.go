@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && !386
 
 package attribution
 
@@ -8,13 +8,18 @@ import (
 	"unsafe"
 )
 
-// queryOwnSocket asks socket fd of this process for its family, protocol,
+// queryOwnSocket asks this process's sockets what they are; nil where the
+// system calls it needs are not direct ones (linux/386 multiplexes them
+// through socketcall), and the socket tables are read instead.
+var queryOwnSocket = askSocket
+
+// askSocket asks socket fd of this process for its family, protocol,
 // state and addresses: getsockname, then for an internet socket TCP_INFO
 // (its first byte is the TCP state) and getpeername; SO_PROTOCOL only when
 // TCP_INFO fails. Three system calls for a TCP socket, against a dump that
 // walks the namespace's whole TCP hash table. ok is false when fd is not a
 // socket any more (closed, or reused since the table was read).
-func queryOwnSocket(fd int) (o ownSocket, ok bool) {
+func askSocket(fd int) (o ownSocket, ok bool) {
 	var rsa syscall.RawSockaddrAny
 	family, n, err := sockname(syscall.SYS_GETSOCKNAME, fd, &rsa)
 	if err != nil {

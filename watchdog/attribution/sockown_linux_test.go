@@ -19,6 +19,9 @@ import (
 // and requires the descriptor table built by asking each socket (queryOwnSocket) to equal the
 // one built from the namespace's socket tables, descriptor by descriptor.
 func TestOwnSocketsMatchTables(t *testing.T) {
+	if queryOwnSocket == nil {
+		t.Skip("sockets are not asked on this architecture")
+	}
 	var closers []func() error
 	defer func() {
 		for _, c := range slices.Backward(closers) {
@@ -165,6 +168,9 @@ func synSent(t *testing.T, closers *[]func() error) int {
 
 // tcpState asks socket fd for its TCP state.
 func tcpState(fd int) (TCPState, bool) {
+	if queryOwnSocket == nil {
+		return 0, false
+	}
 	o, ok := queryOwnSocket(fd)
 	return o.state, ok && (o.kind == FDTCP || o.kind == FDTCP6)
 }

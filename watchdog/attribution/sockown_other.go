@@ -1,6 +1,7 @@
-//go:build !linux
+//go:build !linux || 386
 
 package attribution
 
-// queryOwnSocket is Linux only.
-func queryOwnSocket(int) (ownSocket, bool) { return ownSocket{}, false }
+// queryOwnSocket is nil here: the socket tables are read instead (see
+// sockown_linux.go).
+var queryOwnSocket func(fd int) (ownSocket, bool)
