@@ -60,7 +60,7 @@ func startDockerAPI(n int) (*dockerAPI, error) {
 	images := []string{"nginx:1.27", "redis:7", "postgres:16", "grafana/loki:3.0"}
 	for i := range n {
 		d.containers = append(d.containers, fakeContainer{
-			ID:    fmt.Sprintf("%012x%052d", 0xc0ffee000+i, i),
+			ID:    fmt.Sprintf("%012x%052d", int64(0xc0ffee000)+int64(i), i),
 			Names: []string{fmt.Sprintf("/app-%d", i+1)},
 			Image: images[i%len(images)],
 			State: "running",
