@@ -53,14 +53,7 @@ func openFDs(b *testing.B, n int) func() {
 	}
 	closers = append(closers, ln.Close)
 	for range n / 20 {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			b.Fatal(err)
-		}
-		s, err := ln.Accept()
-		if err != nil {
-			b.Fatal(err)
-		}
+		c, s := dialAccept(b, ln)
 		// Closed with a reset, not a FIN: a closed connection would otherwise leave a
 		// TIME_WAIT socket for a minute, which every later sock_diag dump walks.
 		c.(*net.TCPConn).SetLinger(0)

@@ -87,14 +87,7 @@ func TestSockDiagMatchesProc(t *testing.T) {
 		}
 	}()
 	for range 3 {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, s := dialAccept(t, ln)
 		conns = append(conns, c, s)
 	}
 	diag, notes, err := readFDTable("/proc", true, nil)
@@ -154,14 +147,7 @@ func TestUnixSocketPeer(t *testing.T) {
 	}()
 	base := take(t, Options{FDs: true, MaxGoroutines: -1})
 	for range n {
-		c, err := net.Dial("unix", path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, s := dialAccept(t, ln)
 		conns = append(conns, c, s)
 	}
 	r := Diff(base, take(t, Options{FDs: true, MaxGoroutines: -1}))
@@ -174,4 +160,19 @@ func TestUnixSocketPeer(t *testing.T) {
 	if got["to "+path] != n || got[path] != n {
 		t.Errorf("unix classes = %v, want %d \"to %s\" (clients) and %d %q (accepted)", got, n, path, n, path)
 	}
+}
+
+// dialAccept opens one connection to ln and returns both of its ends.
+func dialAccept(tb testing.TB, ln net.Listener) (client, server net.Conn) {
+	tb.Helper()
+	c, err := net.Dial(ln.Addr().Network(), ln.Addr().String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		c.Close()
+		tb.Fatal(err)
+	}
+	return c, s
 }

@@ -35,15 +35,8 @@ func TestOwnSocketsMatchTables(t *testing.T) {
 			t.Fatal(err)
 		}
 		keep(ln)
-		c, err := net.Dial(network, ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, s := dialAccept(t, ln)
 		keep(c)
-		s, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
 		keep(s)
 	}
 	pair("tcp", "127.0.0.1:0")
@@ -211,14 +204,7 @@ func TestTimeWaitCounted(t *testing.T) {
 	}
 	defer ln.Close()
 	for range timeWaitCallout + 10 {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, s := dialAccept(t, ln)
 		c.Close() // the side that closes first holds TIME_WAIT
 		s.Close()
 	}
