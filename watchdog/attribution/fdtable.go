@@ -233,8 +233,18 @@ func buildFDTable(links []fdLinkEntry, tabs netTables, note func(string)) *FDTab
 	slices.SortFunc(links, func(a, b fdLinkEntry) int { return a.num - b.num })
 	t := &FDTable{Total: len(links), Entries: make([]FD, len(links)), TCPStates: map[string]int{}}
 	sockets := map[uint64]int{} // inode -> entry index
+	var (
+		last       fdLink
+		lastTarget string
+	)
 	for i, l := range links {
-		p := parseFDLink(l.target)
+		// Leaked descriptors tend to come in runs to one target (the walk
+		// hands them out as one string): parse each run once.
+		p := last
+		if i == 0 || l.target != lastTarget {
+			p = parseFDLink(l.target)
+			last, lastTarget = p, l.target
+		}
 		t.Entries[i] = FD{Num: l.num, Target: l.target, Kind: p.kind, Class: p.detail}
 		if p.kind == FDSocket {
 			sockets[p.inode] = i
