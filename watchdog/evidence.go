@@ -107,6 +107,7 @@ func (a *attributor) options(leakProfile bool) attribution.Options {
 	}
 	o.LeakProfile = leakProfile
 	o.FDDir = a.fdDir
+	o.Overlap = a.cfg.Overlap
 	return o
 }
 

@@ -1,6 +1,8 @@
 package watchdog
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -14,9 +16,16 @@ import (
 func leakyProducer(ch chan<- int) { ch <- 1 }
 
 func TestAlertCarriesEvidence(t *testing.T) {
+	for _, overlap := range []bool{false, true} {
+		t.Run(fmt.Sprintf("overlap=%v", overlap), func(t *testing.T) { testAlertCarriesEvidence(t, overlap) })
+	}
+}
+
+func testAlertCarriesEvidence(t *testing.T, overlap bool) {
 	synctest.Test(t, func(t *testing.T) {
 		c := fastConfig()
 		c.Warmup = 500 * time.Millisecond
+		c.Attribution.Overlap = overlap
 		var mu sync.Mutex
 		var got []Alert
 		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
@@ -64,6 +73,9 @@ func TestAlertCarriesEvidence(t *testing.T) {
 		}
 		if g.Wait != attribution.WaitChanSend || g.Delta < 100 {
 			t.Errorf("top group wait %v delta %d, want chan send and >= 100", g.Wait, g.Delta)
+		}
+		if runtime.GOOS == "linux" && ev.Report.FDs.Current == 0 {
+			t.Errorf("evidence without descriptors: %+v", ev.Report.FDs)
 		}
 		if ev.Diagnosis.Cause != attribution.CauseBlockedChannelSend {
 			t.Errorf("diagnosis = %v, want blocked channel send", ev.Diagnosis)

@@ -93,3 +93,30 @@ func BenchmarkFDCount(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSyscallFloor is what a system call costs on this machine, to read the tick's figures
+// against: the cheapest one (getppid) and an fstat of a regular file. Under nested
+// virtualisation every system call pays a switch through the hypervisor; the FD count is one
+// fstat, so the tick cannot be faster than fstat-file plus the count of the kernel's open-FD
+// bitmap (BenchmarkFDCount/*/leakwatch).
+func BenchmarkSyscallFloor(b *testing.B) {
+	b.Run("getppid", func(b *testing.B) {
+		for b.Loop() {
+			syscall.Getppid()
+		}
+	})
+	b.Run("fstat-file", func(b *testing.B) {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		var st syscall.Stat_t
+		fd := int(f.Fd())
+		for b.Loop() {
+			if err := syscall.Fstat(fd, &st); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -8,7 +8,8 @@ import (
 // Cost is what taking a snapshot cost the process. Durations are wall
 // time; JSON encodes them in nanoseconds.
 type Cost struct {
-	// Total is the wall time of the whole snapshot.
+	// Total is the wall time of the whole snapshot: the sum of the parts,
+	// or less with Options.Overlap, where Goroutines and FDs overlap.
 	Total time.Duration `json:"total_ns"`
 	// Goroutines is the wall time of the goroutine profile and grouping.
 	Goroutines time.Duration `json:"goroutines_ns"`

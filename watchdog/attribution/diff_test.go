@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,49 @@ func TestSelfGoroutineLeftOut(t *testing.T) {
 	}
 	if !strings.HasSuffix(selfFunc, "watchdog/attribution.goroutineRecords") {
 		t.Errorf("selfFunc = %q", selfFunc)
+	}
+	if !strings.HasSuffix(asideFunc, "watchdog/attribution.takeFDsAside") {
+		t.Errorf("asideFunc = %q", asideFunc)
+	}
+}
+
+// TestOverlap holds the goroutine that reads the descriptors (Overlap)
+// while the profile is taken: the snapshot has both parts, and that
+// goroutine is not among the groups. Without Overlap, no goroutine is
+// started.
+func TestOverlap(t *testing.T) {
+	procs := max(2, runtime.GOMAXPROCS(0))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	aside := 0
+	testHookAside = func() {
+		aside++
+		time.Sleep(100 * time.Millisecond) // the profile of a test binary takes well under that
+	}
+	defer func() { testHookAside = nil }()
+
+	o := DefaultOptions()
+	s := take(t, o)
+	if aside != 0 {
+		t.Fatalf("descriptors read aside %d times without Overlap", aside)
+	}
+	o.Overlap = true
+	s = take(t, o)
+	if aside != 1 {
+		t.Fatalf("descriptors read aside %d times with Overlap, want 1", aside)
+	}
+	if s.FDs == nil || s.FDs.Total == 0 || !s.Grouped || len(s.Groups) == 0 {
+		t.Fatalf("snapshot lacks a part: fds %+v, grouped %v, notes %q", s.FDs, s.Grouped, s.Notes)
+	}
+	if s.Cost.Total < 100*time.Millisecond {
+		t.Errorf("Take returned after %v, before the descriptor part (held 100ms)", s.Cost.Total)
+	}
+	for _, g := range s.Groups {
+		if g.HasFunction(asideFunc) || g.HasFunction(selfFunc) {
+			t.Errorf("snapshot holds its own goroutine: %s", g.Key)
+		}
+		if len(g.Frames) == 0 { // profiled before it started: only runtime.goexit
+			t.Errorf("snapshot holds %d goroutine(s) not started", g.Count)
+		}
 	}
 }
 

@@ -88,13 +88,18 @@ func isStdlib(fn string) bool {
 	return !strings.Contains(first, ".")
 }
 
-// selfFunc is the function whose goroutine takes the profile: left out of
-// the groups, since its stack differs from one snapshot to the next.
-var selfFunc = func() string {
+// selfFunc is the function whose goroutine takes the profile, and
+// asideFunc the one whose goroutine reads the descriptors meanwhile
+// (Options.Overlap): both are left out of the groups, since their stacks
+// differ from one snapshot to the next.
+var selfFunc, asideFunc = ownFunc("goroutineRecords"), ownFunc("takeFDsAside")
+
+// ownFunc is the full name of this package's function fn.
+func ownFunc(fn string) string {
 	pc, _, _, _ := runtime.Caller(0)
-	name := runtime.FuncForPC(pc).Name() // ".../attribution.init.func1"
-	return name[:strings.LastIndex(name, "/attribution.")] + "/attribution.goroutineRecords"
-}()
+	name := runtime.FuncForPC(pc).Name() // ".../attribution.ownFunc"
+	return name[:strings.LastIndex(name, "/attribution.")] + "/attribution." + fn
+}
 
 // stackKey is the raw program counters of one goroutine's stack.
 type stackKey [32]uintptr
@@ -113,8 +118,8 @@ func groupRecords(recs []runtime.StackRecord) []Group {
 	for pcs, n := range counts {
 		g := symbolise(trimPCs(pcs[:]))
 		g.Count = n
-		if g.Wait == WaitRunning && g.HasFunction(selfFunc) {
-			continue // the goroutine taking this snapshot
+		if g.Wait == WaitRunning && g.HasFunction(selfFunc) || g.HasFunction(asideFunc) {
+			continue // the goroutines taking this snapshot
 		}
 		if i, ok := byKey[g.Key]; ok {
 			groups[i].Count += n
