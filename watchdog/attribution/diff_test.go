@@ -33,11 +33,13 @@ func TestOverlap(t *testing.T) {
 	procs := max(2, runtime.GOMAXPROCS(0))
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 	aside := 0
-	testHookAside = func() {
-		aside++
-		time.Sleep(100 * time.Millisecond) // the profile of a test binary takes well under that
+	testHookFDs = func(a bool) {
+		if a {
+			aside++
+			time.Sleep(100 * time.Millisecond) // the profile of a test binary takes well under that
+		}
 	}
-	defer func() { testHookAside = nil }()
+	defer func() { testHookFDs = nil }()
 
 	o := DefaultOptions()
 	s := take(t, o)
@@ -194,5 +196,29 @@ func TestReportJSONRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(back.R, r) || !reflect.DeepEqual(back.D, d) || back.S != TCPCloseWait {
 		t.Errorf("round trip:\n%+v\n%+v\nwant\n%+v\n%+v", back.R, back.D, r, d)
+	}
+}
+
+// TestFDPanicContained: a panic while reading the descriptors becomes the
+// part's error, whether it runs on Take's goroutine or on its own (where
+// it would otherwise end the process); the goroutine part is kept.
+func TestFDPanicContained(t *testing.T) {
+	procs := max(2, runtime.GOMAXPROCS(0))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	testHookFDs = func(bool) { panic("boom") }
+	defer func() { testHookFDs = nil }()
+	for _, overlap := range []bool{false, true} {
+		o := DefaultOptions()
+		o.Overlap = overlap
+		s, err := Take(o)
+		if err != nil {
+			t.Fatalf("overlap=%v: Take: %v", overlap, err)
+		}
+		if s.FDs != nil || !s.Grouped || len(s.Groups) == 0 {
+			t.Errorf("overlap=%v: fds %v, grouped %v: want no descriptors and the groups", overlap, s.FDs != nil, s.Grouped)
+		}
+		if len(s.Notes) == 0 || !strings.Contains(s.Notes[0], "reading the descriptors panicked: boom") {
+			t.Errorf("overlap=%v: notes %q, want the panic first", overlap, s.Notes)
+		}
 	}
 }

@@ -169,7 +169,7 @@ func Take(opts Options) (*Snapshot, error) {
 	if opts.FDs {
 		if fds == nil {
 			fds = new(fdResult)
-			fds.take(opts)
+			fds.take(opts, false)
 		} else {
 			<-fdsDone
 		}
@@ -206,20 +206,31 @@ type fdResult struct {
 	cost  time.Duration
 }
 
-// take reads the descriptor table as opts say.
-func (r *fdResult) take(opts Options) {
+// take reads the descriptor table as opts say; aside tells it runs on its
+// own goroutine (Options.Overlap). A panic in it becomes the part's error:
+// on its own goroutine it would end the host process.
+func (r *fdResult) take(opts Options, aside bool) {
 	t0 := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			r.table, r.err = nil, fmt.Errorf("attribution: reading the descriptors panicked: %v", p)
+			r.notes = append([]string{r.err.Error()}, r.notes...)
+		}
+		r.cost = time.Since(t0)
+	}()
+	if testHookFDs != nil {
+		testHookFDs(aside)
+	}
 	if !fdsSupported && opts.ProcRoot == "/proc" {
 		r.notes = []string{"file descriptors not read: no /proc on " + runtime.GOOS}
-	} else {
-		var notes []string
-		r.table, notes, r.err = readFDTable(opts.ProcRoot, fdsSupported && opts.ProcRoot == "/proc", opts.FDDir)
-		if r.err != nil {
-			r.notes = append(r.notes, r.err.Error())
-		}
-		r.notes = append(r.notes, notes...)
+		return
 	}
-	r.cost = time.Since(t0)
+	var notes []string
+	r.table, notes, r.err = readFDTable(opts.ProcRoot, fdsSupported && opts.ProcRoot == "/proc", opts.FDDir)
+	if r.err != nil {
+		r.notes = append(r.notes, r.err.Error())
+	}
+	r.notes = append(r.notes, notes...)
 }
 
 // takeFDsAside reads the descriptors while Take profiles the goroutines
@@ -228,15 +239,11 @@ func (r *fdResult) take(opts Options) {
 func takeFDsAside(opts Options, r *fdResult, started, done chan<- struct{}) {
 	defer close(done)
 	close(started)
-	if testHookAside != nil {
-		testHookAside()
-	}
-	r.take(opts)
+	r.take(opts, true)
 }
 
-// testHookAside, when a test sets it, runs first on takeFDsAside's
-// goroutine.
-var testHookAside func()
+// testHookFDs, when a test sets it, runs first in fdResult.take.
+var testHookFDs func(aside bool)
 
 func cmpErr(first, err error) error {
 	if first != nil {
