@@ -143,8 +143,8 @@
 // (BenchmarkAttributionOverlap against BenchmarkAttribution), for about
 // the same CPU time. It is off by default because a pause is what the host
 // feels, and with Overlap pauses over 1 ms were about 1.6 times as
-// frequent here (2 400 snapshots in five batches, interleaved: from as
-// frequent in some hours to 3.5 times as frequent in others).
+// frequent here (about 2 300 snapshots of each kind, in interleaved
+// batches: as frequent in some batches, 3.5 times as frequent in others).
 //
 // On the VM these figures come from (a guest under nested
 // virtualisation), any stop-the-world may last over 1 ms when a second
