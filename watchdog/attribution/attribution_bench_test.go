@@ -313,24 +313,32 @@ func BenchmarkSocketQueries(b *testing.B) {
 }
 
 // BenchmarkPauseFloor is the machine's floor for the pauses above: one
-// trivial stop-the-world (runtime.ReadMemStats) per op while another
-// goroutine runs on a second P, as the collector's workers or the host's
-// goroutines do during a snapshot. The share of them over 1 ms
-// (%pause>1ms) is what any stop-the-world costs here, whoever asks for it;
-// a snapshot has two of its own (the goroutine profile's) and those of the
-// collection cycles its allocations bring about.
+// trivial stop-the-world (runtime.ReadMemStats) per op, with nothing else
+// running (idle), and while another goroutine runs on a second P
+// (running), as the collector's workers or the host's goroutines do during
+// a snapshot. The share of them over 1 ms (%pause>1ms) is what any
+// stop-the-world costs here, whoever asks for it; a snapshot has two of
+// its own (the goroutine profile's) and those of the collection cycles its
+// allocations bring about.
 func BenchmarkPauseFloor(b *testing.B) {
-	if runtime.GOMAXPROCS(0) < 2 {
-		b.Skip("needs GOMAXPROCS >= 2")
-	}
-	var stop atomic.Bool
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for n := 0; !stop.Load(); n++ {
+	b.Run("idle", func(b *testing.B) { benchPauses(b) })
+	b.Run("running", func(b *testing.B) {
+		if runtime.GOMAXPROCS(0) < 2 {
+			b.Skip("needs GOMAXPROCS >= 2")
 		}
-	}()
-	defer func() { stop.Store(true); <-done }()
+		var stop atomic.Bool
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for n := 0; !stop.Load(); n++ {
+			}
+		}()
+		defer func() { stop.Store(true); <-done }()
+		benchPauses(b)
+	})
+}
+
+func benchPauses(b *testing.B) {
 	var (
 		ms       runtime.MemStats
 		long     int
@@ -344,7 +352,7 @@ func BenchmarkPauseFloor(b *testing.B) {
 		if p > time.Millisecond {
 			long++
 		}
-		time.Sleep(200 * time.Microsecond) // let the spinner run between pauses
+		time.Sleep(200 * time.Microsecond) // let the other goroutine run between pauses
 	}
 	b.ReportMetric(float64(maxPause.Microseconds()), "max-pause-µs")
 	b.ReportMetric(100*float64(long)/float64(b.N), "%pause>1ms")

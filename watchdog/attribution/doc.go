@@ -149,8 +149,9 @@
 // On the VM these figures come from (a guest under nested
 // virtualisation), any stop-the-world may last over 1 ms when a second
 // goroutine is running: BenchmarkPauseFloor times a trivial one
-// (runtime.ReadMemStats) while another goroutine spins, and 0.1 to 0.5%
-// of them exceed 1 ms (up to 5 ms). A snapshot brings two or three
+// (runtime.ReadMemStats) while another goroutine spins, and 0.1 to 1% of
+// them exceed 1 ms (up to 5 ms), against 1 in 6 000 with nothing else
+// running. A snapshot brings two or three
 // stop-the-world pauses (the profile's two, and the collector's when its
 // allocations start a cycle; with GOGC=off none of 400 snapshots paused
 // over 0.4 ms), and 1 to 5% of snapshots here had one over 1 ms.
