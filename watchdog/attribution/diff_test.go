@@ -42,12 +42,11 @@ func TestOverlap(t *testing.T) {
 	defer func() { testHookFDs = nil }()
 
 	o := DefaultOptions()
-	s := take(t, o)
-	if aside != 0 {
-		t.Fatalf("descriptors read aside %d times without Overlap", aside)
+	if s := take(t, o); aside != 0 || s.FDs == nil {
+		t.Fatalf("without Overlap: descriptors read aside %d times, table %v", aside, s.FDs != nil)
 	}
 	o.Overlap = true
-	s = take(t, o)
+	s := take(t, o)
 	if aside != 1 {
 		t.Fatalf("descriptors read aside %d times with Overlap, want 1", aside)
 	}
