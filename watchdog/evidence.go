@@ -137,9 +137,23 @@ func (w *Watchdog) attributionBaseline() {
 
 // attribute takes a snapshot for alert al, diffs it against the baseline and diagnoses it.
 // Sink goroutine.
-func (w *Watchdog) attribute(al Alert, leakProfile bool) *Evidence {
+//
+// A panic in it becomes the evidence's error, so the handlers still get the alert.
+func (w *Watchdog) attribute(al Alert, leakProfile bool) (ev *Evidence) {
+	defer func() {
+		if p := recover(); p != nil {
+			ev = &Evidence{
+				Error:     fmt.Sprintf("attribution panicked: %v", p),
+				Diagnosis: attribution.Diagnosis{Summary: "unknown: the attribution failed"},
+			}
+			w.log.Error("attribution panicked", zap.String("series", al.Series), zap.Any("panic", p))
+		}
+	}()
+	if testHookAttribute != nil {
+		testHookAttribute()
+	}
 	a := w.attr
-	ev := &Evidence{}
+	ev = &Evidence{}
 	snap, err := attribution.Take(a.options(leakProfile))
 	if err != nil {
 		ev.Error = err.Error()
@@ -205,3 +219,6 @@ func (w *Watchdog) planAttribution(al Alert, now time.Time) (take, leakProfile b
 	w.episode = true
 	return true, leakProfile
 }
+
+// testHookAttribute, when a test sets it, runs first in attribute.
+var testHookAttribute func()

@@ -142,3 +142,50 @@ func TestAttributionCeiling(t *testing.T) {
 		}
 	})
 }
+
+// TestAttributionPanicReachesHandlers: a panic in the attribution becomes the evidence's error,
+// and the handlers still get the alert.
+func TestAttributionPanicReachesHandlers(t *testing.T) {
+	testHookAttribute = func() { panic("boom") }
+	defer func() { testHookAttribute = nil }()
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Warmup = 500 * time.Millisecond
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
+			mu.Lock()
+			got = append(got, a)
+			mu.Unlock()
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := make(chan int)
+		time.Sleep(c.Warmup + c.Interval)
+		for range 40 {
+			for range 5 {
+				go leakyProducer(ch)
+			}
+			time.Sleep(c.Interval)
+		}
+		time.Sleep(c.Interval)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		for range 200 {
+			<-ch
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, a := range got {
+			if a.Evidence != nil {
+				if !strings.Contains(a.Evidence.Error, "attribution panicked: boom") {
+					t.Errorf("evidence error = %q, want the panic", a.Evidence.Error)
+				}
+				return
+			}
+		}
+		t.Fatalf("no alert reached the handler with evidence: %v", got)
+	})
+}
