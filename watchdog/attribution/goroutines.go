@@ -164,7 +164,9 @@ func symbolise(pcs []uintptr) Group {
 		if fr.Function != "" || fr.File != "" {
 			f := Frame{Function: fr.Function, File: fr.File, Line: fr.Line}
 			funcs = append(funcs, f.Function)
-			if f.Function != "runtime.goexit" {
+			// runtime.goexit ends every stack and is left out, but for a goroutine
+			// created and not yet run, whose stack holds nothing else.
+			if f.Function != "runtime.goexit" || (!more && len(g.Frames) == 0) {
 				i := len(g.Frames)
 				g.Frames = append(g.Frames, f)
 				if !isRuntime(f.Function) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +218,29 @@ func TestMaxGoroutinesCeiling(t *testing.T) {
 	}
 	if _, err := Take(Options{MaxGoroutines: -1}); err != ErrNothing {
 		t.Errorf("Take(nothing) error = %v, want ErrNothing", err)
+	}
+}
+
+// TestNotStartedGroup: a goroutine created and not yet run has only runtime.goexit on its
+// stack; it still forms a group with a frame to show.
+func TestNotStartedGroup(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // the new goroutine cannot run meanwhile
+	done := make(chan struct{})
+	go close(done)
+	groups := groupRecords(goroutineRecords())
+	<-done
+	for _, g := range groups {
+		if len(g.Frames) == 0 || g.Key == "" || g.Top.Function == "" {
+			t.Errorf("group without a frame: %+v", g)
+		}
+	}
+	var g *Group
+	for i := range groups {
+		if groups[i].Top.Function == "runtime.goexit" {
+			g = &groups[i]
+		}
+	}
+	if g == nil || len(g.Frames) != 1 || g.Count < 1 || g.Wait != WaitUnknown {
+		t.Fatalf("no group of one runtime.goexit frame for the goroutine not started: %+v", groups)
 	}
 }
