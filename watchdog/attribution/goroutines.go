@@ -49,7 +49,8 @@ type Group struct {
 	// library; when the whole stack is runtime or standard library (as
 	// for net/http's connection goroutines), the outermost frame outside
 	// the runtime: the goroutine's own function, such as
-	// "net/http.(*conn).serve".
+	// "net/http.(*conn).serve". A goroutine created and not yet run has
+	// only runtime.goexit on its stack, and that is its Top.
 	Top Frame `json:"top"`
 	// Frames are the stack's frames, innermost first, at most 16.
 	Frames []Frame `json:"frames"`
