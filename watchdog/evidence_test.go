@@ -3,6 +3,7 @@ package watchdog
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,44 @@ import (
 // leakyProducer sends on a channel nobody reads: the classic goroutine leak.
 func leakyProducer(ch chan<- int) { ch <- 1 }
 
+// leakSenders runs, inside a synctest bubble, a watchdog with config c past its warm-up (the
+// attribution baseline is taken), leaks 200 goroutines blocked sending (3000/min), stops the
+// watchdog and returns it with the alerts its handler got. The senders are released at cleanup:
+// nothing may leak past the test.
+func leakSenders(t *testing.T, c Config) (*Watchdog, []Alert) {
+	t.Helper()
+	var mu sync.Mutex
+	var got []Alert
+	w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
+		mu.Lock()
+		got = append(got, a)
+		mu.Unlock()
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan int)
+	t.Cleanup(func() {
+		for range 200 {
+			<-ch
+		}
+	})
+	time.Sleep(c.Warmup + c.Interval) // the baseline is taken
+	for range 40 {                    // 5 per 100 ms: 3000/min
+		for range 5 {
+			go leakyProducer(ch)
+		}
+		time.Sleep(c.Interval)
+	}
+	time.Sleep(c.Interval)
+	if err := w.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return w, slices.Clone(got)
+}
+
 func TestAlertCarriesEvidence(t *testing.T) {
 	for _, overlap := range []bool{false, true} {
 		t.Run(fmt.Sprintf("overlap=%v", overlap), func(t *testing.T) { testAlertCarriesEvidence(t, overlap) })
@@ -26,41 +65,16 @@ func testAlertCarriesEvidence(t *testing.T, overlap bool) {
 		c := fastConfig()
 		c.Warmup = 500 * time.Millisecond
 		c.Attribution.Overlap = overlap
-		var mu sync.Mutex
-		var got []Alert
-		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
-			if a.Series == SeriesGoroutines {
-				mu.Lock()
-				got = append(got, a)
-				mu.Unlock()
-			}
-		}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ch := make(chan int)
-		time.Sleep(c.Warmup + c.Interval) // the baseline is taken
-		for range 40 {                    // 5 per 100 ms: 3000/min
-			for range 5 {
-				go leakyProducer(ch)
-			}
-			time.Sleep(c.Interval)
-		}
-		time.Sleep(c.Interval)
-		if err := w.Stop(); err != nil {
-			t.Fatal(err)
-		}
+		w, got := leakSenders(t, c)
 		var ev *Evidence
-		mu.Lock()
 		for _, a := range got {
-			if a.Evidence != nil && ev == nil {
+			if a.Series == SeriesGoroutines && a.Evidence != nil && ev == nil {
 				ev = a.Evidence
 				if a.Level < LevelWarning {
 					t.Errorf("evidence on a %v alert", a.Level)
 				}
 			}
 		}
-		mu.Unlock()
 		if ev == nil {
 			t.Fatalf("no alert carried evidence: %v", got)
 		}
@@ -90,9 +104,6 @@ func testAlertCarriesEvidence(t *testing.T, overlap bool) {
 		}
 		if !found {
 			t.Error("the snapshot's alerts carry no evidence")
-		}
-		for range 200 { // release the senders: nothing may leak past the test
-			<-ch
 		}
 	})
 }
@@ -151,33 +162,7 @@ func TestAttributionPanicReachesHandlers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := fastConfig()
 		c.Warmup = 500 * time.Millisecond
-		var mu sync.Mutex
-		var got []Alert
-		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
-			mu.Lock()
-			got = append(got, a)
-			mu.Unlock()
-		}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ch := make(chan int)
-		time.Sleep(c.Warmup + c.Interval)
-		for range 40 {
-			for range 5 {
-				go leakyProducer(ch)
-			}
-			time.Sleep(c.Interval)
-		}
-		time.Sleep(c.Interval)
-		if err := w.Stop(); err != nil {
-			t.Fatal(err)
-		}
-		for range 200 {
-			<-ch
-		}
-		mu.Lock()
-		defer mu.Unlock()
+		_, got := leakSenders(t, c)
 		for _, a := range got {
 			if a.Evidence != nil {
 				if !strings.Contains(a.Evidence.Error, "attribution panicked: boom") {
