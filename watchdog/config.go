@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -40,33 +39,27 @@ const (
 
 // Rule says how one series is judged. Its zero value judges nothing: every check is off until
 // a threshold is set. Growth thresholds are in units of the series per minute, as the seed's
-// smoke test states them; a threshold <= 0 disables that level.
-type Rule struct {
-	// NoticePerMin, WarningPerMin and CriticalPerMin grade the series' sustained growth per
-	// minute, as estimated by the trend detector over [Config.Window]. When several are set they
-	// must increase: notice < warning < critical.
-	NoticePerMin, WarningPerMin, CriticalPerMin float64
-	// ExhaustWarning and ExhaustCritical raise warning (critical) when the series' trend reaches
-	// its limit within that horizon, whatever the rate. They apply only to series with a known
-	// limit (fds, threads, heap_bytes, rss_bytes). Zero disables; ExhaustCritical must be shorter
-	// than ExhaustWarning when both are set.
-	ExhaustWarning, ExhaustCritical time.Duration
-	// OnIncrease, when above LevelOK, is the level raised while the series (a counter, such as
-	// HTTP errors) has increased within the last [Config.Window]. It resolves once a whole window
-	// passes without an increase.
-	OnIncrease Level
-	// Below and BelowLevel raise BelowLevel while the value is under Below. With BelowWhile set
-	// (a series name, typically a request counter), only while that series has increased within
-	// the last Window: "no idle connection while requests flow". BelowLevel LevelOK disables.
-	Below      float64
-	BelowLevel Level
-	BelowWhile string
-}
-
-func (r Rule) growth() bool {
-	return r.NoticePerMin > 0 || r.WarningPerMin > 0 || r.CriticalPerMin > 0 ||
-		r.ExhaustWarning > 0 || r.ExhaustCritical > 0
-}
+// smoke test states them; a threshold <= 0 disables that level. Every check (growth,
+// exhaustion, limit, increase, floor) feeds one hysteresis: a level is raised once its
+// condition has held for [Config.Confirm] and lowered once it has failed for [Config.Resolve].
+// The fields:
+//
+//   - NoticePerMin, WarningPerMin, CriticalPerMin float64: grade the series' sustained growth
+//     per minute over [Config.Window]. When several are set they must increase.
+//   - ExhaustWarning, ExhaustCritical time.Duration: warning (critical) when the trend reaches
+//     the series' limit within that horizon, whatever the rate. They apply only to series with a
+//     known limit (fds, threads, heap_bytes, rss_bytes). Zero disables; ExhaustCritical must be
+//     shorter than ExhaustWarning when both are set. A value at its limit is critical.
+//   - OnIncrease Level: when above LevelOK, the level raised while the series (a counter, such
+//     as HTTP errors) has increased within the last [Config.Window].
+//   - Below float64, BelowLevel Level, BelowWhile string: BelowLevel while the value is under
+//     Below, after the warm-up. With BelowWhile set (a series name, typically a request
+//     counter), only while that series has increased within the last Window: "no idle
+//     connection while requests flow". BelowLevel LevelOK disables.
+//
+// Rule is the detector core's own type, so that the rules have one definition and one
+// validation.
+type Rule = trend.Rule
 
 // RecordConfig makes the watchdog record every sample as CSV, in the trace format that
 // [Replay] and bench/replay read (t,series...). Files rotate when they reach MaxBytes; at most
@@ -107,11 +100,14 @@ type Config struct {
 	// in it are not used for the estimate), and when the attribution baseline is taken.
 	// Default 5m; 0 means none. Must be >= 0.
 	Warmup time.Duration
-	// Confirm is how long a raised level must persist before it is reported; zero derives it
-	// from Window (see the detector docs). Must be >= 0.
+	// Confirm is how long a rule must support a higher level without a break before it is
+	// raised, for every rule alike (growth, exhaustion, floor). A value at its limit and a
+	// counter's increase are raised on the sample that shows them. Default Window/4 (75 s at
+	// the default Window). Must be >= 0.
 	Confirm time.Duration
-	// Resolve is how long the evidence must stay below a level before it is lowered
-	// (hysteresis); zero derives it from Window. Must be >= 0.
+	// Resolve is how long the rules must support only a lower level without a break before the
+	// level is lowered (hysteresis: one good sample does not resolve a warning). Default
+	// Window/2 (150 s at the default Window). Must be >= 0.
 	Resolve time.Duration
 	// Rules per series name. DefaultConfig holds the seed's thresholds for goroutines and fds and
 	// exhaustion rules for threads, heap_bytes and rss_bytes; HTTP pools get [HTTPRules] for
@@ -238,7 +234,7 @@ func (c Config) validate(p *problems) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		c.Rules[n].validate(p, fmt.Sprintf("Rules[%q]", n))
+		validateRule(c.Rules[n], p, fmt.Sprintf("Rules[%q]", n))
 	}
 	if c.Smoke.Enabled {
 		c.Smoke.validate(p, c.Interval)
@@ -253,45 +249,8 @@ func (c Config) validate(p *problems) {
 	}
 }
 
-func (r Rule) validate(p *problems, at string) {
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"NoticePerMin", r.NoticePerMin}, {"WarningPerMin", r.WarningPerMin}, {"CriticalPerMin", r.CriticalPerMin}, {"Below", r.Below}} {
-		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
-			p.addf("%s.%s must be a finite number (got %v)", at, f.name, f.v)
-		}
-	}
-	set := []struct {
-		name string
-		v    float64
-	}{}
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"NoticePerMin", r.NoticePerMin}, {"WarningPerMin", r.WarningPerMin}, {"CriticalPerMin", r.CriticalPerMin}} {
-		if f.v > 0 {
-			set = append(set, f)
-		}
-	}
-	for i := 1; i < len(set); i++ {
-		if set[i-1].v >= set[i].v {
-			p.addf("%s: %s (%g) must be below %s (%g)", at, set[i-1].name, set[i-1].v, set[i].name, set[i].v)
-		}
-	}
-	if r.ExhaustWarning < 0 || r.ExhaustCritical < 0 {
-		p.addf("%s: exhaustion horizons must be >= 0 (got warning %v, critical %v)", at, r.ExhaustWarning, r.ExhaustCritical)
-	}
-	if r.ExhaustWarning > 0 && r.ExhaustCritical >= r.ExhaustWarning {
-		p.addf("%s: ExhaustCritical (%v) must be shorter than ExhaustWarning (%v)", at, r.ExhaustCritical, r.ExhaustWarning)
-	}
-	if r.OnIncrease > LevelCritical {
-		p.addf("%s: OnIncrease is not a level (%d)", at, r.OnIncrease)
-	}
-	if r.BelowLevel > LevelCritical {
-		p.addf("%s: BelowLevel is not a level (%d)", at, r.BelowLevel)
-	}
-	if r.BelowWhile != "" && r.BelowLevel == LevelOK {
-		p.addf("%s: BelowWhile %q is set but BelowLevel is ok", at, r.BelowWhile)
+func validateRule(r Rule, p *problems, at string) {
+	for _, b := range r.Problems() {
+		p.addf("%s: %s", at, b)
 	}
 }

@@ -86,9 +86,13 @@
 // to their floor, sawtooth recycling and a warm-up that levelled off leave that envelope flat; a
 // leak raises it. A single large rise that then holds flat is a one-time step and is forgiven;
 // repeated comparable steps are a staircase leak. Samples in Warmup (5 min) are not graded:
-// pools filling at start-up are not growth. A level is raised once its threshold has held for
-// Confirm (Window/4) and lowered after Resolve (Window/2) below 0.6 × the threshold, so a leak
-// that stops resolves once, without flapping around the threshold. Exhaustion forecasts use the
+// pools filling at start-up are not growth. Every rule (growth, exhaustion, the floor rules
+// of HTTP pools, increases of error counters, a limit reached) shares one hysteresis: a level
+// is raised once its rule has held for Confirm (Window/4) and lowered after Resolve (Window/2)
+// without support (growth below 0.6 × the threshold, a floor no longer broken), so a leak that
+// stops resolves once, and a starved pool that shows one idle connection now and then stays one
+// warning, without flapping. A value at its limit and an error counter's increase are facts,
+// not estimates: they are raised on the sample that shows them. Exhaustion forecasts use the
 // same floor over three windows. The estimate is refreshed when a slot closes (every 30 s by
 // default); between, a step costs tens of nanoseconds. Memory per series is fixed, whatever the
 // uptime or the sampling interval.

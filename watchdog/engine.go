@@ -8,15 +8,16 @@ import (
 	"github.com/leakwatch/leakwatch/internal/trend"
 )
 
-// engine applies the rules to samples: the trend detector for growth and exhaustion, and the
-// counter (OnIncrease) and floor (Below) checks. It is pure: time comes in with the samples, and
-// the live watchdog and [Replay] drive the same code, so a recorded trace reproduces the live
-// verdicts exactly. step allocates nothing.
+// engine applies the rules to samples. Every rule (growth, exhaustion, limit, increase,
+// floor) is judged by the pure detector core (internal/trend), one detector per series with a
+// rule, under one Confirm/Resolve hysteresis; the engine only reads the samples in, works out
+// the floor rules' "while" condition (another series increased within the window) and turns
+// verdicts into alerts. It is pure: time comes in with the samples, and the live watchdog and
+// [Replay] drive the same code, so a recorded trace reproduces the live verdicts exactly. step
+// allocates nothing.
 type engine struct {
 	series  []engineSeries
 	window  time.Duration
-	warmup  time.Duration
-	confirm time.Duration
 	origin  time.Time
 	started bool
 	changed []int // indices of series whose level changed in the last step
@@ -38,18 +39,13 @@ type engineSeries struct {
 	prev         float64 // last valid value, NaN before one: what alerts report
 	lastIncrease time.Duration
 	increased    bool // lastIncrease is set
-	belowSince   time.Duration
-	below        bool
 	changedAt    time.Time
 }
 
 // newEngine builds an engine over the series named in names, judged by cfg.Rules. Series with
 // no rule are carried (their values are kept) but never leave ok.
 func newEngine(cfg Config, names []string) (*engine, error) {
-	e := &engine{window: cfg.Window, warmup: cfg.Warmup, confirm: cfg.Confirm, changed: make([]int, 0, len(names))}
-	if e.confirm == 0 {
-		e.confirm = cfg.Window / 2
-	}
+	e := &engine{window: cfg.Window, changed: make([]int, 0, len(names))}
 	index := make(map[string]int, len(names))
 	for i, n := range names {
 		index[n] = i
@@ -66,7 +62,7 @@ func newEngine(cfg Config, names []string) (*engine, error) {
 		s := &e.series[i]
 		s.name, s.while, s.prev = n, -1, math.NaN()
 		r, ok := cfg.Rules[n]
-		if !ok {
+		if !ok || r == (Rule{}) {
 			continue
 		}
 		s.rule = r
@@ -77,18 +73,16 @@ func newEngine(cfg Config, names []string) (*engine, error) {
 			}
 			s.while = j
 		}
-		if r.growth() {
-			det, err := trend.New(params, trendRule(r))
-			if err != nil {
-				p.addf("Rules[%q]: %v", n, err)
-				continue
-			}
-			s.det = det
-			// The detector refreshes its estimate when a slot closes; spread the series over
-			// the slot so that they do not all pay for it on the same tick.
-			slot := det.Params().Window / time.Duration(det.Params().Slots)
-			s.phase = slot * time.Duration(i) / time.Duration(len(names))
+		det, err := trend.New(params, r)
+		if err != nil {
+			p.addf("Rules[%q]: %v", n, err)
+			continue
 		}
+		s.det = det
+		// The detector refreshes its estimate when a slot closes; spread the series over
+		// the slot so that they do not all pay for it on the same tick.
+		slot := det.Params().Window / time.Duration(det.Params().Slots)
+		s.phase = slot * time.Duration(i) / time.Duration(len(names))
 	}
 	if err := p.err(); err != nil {
 		return nil, err
@@ -103,13 +97,6 @@ func trendParams(cfg Config) trend.Params {
 		p.Warmup = -1 // the detector reads 0 as "default"; here 0 means none
 	}
 	return p
-}
-
-func trendRule(r Rule) trend.Rule {
-	return trend.Rule{
-		NoticePerMin: r.NoticePerMin, WarningPerMin: r.WarningPerMin, CriticalPerMin: r.CriticalPerMin,
-		ExhaustWarning: r.ExhaustWarning, ExhaustCritical: r.ExhaustCritical,
-	}
 }
 
 // step judges one sample taken at now: vals and lims are indexed like the engine's series (NaN
@@ -134,39 +121,22 @@ func (e *engine) step(now time.Time, vals, lims []float64) {
 	}
 	for i := range e.series {
 		s := &e.series[i]
-		lv, cause := LevelOK, CauseNone
-		if s.det != nil {
-			// An unread sample leaves the detector and its last verdict as they were:
-			// skipping the step is what the detector would do with NaN, without the copy.
-			if !math.IsNaN(s.value) {
-				s.verdict = s.det.Step(t+s.phase, s.value, s.limit)
-			}
-			if l := Level(s.verdict.Level); l > lv {
-				lv, cause = l, causeOf(s.verdict.Cause)
-			}
+		if s.det == nil {
+			continue
 		}
-		if r := &s.rule; r.OnIncrease > lv && s.increased && t-s.lastIncrease < e.window && !math.IsNaN(s.prev) {
-			lv, cause = r.OnIncrease, CauseIncrease
+		// An unread sample leaves the detector and its last verdict as they were: skipping the
+		// step is what the detector would do with NaN, without the copy.
+		if !math.IsNaN(s.value) {
+			flowing := true
+			if s.while >= 0 {
+				w := &e.series[s.while]
+				flowing = w.increased && t-w.lastIncrease < e.window
+			}
+			s.verdict = s.det.Step(t+s.phase, s.value, s.limit, flowing)
 		}
-		if r := &s.rule; r.BelowLevel > LevelOK {
-			// An unread sample (NaN) neither confirms nor breaks the condition, as it
-			// changes nothing in the detector.
-			if !math.IsNaN(s.value) {
-				cond := s.value < r.Below && t >= e.warmup
-				if cond && s.while >= 0 {
-					w := &e.series[s.while]
-					cond = w.increased && t-w.lastIncrease < e.window
-				}
-				switch {
-				case !cond:
-					s.below = false
-				case !s.below:
-					s.below, s.belowSince = true, t
-				}
-			}
-			if s.below && t-s.belowSince >= e.confirm && r.BelowLevel > lv {
-				lv, cause = r.BelowLevel, CauseBelow
-			}
+		lv, cause := s.verdict.Level, causeOf(s.verdict.Cause)
+		if lv > LevelOK && s.verdict.Cause == trend.CauseRecovered {
+			cause = s.cause // lowered to a level whose rule still holds
 		}
 		if lv != s.level {
 			s.prevLevel, s.level, s.cause, s.changedAt = s.level, lv, cause, now
@@ -187,6 +157,10 @@ func causeOf(c trend.Cause) Cause {
 		return CauseExhaustion
 	case trend.CauseLimit:
 		return CauseLimit
+	case trend.CauseIncrease:
+		return CauseIncrease
+	case trend.CauseBelow:
+		return CauseBelow
 	}
 	return CauseNone
 }

@@ -2,6 +2,7 @@ package watchdog
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -120,5 +121,39 @@ func TestReplayBadInput(t *testing.T) {
 	c.Interval = 0
 	if err := Replay(strings.NewReader("t,fds\n"), c, func(Alert) {}); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("Replay with a bad config = %v", err)
+	}
+}
+
+// TestReplayStarvedPoolOneEpisode replays an hour of steady requests through a starved pool
+// (idle 0, except one sample at 1 every 200 s) with HTTPRules("docker"): the floor rule shares
+// the detector's hysteresis, so the lone idle sample does not resolve the warning, and the
+// hour is one warning episode, not a warning, ok, warning... series.
+func TestReplayStarvedPoolOneEpisode(t *testing.T) {
+	req, idle := HTTPSeries("docker", HTTPRequests), HTTPSeries("docker", HTTPIdle)
+	var b strings.Builder
+	fmt.Fprintf(&b, "t,%s,%s\n", req, idle)
+	for s := 0; s <= 3600; s++ {
+		id := 0
+		if s > 0 && s%200 == 0 {
+			id = 1
+		}
+		fmt.Fprintf(&b, "%d,%d,%d\n", s, 10*s, id)
+	}
+	c := DefaultConfig()
+	c.Rules = HTTPRules("docker")
+	var got []Alert
+	if err := Replay(strings.NewReader(b.String()), c, func(a Alert) {
+		if a.Series == idle {
+			got = append(got, a)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Level != LevelWarning || got[0].Cause != CauseBelow {
+		t.Fatalf("alerts on %s: %v, want one warning (cause below)", idle, got)
+	}
+	// raised after the warm-up and Confirm, not before
+	if at := got[0].Time.Sub(ReplayEpoch); at < c.Warmup || at > c.Warmup+c.Window {
+		t.Errorf("warning at %v, want after the warm-up (%v) and within a window of it", at, c.Warmup)
 	}
 }

@@ -40,8 +40,13 @@ type Detector struct {
 	short   *floorRing
 	long    *floorRing
 
+	growth   bool // the rule grades growth or exhaustion: the rings are fed
 	started  bool
 	first    time.Duration // first sample
+	prevV    float64       // previous accepted value
+	lastInc  time.Duration // last sample above the previous one
+	incOK    bool          // lastInc is set
+	urgent   Level         // this sample's level raised without Confirm (limit reached, counter increased)
 	lastT    time.Duration // newest accepted sample
 	dataFrom time.Duration // first sample after warm-up
 	fed      bool
@@ -112,7 +117,7 @@ func New(p Params, r Rule) (*Detector, error) {
 		longLag = int((time.Duration(shortLag)*(p.Window/time.Duration(p.Slots)) + longWidth - 1) / longWidth)
 	}
 	return &Detector{
-		p: p, r: r, minRate: minRate,
+		p: p, r: r, minRate: minRate, growth: r.growth(),
 		short: newFloorRing(p.Window, p.Slots, shortLag),
 		long:  newFloorRing(p.ExhaustWindow, longSlots, longLag),
 	}, nil
@@ -134,26 +139,73 @@ func (d *Detector) Level() Level { return d.level }
 // The growth estimate is refreshed only when t opens a new slot (Window/Slots); within a slot
 // Step updates the slot's minimum and runs O(1) checks (limit, exhaustion horizon,
 // confirmation and resolve clocks).
-func (d *Detector) Step(t time.Duration, v, limit float64) Verdict {
+func (d *Detector) Step(t time.Duration, v, limit float64, flowing bool) Verdict {
 	if math.IsNaN(v) || math.IsInf(v, 0) || (d.started && t < d.lastT) {
 		out := d.last
 		out.Prev, out.Changed = out.Level, false
 		return out
 	}
 	if !d.started {
-		d.started, d.first = true, t
+		d.started, d.first, d.prevV = true, t, v
+	} else if v > d.prevV {
+		d.lastInc, d.incOK = t, true
 	}
+	d.prevV = v
 	d.lastT = t
 	prev := d.level
 	out := Verdict{Prev: prev}
+	warm := d.p.Warmup > 0 && t-d.first < d.p.Warmup
+	raise, hold, raiseCause := OK, OK, CauseNone
+	d.urgent = OK
 
-	if d.p.Warmup > 0 && t-d.first < d.p.Warmup {
+	if d.growth {
+		raise, hold, raiseCause = d.stepGrowth(t, v, limit, warm, &out)
+	}
+	// limit: a value at its limit is critical on this sample, warm-up or not
+	if limit > 0 && v >= limit && (d.r.ExhaustWarning > 0 || d.r.ExhaustCritical > 0) {
+		raise, hold, raiseCause, d.urgent = Critical, Critical, CauseLimit, Critical
+	}
+	// increase: a counter that went up within the last Window
+	if l := d.r.OnIncrease; l > OK && d.incOK && t-d.lastInc < d.p.Window {
+		if d.lastInc == t {
+			d.urgent = max(d.urgent, l)
+		}
+		if l > raise {
+			raise, raiseCause = l, CauseIncrease
+		}
+		hold = max(hold, l)
+	}
+	// floor: under Below while the rule's condition holds (not during warm-up: pools start empty)
+	if l := d.r.BelowLevel; l > OK && !warm && v < d.r.Below && flowing {
+		if l > raise {
+			raise, raiseCause = l, CauseBelow
+		}
+		hold = max(hold, l)
+	}
+	if warm && prev == OK && raise == OK {
+		out.Level, out.Cause = OK, CauseWarmup
+		d.resetClocks()
+		d.last = out
+		return out
+	}
+	return d.settle(t, prev, raise, hold, raiseCause, out)
+}
+
+// resetClocks stops every confirmation and resolve clock.
+func (d *Detector) resetClocks() {
+	d.sinceOK = [4]bool{}
+	d.downOn = false
+}
+
+// stepGrowth feeds the growth and exhaustion estimates and returns the levels they support:
+// raise (at the thresholds), hold (at ResolveRatio × the thresholds) and the cause. While the
+// estimate is not Ready after warm-up, hold is the current level: without data nothing resolves.
+func (d *Detector) stepGrowth(t time.Duration, v, limit float64, warm bool, out *Verdict) (raise, hold Level, cause Cause) {
+	if warm {
 		// not graded, but kept: a pool recycled during warm-up shows the series' cycle
 		d.short.add(t, v)
 		d.long.add(t, v)
-		out.Level, out.Cause = prev, CauseWarmup
-		d.last = out
-		return out
+		return OK, OK, CauseNone
 	}
 	if !d.fed {
 		d.fed, d.dataFrom = true, t
@@ -167,17 +219,12 @@ func (d *Detector) Step(t time.Duration, v, limit float64) Verdict {
 		d.longStale = true
 	}
 	if !d.ready {
-		out.Level, out.Cause = prev, d.cause
-		if prev == OK {
-			out.Cause = CauseWarmup
-		}
-		d.last = out
-		return out
+		return OK, d.level, CauseNone
 	}
 	out.Ready = true
 	out.Baseline, out.Floor = d.base, d.floor
 	out.RatePerMin = d.rate
-	raise, hold, raiseCause := d.raise, d.hold, d.growthCause
+	raise, hold, cause = d.raise, d.hold, d.growthCause
 
 	// exhaustion: longer-term floor trend against the limit
 	if limit > 0 && !math.IsNaN(limit) && (d.r.ExhaustWarning > 0 || d.r.ExhaustCritical > 0) {
@@ -186,9 +233,7 @@ func (d *Detector) Step(t time.Duration, v, limit float64) Verdict {
 			le := d.long.estimate(d.p.MinSpan, d.p.StepFactor, d.minRate, d.longLag())
 			d.longOK, d.longRate, d.longStale = le.ok, le.rate, false
 		}
-		if v >= limit {
-			raise, hold, raiseCause = Critical, Critical, CauseLimit
-		} else if d.longOK && d.longRate > 0 {
+		if v < limit && d.longOK && d.longRate > 0 {
 			left := max(limit-d.floor, 0)
 			out.Exhaustion = time.Duration(left / d.longRate * float64(time.Minute))
 			if out.Exhaustion <= 0 {
@@ -196,14 +241,24 @@ func (d *Detector) Step(t time.Duration, v, limit float64) Verdict {
 			}
 			xr, xh := exhaustLevel(out.Exhaustion, d.r, 1), exhaustLevel(out.Exhaustion, d.r, d.p.ResolveRatio)
 			if xr > raise {
-				raise, raiseCause = xr, CauseExhaustion
+				raise, cause = xr, CauseExhaustion
 			}
 			if xh > hold {
 				hold = xh
 			}
 		}
 	}
+	return raise, hold, cause
+}
 
+// settle runs the one hysteresis every rule shares: a level is raised once the rules have
+// supported it (raise) for Confirm without a break, and lowered once they have supported only a
+// lower one (hold) for Resolve without a break.
+//
+// Two conditions are facts rather than estimates and are raised on the sample that shows them,
+// without waiting for Confirm: a value at its limit, and a counter that increased (d.urgent);
+// they resolve like every other level.
+func (d *Detector) settle(t time.Duration, prev, raise, hold Level, raiseCause Cause, out Verdict) Verdict {
 	// per-level confirmation clocks for raising
 	for l := Notice; l <= Critical; l++ {
 		if raise >= l {
@@ -216,7 +271,7 @@ func (d *Detector) Step(t time.Duration, v, limit float64) Verdict {
 	}
 	newLevel := prev
 	for l := Critical; l > prev; l-- {
-		if d.sinceOK[l] && t-d.since[l] >= d.p.Confirm {
+		if d.sinceOK[l] && (t-d.since[l] >= d.p.Confirm || l <= d.urgent) {
 			newLevel = l
 			d.cause = raiseCause
 			break

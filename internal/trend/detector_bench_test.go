@@ -9,7 +9,7 @@ import (
 // feed runs a noisy leak with a limit through d from sample k0 for n samples, every 10 s.
 func feed(d *Detector, k0, n int) {
 	for k := k0; k < k0+n; k++ {
-		d.Step(time.Duration(k)*10*time.Second, benchValue(k), 100000)
+		d.Step(time.Duration(k)*10*time.Second, benchValue(k), 100000, true)
 	}
 }
 
@@ -40,7 +40,7 @@ func BenchmarkStep(b *testing.B) {
 		b.ResetTimer()
 		k := 0
 		for b.Loop() {
-			d.Step(at+time.Duration(k), benchValue(k), 100000)
+			d.Step(at+time.Duration(k), benchValue(k), 100000, true)
 			k++
 		}
 	})
@@ -53,7 +53,7 @@ func BenchmarkStep(b *testing.B) {
 		k := 200
 		for b.Loop() {
 			at += slot
-			d.Step(at, benchValue(k), 100000)
+			d.Step(at, benchValue(k), 100000, true)
 			k += 3
 		}
 	})
@@ -66,7 +66,7 @@ func BenchmarkStep(b *testing.B) {
 			k := 200
 			for b.Loop() {
 				at += every
-				d.Step(at, benchValue(k), 100000)
+				d.Step(at, benchValue(k), 100000, true)
 				k++
 			}
 		})
@@ -82,7 +82,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 	k := 200
 	// every call closes a slot, so the estimate runs every time
 	allocs := testing.AllocsPerRun(1000, func() {
-		d.Step(time.Duration(k)*30*time.Second, 100+float64(k)+float64(k*7919%13), math.NaN())
+		d.Step(time.Duration(k)*30*time.Second, 100+float64(k)+float64(k*7919%13), math.NaN(), true)
 		k++
 	})
 	if allocs != 0 {

@@ -46,7 +46,7 @@ func run(t *testing.T, p Params, r Rule, s synth, leakFrom time.Duration) runRes
 	for at := time.Duration(0); at < s.dur; {
 		if rng.Float64() >= s.drop {
 			v := s.value(at, rng) + (rng.Float64()*2-1)*s.noise
-			vd := d.Step(at, math.Round(v), s.limit)
+			vd := d.Step(at, math.Round(v), s.limit, true)
 			if at < leakFrom && vd.Level > res.maxBefore {
 				res.maxBefore = vd.Level
 			}
@@ -243,7 +243,7 @@ func TestLimitReached(t *testing.T) {
 	}
 	var v Verdict
 	for i := 0; i < 100; i++ {
-		v = d.Step(time.Duration(i)*10*time.Second, 100, 100)
+		v = d.Step(time.Duration(i)*10*time.Second, 100, 100, true)
 	}
 	if v.Level != Critical || v.Cause != CauseLimit {
 		t.Errorf("at the limit: level %v cause %v, want critical limit_reached", v.Level, v.Cause)
@@ -257,7 +257,7 @@ func TestStepSkipsBadSamples(t *testing.T) {
 	}
 	var last Verdict
 	for i := 0; i < 60; i++ {
-		last = d.Step(time.Duration(i)*10*time.Second, 100+float64(i)*10, math.NaN())
+		last = d.Step(time.Duration(i)*10*time.Second, 100+float64(i)*10, math.NaN(), true)
 	}
 	if last.Level == OK {
 		t.Fatalf("level %v after a 60/min ramp, want above ok", last.Level)
@@ -267,7 +267,7 @@ func TestStepSkipsBadSamples(t *testing.T) {
 		t    time.Duration
 		v    float64
 	}{{"NaN value", 601 * time.Second, math.NaN()}, {"Inf value", 601 * time.Second, math.Inf(1)}, {"time goes back", 100 * time.Second, 0}} {
-		got := d.Step(tc.t, tc.v, 0)
+		got := d.Step(tc.t, tc.v, 0, true)
 		if got.Changed || got.Level != last.Level || got.RatePerMin != last.RatePerMin {
 			t.Errorf("%s: verdict %+v, want the previous one %+v unchanged", tc.name, got, last)
 		}
@@ -281,7 +281,7 @@ func TestNotReadyHoldsOK(t *testing.T) {
 	}
 	// a fast ramp during warm-up and the first window: nothing is graded yet
 	for i := 0; i < 30; i++ {
-		v := d.Step(time.Duration(i)*10*time.Second, float64(i)*100, 0)
+		v := d.Step(time.Duration(i)*10*time.Second, float64(i)*100, 0, true)
 		if v.Level != OK || v.Ready || v.RatePerMin != 0 || v.Cause != CauseWarmup {
 			t.Fatalf("sample %d: %+v, want ok, not ready, rate 0, cause warmup", i, v)
 		}

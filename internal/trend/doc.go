@@ -11,7 +11,7 @@
 //
 //	d, err := trend.New(trend.DefaultParams(), trend.Rule{NoticePerMin: 10, WarningPerMin: 20, CriticalPerMin: 50})
 //	...
-//	v := d.Step(sinceStart, float64(runtime.NumGoroutine()), 0)
+//	v := d.Step(sinceStart, float64(runtime.NumGoroutine()), 0, true)
 //	if v.Changed { log(v.Level, v.Cause, v.RatePerMin) }
 //
 // [ReadCSV] parses recorded traces and [Replay] runs them through the default rules, which is
@@ -87,6 +87,13 @@
 // microseconds at a slot boundary. Memory is O(Slots × (1 + CycleMemory/Window)).
 //
 // # Levels, confirmation and hysteresis
+//
+// Every rule of a [Rule] feeds one hysteresis: growth and exhaustion (below), the floor rule
+// (Below/BelowLevel: the value under Below while the caller's condition, passed to Step, holds;
+// not during warm-up) and the increase rule (OnIncrease: the value went up within the last
+// Window). Each sample yields the level the rules support (raise) and the level they keep
+// (hold); the clocks below turn those into the level. A value at its limit and an increase are
+// raised on the sample that shows them, without Confirm; every level resolves alike.
 //
 // A level is raised when the rate has been at or over its threshold for Confirm without a break
 // (each level keeps its own clock, so a fast leak goes straight to critical). A level is kept

@@ -19,7 +19,7 @@ func Example() {
 		if t > 20*time.Minute {
 			v += (t - 20*time.Minute).Minutes() * 30
 		}
-		if vd := d.Step(t, v, 0); vd.Changed {
+		if vd := d.Step(t, v, 0, true); vd.Changed {
 			fmt.Printf("%v %s %s %.0f/min\n", t, vd.Level, vd.Cause, vd.RatePerMin)
 		}
 	}

@@ -11,49 +11,84 @@ import (
 // ErrInvalid is wrapped by every error that Params.Validate, Rule.Validate and New return.
 var ErrInvalid = errors.New("trend: invalid configuration")
 
-// Rule holds the thresholds for one series. Growth thresholds are in units of the series per
-// minute; a threshold <= 0 disables its level. The zero Rule never raises a level.
-//
-// Exhaustion: where Detector.Step gets a limit > 0, a trend that reaches the limit within
-// ExhaustCritical is Critical and within ExhaustWarning is Warning. A zero duration disables
-// that level. A value at or over the limit is Critical when either exhaustion level is enabled.
+// Rule says how one series is judged. Its zero value judges nothing: every check is off until
+// a threshold is set. Growth thresholds are in units of the series per minute; a threshold <= 0
+// disables that level. Every check feeds the same hysteresis (Params.Confirm, Params.Resolve).
 type Rule struct {
+	// NoticePerMin, WarningPerMin and CriticalPerMin grade the series' sustained growth per
+	// minute, as estimated over Params.Window. When several are set they must increase:
+	// notice < warning < critical.
 	NoticePerMin, WarningPerMin, CriticalPerMin float64
-	ExhaustWarning, ExhaustCritical             time.Duration
+	// ExhaustWarning and ExhaustCritical raise warning (critical) when the series' trend reaches
+	// its limit within that horizon, whatever the rate. They apply only where Step gets a limit.
+	// Zero disables; ExhaustCritical must be shorter than ExhaustWarning when both are set. A
+	// value at or over the limit is critical when either is set.
+	ExhaustWarning, ExhaustCritical time.Duration
+	// OnIncrease, when above OK, is the level raised while the series (a counter, such as HTTP
+	// errors) has increased within the last Params.Window.
+	OnIncrease Level
+	// Below and BelowLevel raise BelowLevel while the value is under Below (after warm-up).
+	// With BelowWhile set (a series name, typically a request counter), only while that series
+	// has increased within the last Window: "no idle connection while requests flow"; the
+	// caller evaluates that condition and passes it to Step. BelowLevel OK disables.
+	Below      float64
+	BelowLevel Level
+	BelowWhile string
+}
+
+// growth reports whether r grades growth or exhaustion.
+func (r Rule) growth() bool {
+	return r.NoticePerMin > 0 || r.WarningPerMin > 0 || r.CriticalPerMin > 0 ||
+		r.ExhaustWarning > 0 || r.ExhaustCritical > 0
 }
 
 // Validate reports every bad field of r in one error wrapping ErrInvalid: NaN or infinite
 // thresholds, enabled thresholds out of order (notice < warning < critical), negative
-// durations, and an ExhaustCritical not shorter than ExhaustWarning.
-func (r Rule) Validate() error {
+// durations, an ExhaustCritical not shorter than ExhaustWarning, levels that are not levels,
+// and a BelowWhile without a BelowLevel.
+func (r Rule) Validate() error { return joinBad("rule", r.Problems()) }
+
+// Problems lists every bad field of r, each naming the field, without the ErrInvalid
+// wrapping; it is what Validate reports, for callers that collect problems of their own.
+func (r Rule) Problems() []string {
 	var bad []string
 	th := []struct {
 		name string
 		v    float64
-	}{{"NoticePerMin", r.NoticePerMin}, {"WarningPerMin", r.WarningPerMin}, {"CriticalPerMin", r.CriticalPerMin}}
+	}{{"NoticePerMin", r.NoticePerMin}, {"WarningPerMin", r.WarningPerMin}, {"CriticalPerMin", r.CriticalPerMin}, {"Below", r.Below}}
 	for _, x := range th {
 		if math.IsNaN(x.v) || math.IsInf(x.v, 0) {
-			bad = append(bad, fmt.Sprintf("%s=%v is not finite", x.name, x.v))
+			bad = append(bad, fmt.Sprintf("%s must be a finite number (got %v)", x.name, x.v))
 		}
 	}
+	th = th[:3]
 	// enabled thresholds must increase with the level
 	for i := 0; i < len(th); i++ {
 		for j := i + 1; j < len(th); j++ {
 			if th[i].v > 0 && th[j].v > 0 && th[i].v >= th[j].v {
-				bad = append(bad, fmt.Sprintf("%s=%v must be below %s=%v", th[i].name, th[i].v, th[j].name, th[j].v))
+				bad = append(bad, fmt.Sprintf("%s (%g) must be below %s (%g)", th[i].name, th[i].v, th[j].name, th[j].v))
 			}
 		}
 	}
 	if r.ExhaustWarning < 0 {
-		bad = append(bad, fmt.Sprintf("ExhaustWarning=%v is negative", r.ExhaustWarning))
+		bad = append(bad, fmt.Sprintf("ExhaustWarning must be >= 0 (got %v)", r.ExhaustWarning))
 	}
 	if r.ExhaustCritical < 0 {
-		bad = append(bad, fmt.Sprintf("ExhaustCritical=%v is negative", r.ExhaustCritical))
+		bad = append(bad, fmt.Sprintf("ExhaustCritical must be >= 0 (got %v)", r.ExhaustCritical))
 	}
 	if r.ExhaustWarning > 0 && r.ExhaustCritical > 0 && r.ExhaustCritical >= r.ExhaustWarning {
-		bad = append(bad, fmt.Sprintf("ExhaustCritical=%v must be shorter than ExhaustWarning=%v", r.ExhaustCritical, r.ExhaustWarning))
+		bad = append(bad, fmt.Sprintf("ExhaustCritical (%v) must be shorter than ExhaustWarning (%v)", r.ExhaustCritical, r.ExhaustWarning))
 	}
-	return joinBad("rule", bad)
+	if r.OnIncrease > Critical {
+		bad = append(bad, fmt.Sprintf("OnIncrease is not a level (%d)", r.OnIncrease))
+	}
+	if r.BelowLevel > Critical {
+		bad = append(bad, fmt.Sprintf("BelowLevel is not a level (%d)", r.BelowLevel))
+	}
+	if r.BelowWhile != "" && r.BelowLevel == OK {
+		bad = append(bad, fmt.Sprintf("BelowWhile %q is set but BelowLevel is ok", r.BelowWhile))
+	}
+	return bad
 }
 
 // threshold returns the growth threshold of level l (0 when disabled or l is OK).

@@ -79,8 +79,8 @@ func TestRuleValidate(t *testing.T) {
 	}{
 		{"defaults", DefaultRules()["fds"], nil},
 		{"disabled levels", Rule{WarningPerMin: 3}, nil},
-		{"warning >= critical", Rule{NoticePerMin: 1, WarningPerMin: 50, CriticalPerMin: 50}, []string{"WarningPerMin=50 must be below CriticalPerMin=50"}},
-		{"notice over critical, NaN", Rule{NoticePerMin: 60, WarningPerMin: math.NaN(), CriticalPerMin: 50}, []string{"NoticePerMin=60 must be below CriticalPerMin", "WarningPerMin=NaN"}},
+		{"warning >= critical", Rule{NoticePerMin: 1, WarningPerMin: 50, CriticalPerMin: 50}, []string{"WarningPerMin (50) must be below CriticalPerMin (50)"}},
+		{"notice over critical, NaN", Rule{NoticePerMin: 60, WarningPerMin: math.NaN(), CriticalPerMin: 50}, []string{"NoticePerMin (60) must be below CriticalPerMin", "WarningPerMin must be a finite number (got NaN)"}},
 		{"exhaust order", Rule{ExhaustWarning: time.Hour, ExhaustCritical: 2 * time.Hour}, []string{"ExhaustCritical"}},
 		{"negative exhaust", Rule{ExhaustWarning: -1}, []string{"ExhaustWarning"}},
 	} {

@@ -54,7 +54,7 @@ func Replay(tr *Trace, p Params, emit func(series string, t float64, v Verdict) 
 			if r.limit != nil {
 				limit = r.limit[k]
 			}
-			v := r.d.Step(at, r.vals[k], limit)
+			v := r.d.Step(at, r.vals[k], limit, true)
 			if v.Changed {
 				if err := emit(r.name, ts, v); err != nil {
 					return err

@@ -297,7 +297,7 @@ func runGen(g genTrace, rng *rand.Rand) genResult {
 	for at := time.Duration(0); at < g.dur; {
 		if rng.Float64() >= g.drop {
 			v := math.Max(0, math.Round(g.value(at)+(rng.Float64()*2-1)*g.noise))
-			vd := d.Step(at, v, lim)
+			vd := d.Step(at, v, lim, true)
 			if vd.Level > OK && (!g.leak || at < g.start) {
 				res.falseAlarm = true
 			}
