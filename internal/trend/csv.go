@@ -1,7 +1,7 @@
 package trend
 
 import (
-	"bufio"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -35,22 +35,26 @@ func (tr *Trace) Column(name string) ([]float64, bool) {
 	return nil, false
 }
 
-// ReadCSV parses a trace: a header whose first column is "t" (seconds since the trace started),
-// then any number of named numeric columns, then one row per sample. Blank lines are skipped;
-// times must be finite and must not go backwards. Errors wrap ErrCSV and name the line (1-based)
-// and the column. It reads r to the end and does not close it.
+// ReadCSV parses a trace with encoding/csv: a header whose first column is "t" (seconds since
+// the trace started), then any number of named numeric columns, then one row per sample. Blank
+// lines are skipped and fields are trimmed; times must be finite and must not go backwards.
+// Errors wrap ErrCSV and name the line (1-based) and the column. It reads r to the end and does
+// not close it.
 func ReadCSV(r io.Reader) (*Trace, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	line := 0
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1 // checked here, to name the line and the counts
+	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = true
 	var tr *Trace
-	for sc.Scan() {
-		line++
-		text := strings.TrimSpace(sc.Text())
-		if text == "" {
-			continue
+	for {
+		fields, err := cr.Read()
+		if err == io.EOF {
+			break
 		}
-		fields := strings.Split(text, ",")
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrCSV, err)
+		}
+		line, _ := cr.FieldPos(0)
 		if tr == nil {
 			if len(fields) > maxCSVColumns {
 				return nil, fmt.Errorf("%w: line %d: %d columns, at most %d", ErrCSV, line, len(fields), maxCSVColumns)
@@ -96,9 +100,6 @@ func ReadCSV(r io.Reader) (*Trace, error) {
 			}
 			tr.Values[i] = append(tr.Values[i], v)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: line %d: %w", ErrCSV, line+1, err)
 	}
 	if tr == nil {
 		return nil, fmt.Errorf("%w: no header", ErrCSV)

@@ -57,9 +57,9 @@ func TestReadCSVErrors(t *testing.T) {
 }
 
 func TestReadCSVPublicTraces(t *testing.T) {
-	files, _ := filepath.Glob("testdata/traces/*.csv")
+	files, _ := filepath.Glob("../../watchdog/testdata/detection/traces/*.csv")
 	if len(files) == 0 {
-		t.Fatal("no traces under testdata/traces")
+		t.Fatal("no traces under watchdog/testdata/detection/traces")
 	}
 	for _, f := range files {
 		fh, err := os.Open(f)

@@ -14,8 +14,9 @@
 //	v := d.Step(sinceStart, float64(runtime.NumGoroutine()), 0, true)
 //	if v.Changed { log(v.Level, v.Cause, v.RatePerMin) }
 //
-// [ReadCSV] parses recorded traces and [Replay] runs them through the default rules, which is
-// what bench/replay and the detection scorer use.
+// [ReadCSV] parses recorded traces. The watchdog's engine (watchdog.Replay, which bench/replay
+// runs and the watchdog package's tests score on the detection corpus) drives one Detector per
+// series; this package has no replay of its own, so what is scored is what ships.
 //
 // # What is estimated
 //

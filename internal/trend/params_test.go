@@ -77,7 +77,7 @@ func TestRuleValidate(t *testing.T) {
 		r    Rule
 		want []string
 	}{
-		{"defaults", DefaultRules()["fds"], nil},
+		{"every level", Rule{NoticePerMin: 1, WarningPerMin: 2, CriticalPerMin: 3, ExhaustWarning: 2 * time.Hour, ExhaustCritical: time.Hour}, nil},
 		{"disabled levels", Rule{WarningPerMin: 3}, nil},
 		{"warning >= critical", Rule{NoticePerMin: 1, WarningPerMin: 50, CriticalPerMin: 50}, []string{"WarningPerMin (50) must be below CriticalPerMin (50)"}},
 		{"notice over critical, NaN", Rule{NoticePerMin: 60, WarningPerMin: math.NaN(), CriticalPerMin: 50}, []string{"NoticePerMin (60) must be below CriticalPerMin", "WarningPerMin must be a finite number (got NaN)"}},

@@ -1,7 +1,9 @@
-package trend
+package trend_test
 
 import (
 	"fmt"
+	"github.com/leakwatch/leakwatch/internal/trend"
+	"github.com/leakwatch/leakwatch/watchdog"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -30,7 +32,7 @@ type genTrace struct {
 	start    time.Duration // leak start
 	stop     time.Duration // leak stop (0: never)
 	rate     float64       // leak rate per minute (for staircases: chunk / interval)
-	expect   Level         // level the leak's rate implies (by the default rule), or by exhaustion
+	expect   trend.Level   // level the leak's rate implies (by the default rule), or by exhaustion
 	expectBy time.Duration // the expected level must be reached within this long after start
 }
 
@@ -88,18 +90,18 @@ func leakRamp(start, stop time.Duration, perMin float64) func(time.Duration) flo
 // leakRate draws a leak rate from 1.2x the notice rate to 8x it: 12-80/min for goroutines,
 // 6-40/min for FDs.
 func leakRate(rng *rand.Rand, series string) float64 {
-	n := DefaultRules()[series].NoticePerMin
+	n := seedRule(series).NoticePerMin
 	return uni(rng, 1.2*n, 8*n)
 }
 
-func levelFor(series string, rate float64) Level {
-	r := DefaultRules()[series]
-	for l := Critical; l >= Notice; l-- {
-		if th := r.threshold(l); th > 0 && rate >= th {
+func levelFor(series string, rate float64) trend.Level {
+	r := seedRule(series)
+	for l := trend.Critical; l >= trend.Notice; l-- {
+		if th := [...]float64{0, r.NoticePerMin, r.WarningPerMin, r.CriticalPerMin}[l]; th > 0 && rate >= th {
 			return l
 		}
 	}
-	return OK
+	return trend.OK
 }
 
 // base traits of a series: level, noise
@@ -184,7 +186,7 @@ func genKinds(series string) []genKind {
 			b, _, sc := seriesBase(rng, series)
 			// a slow load cycle whose steepest slope stays under half the notice rate
 			period := uni(rng, 120, 360)
-			amp := uni(rng, 0.2, 0.5) * DefaultRules()[series].NoticePerMin * period / (2 * math.Pi)
+			amp := uni(rng, 0.2, 0.5) * seedRule(series).NoticePerMin * period / (2 * math.Pi)
 			ph := uni(rng, 0, 2*math.Pi)
 			_ = sc
 			g.value = func(t time.Duration) float64 { return b + amp*math.Sin(2*math.Pi*t.Minutes()/period+ph) }
@@ -212,7 +214,7 @@ func genKinds(series string) []genKind {
 			g := std("staircase", rng)
 			b, _, _ := seriesBase(rng, series)
 			every := minutes(uni(rng, 3, 8))
-			g.rate = uni(rng, 1.5, 4) * DefaultRules()[series].NoticePerMin
+			g.rate = uni(rng, 1.5, 4) * seedRule(series).NoticePerMin
 			chunk := g.rate * every.Minutes()
 			g.leak, g.start = true, minutes(uni(rng, 15, 40))
 			g.value = func(t time.Duration) float64 {
@@ -269,7 +271,7 @@ func slowExhaust(rng *rand.Rand) genTrace {
 	limit := 1024.0
 	hours := uni(rng, 3, 6)
 	g := genTrace{kind: "slow-exhaust", series: "fds", dur: 7 * time.Hour, step: 20 * time.Second, noise: uni(rng, 0.5, 2),
-		limit: limit, leak: true, start: minutes(uni(rng, 10, 30)), expect: Warning}
+		limit: limit, leak: true, start: minutes(uni(rng, 10, 30)), expect: trend.Warning}
 	g.rate = (limit - b) / (hours * 60)
 	lk := leakRamp(g.start, 0, g.rate)
 	g.value = func(t time.Duration) float64 { return b + lk(t) }
@@ -284,7 +286,7 @@ type genResult struct {
 }
 
 func runGen(g genTrace, rng *rand.Rand) genResult {
-	d, err := New(DefaultParams(), DefaultRules()[g.series])
+	d, err := trend.New(trend.DefaultParams(), seedRule(g.series))
 	if err != nil {
 		panic(err)
 	}
@@ -293,12 +295,12 @@ func runGen(g genTrace, rng *rand.Rand) genResult {
 	if g.limit > 0 {
 		lim = g.limit
 	}
-	var final Level
+	var final trend.Level
 	for at := time.Duration(0); at < g.dur; {
 		if rng.Float64() >= g.drop {
 			v := math.Max(0, math.Round(g.value(at)+(rng.Float64()*2-1)*g.noise))
 			vd := d.Step(at, v, lim, true)
-			if vd.Level > OK && (!g.leak || at < g.start) {
+			if vd.Level > trend.OK && (!g.leak || at < g.start) {
 				res.falseAlarm = true
 			}
 			if g.leak && at >= g.start && vd.Level >= g.expect && res.latency < 0 {
@@ -307,7 +309,7 @@ func runGen(g genTrace, rng *rand.Rand) genResult {
 			if g.leak && vd.Level > g.expect+1 {
 				res.over = true
 			}
-			if g.stop > 0 && at > g.stop+30*time.Minute && vd.Level > OK {
+			if g.stop > 0 && at > g.stop+30*time.Minute && vd.Level > trend.OK {
 				res.unresolved = true
 			}
 			final = vd.Level
@@ -351,7 +353,7 @@ func TestRobustness(t *testing.T) {
 				if g.leak {
 					// the level the rate is over by 20% or more (at least notice): a rate
 					// within a few percent of a threshold may fairly be graded either side
-					g.expect = max(levelFor(series, g.rate/1.2), Notice)
+					g.expect = max(levelFor(series, g.rate/1.2), trend.Notice)
 					// bound: time for a Window to fill, Confirm, one slot, and for a staircase
 					// two steps; or 20 min, whichever is more
 					g.expectBy = 15 * time.Minute
@@ -429,3 +431,7 @@ func TestRobustness(t *testing.T) {
 		t.Error(f)
 	}
 }
+
+// seedRule is the shipped rule of a built-in series: the seed's thresholds as DefaultConfig
+// declares them.
+func seedRule(series string) trend.Rule { return watchdog.DefaultConfig().Rules[series] }
