@@ -278,7 +278,7 @@ func measure(load func() error, cost *watchdog.Cost) (phase, error) {
 	if cost != nil {
 		var err error
 		cfg := watchdog.DefaultConfig()
-		cfg.Warmup = 0 // judge from the first sample, as a watchdog past its warm-up does
+		cfg.Warmup = time.Nanosecond // judge from the first sample, as a watchdog past its warm-up does
 		if w, err = watchdog.Start(context.Background(), cfg); err != nil {
 			return phase{}, err
 		}

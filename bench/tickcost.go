@@ -52,12 +52,12 @@ func TickCost(ctx context.Context, w *watchdog.Watchdog, n uint64) (watchdog.Cos
 
 // ScaledConfig returns DefaultConfig with every time constant scaled so that interval plays the
 // part of the default one second: Window is 300 × interval, as the default 5 minutes are 300
-// samples. Warmup is 0, so every tick runs the detector as a watchdog past its warm-up does.
+// samples. Warmup is 1 ns (zero would be the default), so every tick runs the detector as a watchdog past its warm-up does.
 func ScaledConfig(interval time.Duration) watchdog.Config {
 	c := watchdog.DefaultConfig()
 	c.Interval = interval
 	c.Window = 300 * interval
-	c.Warmup = 0
+	c.Warmup = time.Nanosecond
 	c.StallAfter = time.Hour
 	return c
 }

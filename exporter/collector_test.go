@@ -26,7 +26,7 @@ func startWatchdog(t *testing.T, streams *atomic.Int64) *watchdog.Watchdog {
 		t.Fatal(err)
 	}
 	cfg := watchdog.DefaultConfig()
-	cfg.Interval, cfg.Window, cfg.Warmup = time.Second, 10*time.Second, 0
+	cfg.Interval, cfg.Window, cfg.Warmup = time.Second, 10*time.Second, time.Nanosecond
 	cfg.Jitter = 0 // the expositions compared below hold the tick times
 	cfg.Attribution.Disabled = true
 	cfg.Rules["open_streams"] = watchdog.Rule{NoticePerMin: 10, WarningPerMin: 20, CriticalPerMin: 50}

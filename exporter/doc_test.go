@@ -76,7 +76,7 @@ func TestDocListsEveryMetric(t *testing.T) {
 		}
 		var streams atomic.Int64
 		cfg := watchdog.DefaultConfig()
-		cfg.Interval, cfg.Window, cfg.Warmup = time.Second, 10*time.Second, 0
+		cfg.Interval, cfg.Window, cfg.Warmup = time.Second, 10*time.Second, time.Nanosecond
 		cfg.Attribution.Disabled = true
 		cfg.Rules["open_streams"] = watchdog.Rule{WarningPerMin: 20}
 		w, err := watchdog.Start(t.Context(), cfg, watchdog.WithHTTPPool(pool),

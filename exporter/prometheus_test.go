@@ -72,7 +72,7 @@ func TestRealPrometheus(t *testing.T) {
 	})
 
 	cfg := watchdog.DefaultConfig()
-	cfg.Interval, cfg.Window, cfg.Warmup = 200*time.Millisecond, 6*time.Second, 0
+	cfg.Interval, cfg.Window, cfg.Warmup = 200*time.Millisecond, 6*time.Second, time.Nanosecond
 	cfg.Attribution.Disabled = true
 	w, err := watchdog.Start(ctx, cfg, watchdog.WithHTTPPool(pool))
 	if err != nil {

@@ -35,7 +35,7 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := watchdog.DefaultConfig()
-	cfg.Interval, cfg.Window, cfg.Warmup = 10*time.Millisecond, time.Second, 0
+	cfg.Interval, cfg.Window, cfg.Warmup = 10*time.Millisecond, time.Second, time.Nanosecond
 	cfg.Attribution.Disabled = true
 	w, err := watchdog.Start(t.Context(), cfg, watchdog.WithHTTPPool(pool),
 		watchdog.WithGauge("open_streams", func() float64 { return 3 }))

@@ -76,11 +76,18 @@ type RecordConfig struct {
 	MaxFiles int
 }
 
-// Config is the watchdog's plain-data configuration. Start from [DefaultConfig] and change
-// fields; the zero Config is invalid (Interval 0). Durations are time.Duration, rates are per
-// minute. Collaborators (logger, clock, handlers, gauges, HTTP pools) are passed as [Option]s.
+// Config is the watchdog's plain-data configuration. Durations are time.Duration, rates are
+// per minute. Collaborators (logger, clock, handlers, gauges, HTTP pools) are passed as
+// [Option]s.
+//
+// Zero value: a zero field means its default, for every field that has one (Interval, Window,
+// Warmup, Confirm, Resolve, Rules, HistorySize, RecentAlerts, AlertQueue, StallAfter), so the
+// zero Config works and is the same as [DefaultConfig] apart from Jitter, whose zero samples on
+// the grid, and the Smoke and Attribution sections, whose zero values are documented with
+// their types. Negative values are errors. Every size and duration has an upper bound, named in
+// the error, so that no setting can overflow a derived duration or allocate without limit.
 type Config struct {
-	// Interval between two samples. Default 1s. Must be > 0.
+	// Interval between two samples. Default 1s; at most 1h.
 	Interval time.Duration
 	// Jitter is the fraction of Interval by which each sample after the first is delayed at
 	// random (uniform in [0, Jitter x Interval)); the average rate stays one per Interval.
@@ -92,39 +99,41 @@ type Config struct {
 	// reproducible. An injected [Clock] drives the samples itself and gets no jitter.
 	// Must be in [0, 1].
 	Jitter float64
-	// Window is the span over which growth is estimated. Default 5m. Must be at least three
-	// Intervals. Shorter windows detect sooner and alarm more readily; Confirm, Resolve and the
+	// Window is the span over which growth is estimated. Default 5m; at least three Intervals
+	// and at most 24h. Shorter windows detect sooner and alarm more readily; Confirm, Resolve and the
 	// detector's other time constants scale with it, so a 6s window at a 200ms Interval works.
 	Window time.Duration
-	// Warmup is how long after Start the detector stays at ok while start-up pools fill (samples
-	// in it are not used for the estimate), and when the attribution baseline is taken.
-	// Default 5m; 0 means none. Must be >= 0.
+	// Warmup is the start-up span in which pools filling are not called leaks (see the package
+	// docs, Detection: growth that decelerates and ends is a fill; growth that does not is still
+	// graded, and a limit reached is critical at once). Default 5m; at most 24h. To judge every
+	// sample as after the warm-up, set it below Interval (time.Nanosecond).
 	Warmup time.Duration
 	// Confirm is how long a rule must support a higher level without a break before it is
 	// raised, for every rule alike (growth, exhaustion, floor). A value at its limit and a
 	// counter's increase are raised on the sample that shows them. Default Window/4 (75 s at
-	// the default Window). Must be >= 0.
+	// the default Window). At most 24h.
 	Confirm time.Duration
 	// Resolve is how long the rules must support only a lower level without a break before the
 	// level is lowered (hysteresis: one good sample does not resolve a warning). Default
-	// Window/2 (150 s at the default Window). Must be >= 0.
+	// Window/2 (150 s at the default Window). At most 24h.
 	Resolve time.Duration
-	// Rules per series name. DefaultConfig holds the seed's thresholds for goroutines and fds and
-	// exhaustion rules for threads, heap_bytes and rss_bytes; HTTP pools get [HTTPRules] for
-	// their series unless a rule is set here. A rule for a series that does not exist is an error
-	// at Start.
+	// Rules per series name. Default (nil) [DefaultRules]: the seed's thresholds for goroutines
+	// and fds and exhaustion rules for threads, heap_bytes and rss_bytes; an empty non-nil map
+	// sets none. HTTP pools get [HTTPRules] for their series unless a rule is set here. A rule
+	// for a series that does not exist is an error at Start.
 	Rules map[string]Rule
 	// HistorySize is the number of samples kept per series for charts and [Watchdog.History].
-	// Default 720. Memory is HistorySize x series x 16 bytes, whatever the uptime.
+	// Default 720; 2 to 1<<20. Memory is HistorySize x series x 16 bytes, whatever the uptime.
 	HistorySize int
-	// RecentAlerts is the number of alerts kept for [Watchdog.Snapshot]. Default 64.
+	// RecentAlerts is the number of alerts kept for [Watchdog.Snapshot]. Default 64; at most
+	// 1<<16.
 	RecentAlerts int
 	// AlertQueue is the capacity of the queue between the sampling goroutine and the OnAlert
 	// handlers; when full, alerts are dropped for the handlers (and counted), never for the log
-	// or the snapshot. Default 256.
+	// or the snapshot. Default 256; at most 1<<16.
 	AlertQueue int
 	// StallAfter: the watchdog reports itself stalled when no tick has completed for this long.
-	// Default 5 x Interval (at least 3s).
+	// Default 5 x Interval (at least 3s); at most 24h.
 	StallAfter time.Duration
 	// Record samples as CSV for replay. Off by default.
 	Record RecordConfig
@@ -137,32 +146,78 @@ type Config struct {
 	SmokeOutput io.Writer `json:"-"`
 }
 
-// DefaultConfig returns the configuration that holds the seed's thresholds: goroutines notice
-// at 10/min, warning at 20/min, critical at 50/min; fds at 5, 15 and 30/min and exhaustion of
-// RLIMIT_NOFILE within 6 h (warning) or 1 h (critical); the same exhaustion horizons for threads
-// and memory.
-func DefaultConfig() Config {
+// DefaultRules returns the seed's thresholds, the one place they are declared: goroutines
+// notice at 10/min, warning at 20/min, critical at 50/min; fds at 5, 15 and 30/min and
+// exhaustion of RLIMIT_NOFILE within 6 h (warning) or 1 h (critical); the same exhaustion
+// horizons for threads and memory. [DefaultConfig], [HTTPRules] (open connections are judged
+// like FDs) and the smoke run's criteria refer to it. Each call returns a new map.
+func DefaultRules() map[string]Rule {
 	exhaust := Rule{ExhaustWarning: 6 * time.Hour, ExhaustCritical: time.Hour}
-	tp := trend.DefaultParams()
-	return Config{
-		Interval:     time.Second,
-		Jitter:       1,
-		Window:       tp.Window,
-		Warmup:       tp.Warmup,
-		HistorySize:  720,
-		RecentAlerts: 64,
-		AlertQueue:   256,
-		Rules: map[string]Rule{
-			SeriesGoroutines: {NoticePerMin: 10, WarningPerMin: 20, CriticalPerMin: 50},
-			SeriesFDs: {NoticePerMin: 5, WarningPerMin: 15, CriticalPerMin: 30,
-				ExhaustWarning: 6 * time.Hour, ExhaustCritical: time.Hour},
-			SeriesThreads:   exhaust,
-			SeriesHeapBytes: exhaust,
-			SeriesRSSBytes:  exhaust,
-		},
-		Smoke:       DefaultSmokeConfig(),
-		Attribution: DefaultAttributionConfig(),
+	return map[string]Rule{
+		SeriesGoroutines: {NoticePerMin: 10, WarningPerMin: 20, CriticalPerMin: 50},
+		SeriesFDs: {NoticePerMin: 5, WarningPerMin: 15, CriticalPerMin: 30,
+			ExhaustWarning: exhaust.ExhaustWarning, ExhaustCritical: exhaust.ExhaustCritical},
+		SeriesThreads:   exhaust,
+		SeriesHeapBytes: exhaust,
+		SeriesRSSBytes:  exhaust,
 	}
+}
+
+// Defaults of the Config fields whose zero value means "default".
+const (
+	defaultInterval     = time.Second
+	defaultHistorySize  = 720
+	defaultRecentAlerts = 64
+	defaultAlertQueue   = 256
+)
+
+// Upper bounds of Config's sizes and durations.
+const (
+	maxInterval     = time.Hour
+	maxSpan         = 24 * time.Hour // Window, Warmup, Confirm, Resolve, StallAfter
+	maxHistorySize  = 1 << 20
+	maxRecentAlerts = 1 << 16
+	maxAlertQueue   = 1 << 16
+)
+
+// DefaultConfig returns the configuration with every default filled in: the seed's thresholds
+// ([DefaultRules]), a sample every second with Jitter 1, a 5-minute Window and Warmup, the
+// smoke run's and the attribution's defaults.
+func DefaultConfig() Config {
+	c := Config{Jitter: 1, Smoke: DefaultSmokeConfig(), Attribution: DefaultAttributionConfig()}
+	return c.withDefaults()
+}
+
+// withDefaults returns c with every zero field that has a default set to it. Confirm, Resolve
+// and StallAfter stay zero when unset here only if Interval or Window is out of range, which
+// validate reports.
+func (c Config) withDefaults() Config {
+	tp := trend.DefaultParams()
+	if c.Interval == 0 {
+		c.Interval = defaultInterval
+	}
+	if c.Window == 0 {
+		c.Window = tp.Window
+	}
+	if c.Warmup == 0 {
+		c.Warmup = tp.Warmup
+	}
+	if c.Rules == nil {
+		c.Rules = DefaultRules()
+	}
+	if c.HistorySize == 0 {
+		c.HistorySize = defaultHistorySize
+	}
+	if c.RecentAlerts == 0 {
+		c.RecentAlerts = defaultRecentAlerts
+	}
+	if c.AlertQueue == 0 {
+		c.AlertQueue = defaultAlertQueue
+	}
+	if c.StallAfter == 0 && c.Interval > 0 && c.Interval <= maxInterval {
+		c.StallAfter = max(5*c.Interval, 3*time.Second)
+	}
+	return c
 }
 
 // ErrInvalidConfig is wrapped by every error that [Start] and [Config.Validate] return for a
@@ -190,37 +245,34 @@ func (c Config) Validate() error {
 }
 
 func (c Config) validate(p *problems) {
-	if c.Interval <= 0 {
-		p.addf("Interval must be > 0 (got %v)", c.Interval)
+	c = c.withDefaults()
+	if c.Interval < 0 || c.Interval > maxInterval {
+		p.addf("Interval must be in (0, %v] (got %v)", maxInterval, c.Interval)
 	}
 	if !(c.Jitter >= 0 && c.Jitter <= 1) { // NaN fails too
 		p.addf("Jitter must be in [0, 1] (got %v)", c.Jitter)
 	}
-	if c.Window <= 0 {
-		p.addf("Window must be > 0 (got %v)", c.Window)
-	} else if c.Interval > 0 && c.Window < 3*c.Interval {
+	if c.Window < 0 || c.Window > maxSpan {
+		p.addf("Window must be in (0, %v] (got %v)", maxSpan, c.Window)
+	} else if c.Interval > 0 && c.Interval <= maxInterval && c.Window/3 < c.Interval {
 		p.addf("Window must be at least three Intervals (got %v with Interval %v)", c.Window, c.Interval)
 	}
-	if c.Warmup < 0 {
-		p.addf("Warmup must be >= 0 (got %v)", c.Warmup)
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"Warmup", c.Warmup}, {"Confirm", c.Confirm}, {"Resolve", c.Resolve}, {"StallAfter", c.StallAfter}} {
+		if d.v < 0 || d.v > maxSpan {
+			p.addf("%s must be in [0, %v] (got %v)", d.name, maxSpan, d.v)
+		}
 	}
-	if c.Confirm < 0 {
-		p.addf("Confirm must be >= 0 (got %v)", c.Confirm)
-	}
-	if c.Resolve < 0 {
-		p.addf("Resolve must be >= 0 (got %v)", c.Resolve)
-	}
-	if c.HistorySize < 2 {
-		p.addf("HistorySize must be >= 2 (got %d)", c.HistorySize)
-	}
-	if c.RecentAlerts < 1 {
-		p.addf("RecentAlerts must be >= 1 (got %d)", c.RecentAlerts)
-	}
-	if c.AlertQueue < 1 {
-		p.addf("AlertQueue must be >= 1 (got %d)", c.AlertQueue)
-	}
-	if c.StallAfter < 0 {
-		p.addf("StallAfter must be >= 0 (got %v)", c.StallAfter)
+	for _, n := range []struct {
+		name   string
+		v, min int
+		max    int
+	}{{"HistorySize", c.HistorySize, 2, maxHistorySize}, {"RecentAlerts", c.RecentAlerts, 1, maxRecentAlerts}, {"AlertQueue", c.AlertQueue, 1, maxAlertQueue}} {
+		if n.v < n.min || n.v > n.max {
+			p.addf("%s must be in [%d, %d] (got %d)", n.name, n.min, n.max, n.v)
+		}
 	}
 	if c.Record.MaxBytes < 0 {
 		p.addf("Record.MaxBytes must be >= 0 (got %d)", c.Record.MaxBytes)

@@ -15,8 +15,21 @@ func TestConfigValidate(t *testing.T) {
 		want []string // substrings the error must contain; none means valid
 	}{
 		{"default", func(*Config) {}, nil},
-		{"zero interval", func(c *Config) { c.Interval = 0 }, []string{"Interval must be > 0"}},
-		{"negative interval", func(c *Config) { c.Interval = -time.Second }, []string{"Interval must be > 0"}},
+		{"zero interval is the default", func(c *Config) { c.Interval = 0 }, nil},
+		{"negative interval", func(c *Config) { c.Interval = -time.Second }, []string{"Interval must be in (0, 1h0m0s] (got -1s)"}},
+		// upper bounds: each of these passed validation (and could overflow a derived duration
+		// or allocate without limit) before the bounds
+		{"huge interval", func(c *Config) { c.Interval, c.Window = 1<<62, 1<<62 }, []string{"Interval must be in (0, 1h0m0s]", "Window must be in (0, 24h0m0s]"}},
+		{"interval over the window's third, overflow-safe", func(c *Config) { c.Interval, c.Window = time.Hour, 2*time.Hour }, []string{"Window must be at least three Intervals"}},
+		{"huge window", func(c *Config) { c.Window = 1 << 62 }, []string{"Window must be in (0, 24h0m0s] (got"}},
+		{"huge warmup", func(c *Config) { c.Warmup = 25 * time.Hour }, []string{"Warmup must be in [0, 24h0m0s]"}},
+		{"huge confirm", func(c *Config) { c.Confirm = 1 << 62 }, []string{"Confirm must be in [0, 24h0m0s]"}},
+		{"huge resolve", func(c *Config) { c.Resolve = 1 << 62 }, []string{"Resolve must be in [0, 24h0m0s]"}},
+		{"huge stall", func(c *Config) { c.StallAfter = 1 << 62 }, []string{"StallAfter must be in [0, 24h0m0s]"}},
+		{"huge history", func(c *Config) { c.HistorySize = 1 << 40 }, []string{"HistorySize must be in [2, 1048576] (got 1099511627776)"}},
+		{"huge recent alerts", func(c *Config) { c.RecentAlerts = 1 << 40 }, []string{"RecentAlerts must be in [1, 65536]"}},
+		{"huge alert queue", func(c *Config) { c.AlertQueue = 1 << 40 }, []string{"AlertQueue must be in [1, 65536]"}},
+		{"negative sizes", func(c *Config) { c.HistorySize, c.RecentAlerts, c.AlertQueue = -1, -1, -1 }, []string{"HistorySize", "RecentAlerts", "AlertQueue"}},
 		{"no jitter", func(c *Config) { c.Jitter = 0 }, nil},
 		{"negative jitter", func(c *Config) { c.Jitter = -0.1 }, []string{"Jitter must be in [0, 1] (got -0.1)"}},
 		{"jitter over one", func(c *Config) { c.Jitter = 1.5 }, []string{"Jitter must be in [0, 1] (got 1.5)"}},
@@ -29,7 +42,7 @@ func TestConfigValidate(t *testing.T) {
 			c.Rules[SeriesFDs] = Rule{ExhaustWarning: time.Hour, ExhaustCritical: 2 * time.Hour}
 		}, []string{"ExhaustCritical (2h0m0s) must be shorter than ExhaustWarning (1h0m0s)"}},
 		{"every bad field at once", func(c *Config) {
-			c.Interval, c.HistorySize, c.Warmup = 0, 1, -time.Second
+			c.Interval, c.HistorySize, c.Warmup = -1, 1, -time.Second
 			c.Smoke.Enabled, c.Smoke.Checkpoint = true, 0
 		}, []string{"Interval", "HistorySize", "Warmup", "Smoke.Checkpoint"}},
 		{"nan threshold", func(c *Config) { c.Rules["fds"] = Rule{NoticePerMin: nan()} }, []string{"finite"}},
@@ -61,7 +74,7 @@ func TestConfigValidate(t *testing.T) {
 func TestStartRejectsUnknownSeriesAndBadGauges(t *testing.T) {
 	c := DefaultConfig()
 	c.Rules["no_such_series"] = Rule{WarningPerMin: 1}
-	c.Interval = 0
+	c.Interval = -time.Second
 	_, err := Start(context.Background(), c,
 		WithGauge("Bad-Name", func() float64 { return 1 }),
 		WithGauge("goroutines", func() float64 { return 1 }),
@@ -108,5 +121,28 @@ func TestLevelText(t *testing.T) {
 	var c Cause
 	if err := c.UnmarshalText([]byte("bogus")); err == nil {
 		t.Error("UnmarshalText(bogus) = nil error")
+	}
+}
+
+// TestConfigZeroValue: a zero field means its default, so the zero Config is DefaultConfig
+// apart from Jitter (zero samples on the grid) and the Smoke and Attribution sections, and it
+// starts.
+func TestConfigZeroValue(t *testing.T) {
+	got, want := Config{}.withDefaults(), DefaultConfig()
+	if got.Interval != want.Interval || got.Window != want.Window || got.Warmup != want.Warmup ||
+		got.HistorySize != want.HistorySize || got.RecentAlerts != want.RecentAlerts || got.AlertQueue != want.AlertQueue ||
+		got.StallAfter != want.StallAfter || len(got.Rules) != len(want.Rules) {
+		t.Errorf("zero Config with defaults = %+v\nwant the fields of DefaultConfig %+v", got, want)
+	}
+	for n, r := range want.Rules {
+		if got.Rules[n] != r {
+			t.Errorf("Rules[%q] = %+v, want %+v", n, got.Rules[n], r)
+		}
+	}
+	if err := (Config{}).Validate(); err != nil {
+		t.Errorf("Config{}.Validate() = %v", err)
+	}
+	if c := (Config{Rules: map[string]Rule{}}).withDefaults(); len(c.Rules) != 0 {
+		t.Errorf("an empty Rules map became %v, want it kept empty", c.Rules)
 	}
 }

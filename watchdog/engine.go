@@ -91,12 +91,8 @@ func newEngine(cfg Config, names []string) (*engine, error) {
 }
 
 func trendParams(cfg Config) trend.Params {
-	// Zero fields are derived from Window by the detector.
-	p := trend.Params{Window: cfg.Window, Warmup: cfg.Warmup, Confirm: cfg.Confirm, Resolve: cfg.Resolve}
-	if cfg.Warmup == 0 {
-		p.Warmup = -1 // the detector reads 0 as "default"; here 0 means none
-	}
-	return p
+	// Zero means the default in both, so the fields pass through unchanged.
+	return trend.Params{Window: cfg.Window, Warmup: cfg.Warmup, Confirm: cfg.Confirm, Resolve: cfg.Resolve}
 }
 
 // step judges one sample taken at now: vals and lims are indexed like the engine's series (NaN

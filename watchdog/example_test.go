@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/leakwatch/leakwatch/watchdog"
 )
@@ -24,11 +25,11 @@ func ExampleStart() {
 
 func ExampleStart_badConfig() {
 	cfg := watchdog.DefaultConfig()
-	cfg.Interval = 0
+	cfg.Interval = -time.Second
 	cfg.Rules[watchdog.SeriesGoroutines] = watchdog.Rule{WarningPerMin: 50, CriticalPerMin: 20}
 	_, err := watchdog.Start(context.Background(), cfg)
 	fmt.Println(err)
-	// Output: watchdog: invalid config: Interval must be > 0 (got 0s); Rules["goroutines"]: WarningPerMin (50) must be below CriticalPerMin (20)
+	// Output: watchdog: invalid config: Interval must be in (0, 1h0m0s] (got -1s); Rules["goroutines"]: WarningPerMin (50) must be below CriticalPerMin (20)
 }
 
 // A trace of an hour: goroutines flat at 100 for 20 minutes, then leaking 30/min. Replay runs
@@ -44,7 +45,7 @@ func ExampleReplay() {
 		fmt.Fprintf(&b, "%d,%d,20,1024\n", t, g)
 	}
 	err := watchdog.Replay(strings.NewReader(b.String()), watchdog.DefaultConfig(), func(a watchdog.Alert) {
-		fmt.Printf("%4.0fs %s %s -> %s (%s)\n", a.Time.Sub(watchdog.ReplayEpoch).Seconds(), a.Series, a.Previous, a.Level, a.Cause)
+		fmt.Printf("%4.0fs %s %s -> %s (%s)\n", float64(a.Time.UnixNano())/1e9, a.Series, a.Previous, a.Level, a.Cause)
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -13,7 +13,7 @@ func fastConfig() Config {
 	c := DefaultConfig()
 	c.Interval = 100 * time.Millisecond
 	c.Window = 3 * time.Second
-	c.Warmup = 0
+	c.Warmup = time.Nanosecond // judge from the first sample (zero would mean the default, 5 min)
 	return c
 }
 

@@ -26,12 +26,13 @@ func HTTPSeries(pool, suffix string) string { return "http_" + pool + "_" + suff
 // HTTPRules returns the seed's rules for the pool named pool, which [Start] applies to every pool
 // given with [WithHTTPPool] unless Config.Rules sets a rule of the same name: any transport error
 // is a warning; no idle connection for a while as requests flow is a warning ("pooling is
-// broken"); reuse under 80% as requests flow is a notice; open connections are judged like FDs
-// (5, 15, 30/min).
+// broken"); reuse under 80% as requests flow is a notice; open connections are judged by the
+// growth thresholds of fds in [DefaultRules] (5, 15, 30/min).
 func HTTPRules(pool string) map[string]Rule {
+	fd := DefaultRules()[SeriesFDs] // open connections grow like descriptors: the same thresholds
 	return map[string]Rule{
 		HTTPSeries(pool, HTTPErrors):     {OnIncrease: LevelWarning},
-		HTTPSeries(pool, HTTPOpen):       {NoticePerMin: 5, WarningPerMin: 15, CriticalPerMin: 30},
+		HTTPSeries(pool, HTTPOpen):       {NoticePerMin: fd.NoticePerMin, WarningPerMin: fd.WarningPerMin, CriticalPerMin: fd.CriticalPerMin},
 		HTTPSeries(pool, HTTPIdle):       {Below: 1, BelowLevel: LevelWarning, BelowWhile: HTTPSeries(pool, HTTPRequests)},
 		HTTPSeries(pool, HTTPReuseRatio): {Below: 0.8, BelowLevel: LevelNotice, BelowWhile: HTTPSeries(pool, HTTPRequests)},
 	}

@@ -10,12 +10,20 @@ import (
 	"github.com/leakwatch/leakwatch/internal/trend"
 )
 
-// ReplayEpoch is the time origin of a replay: a sample at t seconds in the trace is judged at
-// ReplayEpoch + t, and its alerts carry that time.
-var ReplayEpoch = time.Unix(0, 0).UTC()
+// ReplayOption changes how [Replay] runs.
+type ReplayOption func(*replayOptions)
+
+type replayOptions struct{ origin time.Time }
+
+// ReplayOrigin sets the time origin of a replay: a sample at t seconds in the trace is judged
+// at origin + t, and its alerts carry that time. Without it the origin is the Unix epoch,
+// time.Unix(0, 0).UTC(), so an alert's Time.Unix() is its offset in the trace in seconds.
+func ReplayOrigin(origin time.Time) ReplayOption {
+	return func(o *replayOptions) { o.origin = origin }
+}
 
 // Replay runs a recorded trace through the same engine the live watchdog uses, with cfg's
-// window, warm-up and rules, and calls fn with every alert (every change of a series' level),
+// window, warm-up and rules (zero fields taking their defaults, as at Start), and calls fn with every alert (every change of a series' level),
 // in time order. It returns the trace's first parse error (naming line and column) before any
 // alert, or nil.
 //
@@ -23,11 +31,19 @@ var ReplayEpoch = time.Unix(0, 0).UTC()
 // "t,name,name..." then one row per sample, t in seconds (irregular intervals and missing rows
 // are fine; empty cells and NaN are unread samples). Columns without a rule are carried and
 // never alert. A column "fd_limit" is the limit of "fds", and a column "NAME_limit" the limit of
-// NAME, for exhaustion forecasts; a limit holds from one reading to the next. Rules in cfg for series the trace lacks are ignored.
+// NAME, for exhaustion forecasts; a limit holds from one reading to the next. Rules in cfg for
+// series the trace lacks are ignored.
 //
 // Because the engine is a pure function of the samples and their times, replaying a recording
 // gives exactly the verdicts the live watchdog gave.
-func Replay(r io.Reader, cfg Config, fn func(Alert)) error {
+func Replay(r io.Reader, cfg Config, fn func(Alert), opts ...ReplayOption) error {
+	ro := replayOptions{origin: time.Unix(0, 0).UTC()}
+	for _, o := range opts {
+		if o != nil {
+			o(&ro)
+		}
+	}
+	cfg = cfg.withDefaults()
 	var p problems
 	cfg.validate(&p)
 	if err := p.err(); err != nil {
@@ -78,7 +94,7 @@ func Replay(r io.Reader, cfg Config, fn func(Alert)) error {
 				lims[j] = tr.Values[limCol[j]][k]
 			}
 		}
-		now := ReplayEpoch.Add(time.Duration(math.Round(ts * float64(time.Second))))
+		now := ro.origin.Add(time.Duration(math.Round(ts * float64(time.Second))))
 		eng.step(now, vals, lims)
 		for _, i := range eng.changed {
 			fn(eng.alert(i))

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/leakwatch/leakwatch/internal/name"
 	"math"
 	"math/rand/v2"
-	"regexp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,8 +89,6 @@ type seriesState struct {
 	lastErr    string
 }
 
-var seriesName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
-
 // Start validates cfg, opens what the probes need (on Linux one descriptor for /proc/self/fd
 // and one for /proc/self/statm, held until Stop) and starts the sampling goroutine, which takes a
 // first sample at once and then one every cfg.Interval until ctx is done or Stop is called.
@@ -101,14 +99,11 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("%w: nil context", ErrInvalidConfig)
 	}
-	w := &Watchdog{cfg: cfg, opts: options{clock: systemClock{}}}
+	w := &Watchdog{cfg: cfg.withDefaults(), opts: options{clock: systemClock{}}}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&w.opts)
 		}
-	}
-	if w.cfg.StallAfter == 0 {
-		w.cfg.StallAfter = max(5*w.cfg.Interval, 3*time.Second)
 	}
 	var p problems
 	w.cfg.validate(&p)
@@ -145,8 +140,8 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 	w.gauge0 = len(w.names)
 	for _, g := range w.opts.gauges {
 		switch {
-		case !seriesName.MatchString(g.name):
-			p.addf("gauge %q: name must match %s", g.name, seriesName)
+		case !name.Valid(g.name):
+			p.addf("gauge %q: name must match %s", g.name, name.Pattern)
 		case g.fn == nil:
 			p.addf("gauge %q: nil function", g.name)
 		default:

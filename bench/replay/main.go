@@ -55,7 +55,7 @@ func run(in io.Reader, out io.Writer) error {
 	var encErr error
 	err := watchdog.Replay(in, watchdog.DefaultConfig(), func(a watchdog.Alert) {
 		ev := event{
-			T: a.Time.Sub(watchdog.ReplayEpoch).Seconds(), Series: a.Series, Level: a.Level.String(),
+			T: float64(a.Time.UnixNano()) / 1e9, Series: a.Series, Level: a.Level.String(),
 			RatePerMin: round1(a.RatePerMin), Cause: a.Cause.String(), Baseline: round1(a.Baseline), Reason: a.Reason,
 		}
 		if a.TimeToExhaustion > 0 {

@@ -13,7 +13,7 @@ import (
 // checks the scorer's contract: one JSON object a line with t, series, level and rate_per_min,
 // every series starting at ok, levels among ok/notice/warning/critical, times in order.
 func TestReplayPrintsLevelChanges(t *testing.T) {
-	f, err := os.Open("../../internal/trend/testdata/traces/leak-gor-25.csv")
+	f, err := os.Open("../../watchdog/testdata/detection/traces/leak-gor-25.csv")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package httppool
 import (
 	"errors"
 	"fmt"
+	lwname "github.com/leakwatch/leakwatch/internal/name"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -32,8 +33,8 @@ type Pool struct {
 // otherwise New returns an error wrapping [ErrInvalidName] that quotes the
 // bad input. New has no side effect: nothing is registered anywhere.
 func New(name string) (*Pool, error) {
-	if !validName(name) {
-		return nil, fmt.Errorf("%w %q: must match [a-z][a-z0-9_]*", ErrInvalidName, name)
+	if !lwname.Valid(name) {
+		return nil, fmt.Errorf("%w %q: must match %s", ErrInvalidName, name, lwname.Pattern)
 	}
 	p := &Pool{name: name, byTr: make(map[*http.Transport]*roundTripper)}
 	empty := []*source{}
@@ -43,19 +44,6 @@ func New(name string) (*Pool, error) {
 
 // Name returns the name given to [New].
 func (p *Pool) Name() string { return p.name }
-
-func validName(s string) bool {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
 
 // addSource appends s to the sources read by Stats. Callers hold p.mu.
 func (p *Pool) addSource(s *source) {
