@@ -34,13 +34,19 @@ func leakSenders(t *testing.T, c Config) (*Watchdog, []Alert) {
 	}
 	ch := make(chan int)
 	t.Cleanup(func() {
-		for range 200 {
+		for range 295 {
 			<-ch
 		}
 	})
 	time.Sleep(c.Warmup + c.Interval) // the baseline is taken
-	for range 40 {                    // 5 per 100 ms: 3000/min
-		for range 5 {
+	// 100 at once (a step: not judged a leak by itself), then 5 per 100 ms: 3000/min, which the
+	// detector calls critical within a few intervals
+	for i := range 40 {
+		n := 5
+		if i == 0 {
+			n = 100
+		}
+		for range n {
 			go leakyProducer(ch)
 		}
 		time.Sleep(c.Interval)
@@ -129,14 +135,18 @@ func TestAttributionCeiling(t *testing.T) {
 		}
 		ch := make(chan int)
 		time.Sleep(c.Warmup + c.Interval)
-		for range 40 {
-			for range 10 {
+		for i := range 40 { // 310 at once (over the ceiling before the early alert), then 6000/min
+			n := 10
+			if i == 0 {
+				n = 310
+			}
+			for range n {
 				go leakyProducer(ch)
 			}
 			time.Sleep(c.Interval)
 		}
 		w.Stop()
-		for range 400 {
+		for range 700 {
 			<-ch
 		}
 		mu.Lock()

@@ -70,6 +70,10 @@ type Detector struct {
 	downOn  bool
 	downMax Level // highest hold level seen during the down run
 
+	// the fast rule (evaluateFast), refreshed when a slot closes
+	fastRaise, fastHold Level
+	fastRate            float64
+
 	steps  [8]stepRec
 	nsteps int
 
@@ -202,10 +206,13 @@ func (d *Detector) resetClocks() {
 // estimate is not Ready after warm-up, hold is the current level: without data nothing resolves.
 func (d *Detector) stepGrowth(t time.Duration, v, limit float64, warm bool, out *Verdict) (raise, hold Level, cause Cause) {
 	if warm {
-		// not graded, but kept: a pool recycled during warm-up shows the series' cycle
-		d.short.add(t, v)
+		// not graded by the window estimate, but kept: a pool recycled during warm-up shows
+		// the series' cycle; the fast rule grades what no fill can be
+		if d.short.add(t, v) {
+			d.evaluateFast(true)
+		}
 		d.long.add(t, v)
-		return OK, OK, CauseNone
+		return d.fastVerdict(out, OK, d.fastRaise, CauseNone)
 	}
 	if !d.fed {
 		d.fed, d.dataFrom = true, t
@@ -214,17 +221,19 @@ func (d *Detector) stepGrowth(t time.Duration, v, limit float64, warm bool, out 
 	}
 	if d.short.add(t, v) {
 		d.evaluate(t)
+		d.evaluateFast(false)
 	}
 	if d.long.add(t, v) {
 		d.longStale = true
 	}
 	if !d.ready {
-		return OK, d.level, CauseNone
+		return d.fastVerdict(out, OK, max(d.level, d.fastHold), CauseNone)
 	}
 	out.Ready = true
 	out.Baseline, out.Floor = d.base, d.floor
 	out.RatePerMin = d.rate
 	raise, hold, cause = d.raise, d.hold, d.growthCause
+	raise, hold, cause = d.fastVerdict(out, raise, hold, cause)
 
 	// exhaustion: longer-term floor trend against the limit
 	if limit > 0 && !math.IsNaN(limit) && (d.r.ExhaustWarning > 0 || d.r.ExhaustCritical > 0) {
@@ -271,7 +280,7 @@ func (d *Detector) settle(t time.Duration, prev, raise, hold Level, raiseCause C
 	}
 	newLevel := prev
 	for l := Critical; l > prev; l-- {
-		if d.sinceOK[l] && (t-d.since[l] >= d.p.Confirm || l <= d.urgent) {
+		if d.sinceOK[l] && (t-d.since[l] >= d.confirmFor(l) || l <= d.urgent) {
 			newLevel = l
 			d.cause = raiseCause
 			break
@@ -301,6 +310,130 @@ func (d *Detector) settle(t time.Duration, prev, raise, hold Level, raiseCause C
 	out.Level, out.Changed, out.Cause = newLevel, newLevel != prev, d.cause
 	d.last = out
 	return out
+}
+
+// fastVerdict merges the fast rule's levels into raise and hold (from the window estimate, or
+// OK and the held level before it is Ready): where the fast rule supports more, its rate and
+// CauseGrowth are reported.
+func (d *Detector) fastVerdict(out *Verdict, raise, hold Level, cause Cause) (Level, Level, Cause) {
+	if d.fastRaise > raise {
+		raise, cause = d.fastRaise, CauseGrowth
+		out.RatePerMin = max(out.RatePerMin, d.fastRate)
+	}
+	return raise, max(hold, d.fastHold), cause
+}
+
+// confirmFor is how long level l must be supported before it is raised: Confirm, shortened in
+// proportion to the fast rule's rate over l's threshold when the fast rule supports l (a leak
+// ten times over the threshold is confirmed ten times sooner).
+func (d *Detector) confirmFor(l Level) time.Duration {
+	if l > d.fastRaise || d.fastRate <= 0 {
+		return d.p.Confirm
+	}
+	th := d.r.threshold(l)
+	if th <= 0 || d.fastRate <= th {
+		return d.p.Confirm
+	}
+	return time.Duration(float64(d.p.Confirm) * th / d.fastRate)
+}
+
+// The fast rule's constants (see the package docs, "Warm-up and fast leaks").
+const (
+	fastEvidence = 2.0 // the rise needed for level l: fastEvidence × l's threshold × Window
+	fastSteady   = 0.8 // the two newest segments' rates within this ratio: not decelerating
+	fastCycles   = 2.0 // the rise must be this many times the largest fall in the history
+)
+
+// evaluateFast refreshes the fast rule when a slot has closed. Over the newest Window of slot
+// minima (3-slot median, floor over the cycle lag, lower envelope), for segments of k slots
+// (k = 1 .. a third of the window), it takes the rise R over the last three segments (the
+// oldest clipped at the first sample) and the rates of the two newest. A level is supported
+// when the newest rate is at its threshold, the two rates agree within fastSteady (growth that
+// decelerates, as a fill does, or that sits in one segment, as a step or a burst's edge does,
+// fails), and R is at least fastEvidence × the threshold × Window: the rise a leak at the
+// threshold makes in two windows, so a faster leak shows it sooner. In warm-up the bar is that
+// of the highest enabled threshold for every level: what a start-up fill cannot be.
+func (d *Detector) evaluateFast(warm bool) {
+	d.fastRaise, d.fastHold, d.fastRate = OK, OK, 0
+	r := d.short
+	pts := r.history()
+	if len(pts) < 3 {
+		return
+	}
+	// the largest fall in the history: a series that has come down by F (a pool recycled, a
+	// burst that ended) may rise by F again without leaking
+	fall, hi := 0.0, math.Inf(-1)
+	for _, q := range pts {
+		hi = max(hi, q.v)
+		fall = max(fall, hi-q.v)
+	}
+	r.filter()
+	lag := r.cycleLag(d.p.StepFactor, d.minRate, r.h-r.n-1)
+	// the window's points, floored over the cycle lag
+	from := r.cur - int64(r.n)
+	env := r.env[:0]
+	for i := range pts {
+		if pts[i].s < from {
+			continue
+		}
+		v := r.flt[i]
+		for k := i - 1; k >= 0 && pts[k].s >= pts[i].s-int64(lag); k-- {
+			v = min(v, r.flt[k])
+		}
+		env = append(env, point{pts[i].s, pts[i].t, v})
+	}
+	r.env = env
+	n := len(env)
+	if n < 3 {
+		return
+	}
+	for i := n - 2; i >= 0; i-- {
+		env[i].v = min(env[i].v, env[i+1].v)
+	}
+	top := Critical
+	for top > OK && d.r.threshold(top) <= 0 {
+		top--
+	}
+	if top == OK {
+		return
+	}
+	last := n - 1
+	win := d.p.Window.Minutes()
+	for k := 1; 2*k <= last && 3*k <= r.n; k++ {
+		a, b, c := max(last-3*k, 0), last-2*k, last-k
+		dtNew, dtMid := (env[last].t - env[c].t).Minutes(), (env[c].t - env[b].t).Minutes()
+		if dtNew <= 0 || dtMid <= 0 {
+			continue
+		}
+		rNew, rMid := (env[last].v-env[c].v)/dtNew, (env[c].v-env[b].v)/dtMid
+		if rNew <= 0 || rMid <= 0 || min(rNew, rMid) < fastSteady*max(rNew, rMid) {
+			continue
+		}
+		rise := env[last].v - env[a].v
+		if rise < fastCycles*fall {
+			continue
+		}
+		for l := Notice; l <= Critical; l++ {
+			th := d.r.threshold(l)
+			if th <= 0 {
+				continue
+			}
+			bar := fastEvidence * th * win
+			switch {
+			case warm:
+				bar = fastEvidence * d.r.threshold(top) * win
+			case !d.ready:
+				bar = fastEvidence * max(th, d.r.threshold(min(Warning, top))) * win
+			}
+			if rNew >= th && rise >= bar && l > d.fastRaise {
+				d.fastRaise = l
+				d.fastRate = max(d.fastRate, rNew)
+			}
+			if rNew >= d.p.ResolveRatio*th && rise >= d.p.ResolveRatio*bar && l > d.fastHold {
+				d.fastHold = l
+			}
+		}
+	}
 }
 
 // longLag converts the short ring's cycle lag to slots of the long ring (at least 1 when the

@@ -274,16 +274,36 @@ func TestStepSkipsBadSamples(t *testing.T) {
 	}
 }
 
+// TestNotReadyHoldsOK: before the window estimate is Ready, a start-up fill (fast, then
+// decelerating and ending) is not graded, while a ramp that does not decelerate and has risen
+// more than any fill could (600/min from the first sample) is: the warm-up does not blind.
 func TestNotReadyHoldsOK(t *testing.T) {
 	d, err := New(Params{}, gorRule)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// a fast ramp during warm-up and the first window: nothing is graded yet
-	for i := 0; i < 30; i++ {
-		v := d.Step(time.Duration(i)*10*time.Second, float64(i)*100, 0, true)
-		if v.Level != OK || v.Ready || v.RatePerMin != 0 || v.Cause != CauseWarmup {
-			t.Fatalf("sample %d: %+v, want ok, not ready, rate 0, cause warmup", i, v)
+	for i := 0; i < 120; i++ {
+		at := time.Duration(i) * 10 * time.Second
+		v := d.Step(at, 100+400*(1-math.Exp(-at.Minutes()/1.5)), 0, true)
+		if v.Level != OK || (v.Ready && at < 9*time.Minute) {
+			t.Fatalf("fill, sample %d: %+v, want ok (and not ready before warm-up + most of a window)", i, v)
 		}
 	}
+	d, err = New(Params{}, gorRule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 30; i++ {
+		v := d.Step(time.Duration(i)*10*time.Second, float64(i)*100, 0, true)
+		if v.Ready {
+			t.Fatalf("ramp, sample %d: ready within warm-up and the first window", i)
+		}
+		if v.Level == Critical {
+			if at := time.Duration(i) * 10 * time.Second; at > 3*time.Minute {
+				t.Errorf("600/min from the first sample: critical at %v, want within 3 min", at)
+			}
+			return
+		}
+	}
+	t.Errorf("600/min from the first sample: never critical before the estimate was ready")
 }
