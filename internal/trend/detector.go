@@ -340,7 +340,8 @@ func (d *Detector) confirmFor(l Level) time.Duration {
 // The fast rule's constants (see the package docs, "Warm-up and fast leaks").
 const (
 	fastEvidence = 2.0 // the rise needed for level l: fastEvidence × l's threshold × Window
-	fastSteady   = 0.8 // the two newest segments' rates within this ratio: not decelerating
+	fastSteady   = 0.8 // the newest segment's rate at least this × the one before: not decelerating
+	fastAccel    = 0.5 // the one before at least this × the newest: growth in both, not one step
 	fastCycles   = 2.0 // the rise must be this many times the largest fall in the history
 )
 
@@ -348,9 +349,9 @@ const (
 // minima (3-slot median, floor over the cycle lag, lower envelope), for segments of k slots
 // (k = 1 .. a third of the window), it takes the rise R over the last three segments (the
 // oldest clipped at the first sample) and the rates of the two newest. A level is supported
-// when the newest rate is at its threshold, the two rates agree within fastSteady (growth that
-// decelerates, as a fill does, or that sits in one segment, as a step or a burst's edge does,
-// fails), and R is at least fastEvidence × the threshold × Window: the rise a leak at the
+// when the newest rate is at its threshold, it is at least fastSteady × the rate before (growth
+// that decelerates, as a fill does, fails) and that one at least fastAccel × it (growth that
+// sits in one segment, as a step or a burst's edge does, fails), and R is at least fastEvidence × the threshold × Window: the rise a leak at the
 // threshold makes in two windows, so a faster leak shows it sooner. In warm-up the bar is that
 // of the highest enabled threshold for every level: what a start-up fill cannot be.
 func (d *Detector) evaluateFast(warm bool) {
@@ -367,18 +368,18 @@ func (d *Detector) evaluateFast(warm bool) {
 		hi = max(hi, q.v)
 		fall = max(fall, hi-q.v)
 	}
-	r.filter()
 	lag := r.cycleLag(d.p.StepFactor, d.minRate, r.h-r.n-1)
-	// the window's points, floored over the cycle lag
+	// the window's raw slot minima (an odd slot is dropped by the envelope, or sits in one
+	// segment), floored over the cycle lag
 	from := r.cur - int64(r.n)
 	env := r.env[:0]
 	for i := range pts {
 		if pts[i].s < from {
 			continue
 		}
-		v := r.flt[i]
+		v := pts[i].v
 		for k := i - 1; k >= 0 && pts[k].s >= pts[i].s-int64(lag); k-- {
-			v = min(v, r.flt[k])
+			v = min(v, pts[k].v)
 		}
 		env = append(env, point{pts[i].s, pts[i].t, v})
 	}
@@ -406,7 +407,7 @@ func (d *Detector) evaluateFast(warm bool) {
 			continue
 		}
 		rNew, rMid := (env[last].v-env[c].v)/dtNew, (env[c].v-env[b].v)/dtMid
-		if rNew <= 0 || rMid <= 0 || min(rNew, rMid) < fastSteady*max(rNew, rMid) {
+		if rNew <= 0 || rMid <= 0 || rNew < fastSteady*rMid || rMid < fastAccel*rNew {
 			continue
 		}
 		rise := env[last].v - env[a].v

@@ -1,0 +1,152 @@
+package trend_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch/internal/trend"
+)
+
+// shortParams are the short settings of issue 13: a 30 s Window and a 10 s warm-up.
+func shortParams() trend.Params {
+	return trend.Params{Window: 30 * time.Second, Warmup: 10 * time.Second}
+}
+
+// TestFastLeakCriticalAtOnce: a leak at 100 × the critical rate (5000 goroutines/min) is
+// critical within 10 s of its start, whether it starts with the process (in warm-up) or later;
+// samples every second with jitter and noise.
+func TestFastLeakCriticalAtOnce(t *testing.T) {
+	rule := seedRule("goroutines")
+	rate := 100 * rule.CriticalPerMin
+	for _, start := range []time.Duration{0, 2 * time.Second, 10 * time.Second, 2 * time.Minute, 7*time.Minute + 1500*time.Millisecond} {
+		for seed := uint64(0); seed < 10; seed++ {
+			rng := rand.New(rand.NewPCG(seed, 13))
+			d, err := trend.New(shortParams(), rule)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at, got := time.Duration(0), time.Duration(-1)
+			for ; at < start+time.Minute; at += time.Duration(float64(time.Second) * (0.5 + rng.Float64())) {
+				v := 50 + math.Round(rng.Float64()*6)
+				if at >= start {
+					v += (at - start).Minutes() * rate
+				}
+				lv := d.Step(at, v, math.NaN(), true).Level
+				if at < start && lv != trend.OK {
+					t.Fatalf("start %v seed %d: %v at %v, before the leak", start, seed, lv, at)
+				}
+				if lv == trend.Critical && got < 0 {
+					got = at - start
+				}
+			}
+			if got < 0 || got > 10*time.Second {
+				t.Errorf("leak at %.0f/min from %v (seed %d): critical after %v, want within 10 s", rate, start, seed, got)
+			}
+		}
+	}
+}
+
+// recycledPool is a worker pool that adds a worker every 250 ms up to 40, then recycles them
+// all: a sawtooth over a flat floor.
+func recycledPool(base float64) func(time.Duration) float64 {
+	const every, size = 250 * time.Millisecond, 40
+	return func(t time.Duration) float64 { return base + float64(int64(t/every)%(size+1)) }
+}
+
+// TestShortWindowsQuiet: healthy shapes raise nothing over 10 minutes at short windows, with a
+// 10 s warm-up, sampled every second (jittered): bursts of 300 that return to the floor, a
+// start-up fill of 300 that decelerates and ends, and the recycled pool. The recycled pool is
+// checked from a 2-minute Window up: at 30 s and 1 min its 10 s period spans only a few slots,
+// the slot minima alias, and the window estimate still grades its ramps (a known limit, see
+// the package docs).
+func TestShortWindowsQuiet(t *testing.T) {
+	rule := seedRule("goroutines")
+	shapes := []struct {
+		name      string
+		minWindow time.Duration
+		value     func(rng *rand.Rand) func(time.Duration) float64
+	}{
+		{"recycled pool", 2 * time.Minute, func(*rand.Rand) func(time.Duration) float64 { return recycledPool(30) }},
+		{"bursts", 0, func(rng *rand.Rand) func(time.Duration) float64 {
+			period, length := time.Duration(20+rng.IntN(40))*time.Second, time.Duration(2+rng.IntN(6))*time.Second
+			return func(t time.Duration) float64 {
+				if t%period < length {
+					return 330
+				}
+				return 30
+			}
+		}},
+		{"start-up fill", 0, func(rng *rand.Rand) func(time.Duration) float64 {
+			tau := time.Duration(1+rng.IntN(3)) * time.Second
+			return func(t time.Duration) float64 { return 30 + 300*(1-math.Exp(-float64(t)/float64(tau))) }
+		}},
+	}
+	for _, win := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute} {
+		for _, sh := range shapes {
+			if win < sh.minWindow {
+				continue
+			}
+			for seed := uint64(0); seed < 12; seed++ {
+				rng := rand.New(rand.NewPCG(seed, 7))
+				p := shortParams()
+				p.Window = win
+				d, err := trend.New(p, rule)
+				if err != nil {
+					t.Fatal(err)
+				}
+				value := sh.value(rng)
+				for at := time.Duration(rng.Int64N(int64(time.Second))); at < 10*time.Minute; at += time.Duration(float64(time.Second) * (0.5 + rng.Float64())) {
+					v := d.Step(at, value(at), math.NaN(), true)
+					if v.Level != trend.OK {
+						t.Errorf("%s, Window %v, seed %d: %v at %v (rate %.0f/min)", sh.name, win, seed, v.Level, at, v.RatePerMin)
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTimeToCritical measures, with the default parameters and the seed's goroutine rule,
+// how long a leak takes to be graded critical against its rate (1 to 100 × the critical
+// 50/min), for a leak present from the first sample and one that starts 30 minutes in,
+// sampled every second with noise. It requires a faster leak never to be reported later, and
+// logs the table that bench/README.md quotes.
+func TestTimeToCritical(t *testing.T) {
+	rule := seedRule("goroutines")
+	var sb []byte
+	for _, start := range []time.Duration{0, 30 * time.Minute} {
+		prev := time.Duration(math.MaxInt64)
+		for _, mult := range []float64{1.2, 2, 5, 10, 20, 100} {
+			rate := mult * rule.CriticalPerMin
+			rng := rand.New(rand.NewPCG(uint64(mult*10), 1))
+			d, err := trend.New(trend.DefaultParams(), rule)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := time.Duration(-1)
+			for at := time.Duration(0); at < start+time.Hour && got < 0; at += time.Second {
+				v := 200 + math.Round(rng.Float64()*10)
+				if at >= start {
+					v += (at - start).Minutes() * rate
+				}
+				if d.Step(at, v, math.NaN(), true).Level == trend.Critical && at >= start {
+					got = at - start
+				}
+			}
+			if got < 0 {
+				t.Errorf("leak at %.0f/min from %v: never critical", rate, start)
+				continue
+			}
+			if got > prev {
+				t.Errorf("leak at %.0f/min from %v: critical after %v, later than the slower leak (%v)", rate, start, got, prev)
+			}
+			prev = got
+			sb = fmt.Appendf(sb, "\nleak from %-6v %6.0f/min (%5.1f x critical): critical after %v", start, rate, mult, got)
+		}
+	}
+	t.Log(string(sb))
+}
