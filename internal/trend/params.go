@@ -110,10 +110,12 @@ func (r Rule) threshold(l Level) float64 {
 type Params struct {
 	// Window is the span of the growth estimate. Default 5 min. Shorter is faster and noisier.
 	Window time.Duration
-	// Warmup: no level above ok until this long after the first sample, and samples in it are
-	// not used for the growth estimate (pools filling at start-up are not growth); they are
-	// only searched for cycles (see CycleMemory). Default 5 min; set it explicitly for short
-	// windows. A negative value disables warm-up.
+	// Warmup: samples this long after the first one are not used for the window estimate
+	// (pools filling at start-up are not growth); they are searched for cycles (see
+	// CycleMemory) and graded by the fast rule at the bar of the highest threshold, so a leak
+	// that starts with the process is still caught (see the package docs, "Warm-up and fast
+	// leaks"). Default 5 min; set it explicitly for short windows. A negative value disables
+	// warm-up.
 	Warmup time.Duration
 	// Slots is the number of time slots per Window; each keeps only the slot's lowest sample.
 	// It fixes the memory: O(Slots) whatever the sampling interval. Default 10; 4..64.
