@@ -2,6 +2,8 @@ package watchdog
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -173,4 +175,122 @@ func TestAttributionPanicReachesHandlers(t *testing.T) {
 		}
 		t.Fatalf("no alert reached the handler with evidence: %v", got)
 	})
+}
+
+// TestEvidenceAnswersItsAlert: an fds alert and a goroutine alert a few seconds apart each carry
+// their own series' evidence: the fds alert the leaked files by pattern and a file diagnosis,
+// the goroutine alert the blocked senders.
+func TestEvidenceAnswersItsAlert(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("descriptors are read from /proc")
+	}
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Warmup = 500 * time.Millisecond
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
+			mu.Lock()
+			got = append(got, a)
+			mu.Unlock()
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := make(chan int)
+		var files []*os.File
+		defer func() {
+			for _, f := range files {
+				f.Close()
+			}
+		}()
+		time.Sleep(c.Warmup + c.Interval)
+		for i := range 100 { // 10 s: files from the start (3000/min), goroutines from 5 s on
+			for range 5 {
+				f, err := os.Create(filepath.Join(dir, fmt.Sprintf("leaked-%d.log", len(files))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				files = append(files, f)
+				if i >= 50 {
+					go leakyProducer(ch)
+				}
+			}
+			time.Sleep(c.Interval)
+		}
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		for range 5 * 50 {
+			<-ch
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		first := map[string]Alert{}
+		for _, a := range got {
+			if _, seen := first[a.Series]; !seen && a.Level >= LevelWarning {
+				first[a.Series] = a
+			}
+		}
+		fa, ga := first[SeriesFDs], first[SeriesGoroutines]
+		if fa.Evidence == nil || ga.Evidence == nil {
+			t.Fatalf("fds alert %v, goroutine alert %v: want both with evidence", fa, ga)
+		}
+		if d := ga.Time.Sub(fa.Time); d < time.Second || d > 10*time.Second {
+			t.Fatalf("fds alert at %v, goroutine alert at %v: want them seconds apart", fa.Time, ga.Time)
+		}
+		fe, ge := fa.Evidence, ga.Evidence
+		if fe.AlertID != fa.ID || fe.Series != SeriesFDs || fe.Kind != EvidenceDescriptors || fe.Skipped != "" {
+			t.Errorf("fds alert %d: evidence for alert %d of %s, kind %v, skipped %q", fa.ID, fe.AlertID, fe.Series, fe.Kind, fe.Skipped)
+		}
+		if len(fe.Descriptors) == 0 || fe.Descriptors[0].Pattern != filepath.Join(dir, "leaked-*.log") || fe.Descriptors[0].Kind != attribution.FDFile {
+			t.Errorf("fds evidence: open now %v, want %s first", fe.Descriptors, filepath.Join(dir, "leaked-*.log"))
+		}
+		if fe.Diagnosis.Cause != attribution.CauseFileNotClosed || !strings.Contains(fe.Diagnosis.Summary, dir) {
+			t.Errorf("fds diagnosis = %v, want files not closed in %s", fe.Diagnosis, dir)
+		}
+		if ge.AlertID != ga.ID || ge.Series != SeriesGoroutines || ge.Kind != EvidenceGoroutines || ge.Skipped != "" {
+			t.Errorf("goroutine alert %d: evidence for alert %d of %s, kind %v, skipped %q", ga.ID, ge.AlertID, ge.Series, ge.Kind, ge.Skipped)
+		}
+		if ge.Diagnosis.Cause != attribution.CauseBlockedChannelSend {
+			t.Errorf("goroutine diagnosis = %v, want blocked channel send", ge.Diagnosis)
+		}
+		if ge.Report == nil || len(ge.Report.Groups) == 0 || !strings.HasSuffix(ge.Report.Groups[0].Top.Function, "leakyProducer") {
+			t.Errorf("goroutine evidence groups: %+v", ge.Report)
+		}
+		// The snapshot's copies carry the same evidence, attached by ID.
+		for _, a := range w.Snapshot().Alerts {
+			if (a.ID == fa.ID || a.ID == ga.ID) && (a.Evidence == nil || a.Evidence.AlertID != a.ID) {
+				t.Errorf("snapshot alert %d has evidence %+v", a.ID, a.Evidence)
+			}
+		}
+	})
+}
+
+// TestAttributionConfigZero: every zero field of AttributionConfig means its default, so that
+// AttributionConfig{DumpDir: d} keeps the 10-minute cooldown and the 20-file bound.
+func TestAttributionConfigZero(t *testing.T) {
+	got := AttributionConfig{DumpDir: "d"}.withDefaults()
+	want := DefaultAttributionConfig()
+	want.DumpDir = "d"
+	if got != want {
+		t.Errorf("AttributionConfig{DumpDir: d} means %+v, want %+v", got, want)
+	}
+	if attribution.DefaultDumpFiles != want.DumpMaxFiles || attribution.DefaultDumpBytes != want.DumpMaxBytes {
+		t.Errorf("attribution's dump defaults %d files, %d bytes; the watchdog's %d, %d",
+			attribution.DefaultDumpFiles, attribution.DefaultDumpBytes, want.DumpMaxFiles, want.DumpMaxBytes)
+	}
+	a := newAttributor(AttributionConfig{DumpDir: t.TempDir()}, "")
+	defer a.close()
+	if a.cfg.Cooldown != 10*time.Minute || a.dumper.MaxFiles != 20 {
+		t.Errorf("attributor from a zero config: cooldown %v, dump files %d", a.cfg.Cooldown, a.dumper.MaxFiles)
+	}
+	var p problems
+	AttributionConfig{Cooldown: -1, MaxGoroutines: -1, DumpMaxFiles: -1, DumpMaxBytes: -1}.validate(&p)
+	for _, f := range []string{"Cooldown", "MaxGoroutines", "DumpMaxFiles", "DumpMaxBytes"} {
+		if !strings.Contains(strings.Join(p, "\n"), "Attribution."+f) {
+			t.Errorf("no error names Attribution.%s: %q", f, p)
+		}
+	}
 }
