@@ -555,7 +555,8 @@ func (w *Watchdog) lookForResidue() {
 	if a.base == nil {
 		return
 	}
-	o := a.options(attribution.LeakProfileAvailable() && len(a.noticed) == 0)
+	// The leak profile costs a garbage collection: only when the last look found candidates.
+	o := a.options(attribution.LeakProfileAvailable() && len(a.noticed) == 0 && len(a.residuePrev) > 0)
 	o.FDs = false
 	snap, err := attribution.Take(o)
 	if err != nil || !snap.Grouped {

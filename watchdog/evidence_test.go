@@ -294,3 +294,91 @@ func TestAttributionConfigZero(t *testing.T) {
 		}
 	}
 }
+
+// TestResidueNotice: a burst of 400 goroutines blocked forever (a handler bug hit for 20 s),
+// with Window 30s and Warmup 10s. Once the growth stops, the resolution says how many remain
+// above the baseline and where, and a residue notice names them and stands until they are
+// gone; releasing them resolves it.
+func TestResidueNotice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Window = 30 * time.Second
+		c.Warmup = 10 * time.Second
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
+			mu.Lock()
+			got = append(got, a)
+			mu.Unlock()
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		alerts := func() []Alert {
+			mu.Lock()
+			defer mu.Unlock()
+			return slices.Clone(got)
+		}
+		ch := make(chan int)
+		released := false
+		release := func() {
+			if !released {
+				released = true
+				for range 400 {
+					<-ch
+				}
+			}
+		}
+		defer release()
+		time.Sleep(12 * time.Second)
+		for range 200 { // 400 in 20 s
+			go leakyProducer(ch)
+			go leakyProducer(ch)
+			time.Sleep(c.Interval)
+		}
+		time.Sleep(5 * time.Minute)
+		var notice *Alert
+		var resolution *Alert
+		for _, a := range alerts() {
+			switch {
+			case a.Series == SeriesGoroutines && a.Cause == CauseResidue && a.Level == LevelNotice && notice == nil:
+				notice = &a
+			case a.Series == SeriesGoroutines && a.Level == LevelOK && a.Previous >= LevelWarning && resolution == nil:
+				resolution = &a
+			}
+		}
+		if notice == nil {
+			t.Fatalf("no residue notice after the burst: %v", alerts())
+		}
+		if !strings.Contains(notice.Reason, "leakyProducer") || !strings.Contains(notice.Reason, "+400") {
+			t.Errorf("residue notice %q does not name the 400 senders", notice.Reason)
+		}
+		if ev := notice.Evidence; ev == nil || ev.Residue == nil || len(ev.Residue.Stuck) == 0 || ev.Residue.Stuck[0].Delta != 400 {
+			t.Errorf("residue notice evidence %+v, want the 400 stuck senders", notice.Evidence)
+		}
+		if resolution != nil { // the detector saw the burst as growth: its resolution says what remains
+			if ev := resolution.Evidence; ev == nil || ev.Residue == nil || ev.Residue.Goroutines < 400 ||
+				!strings.Contains(ev.Residue.Summary, "leakyProducer") {
+				t.Errorf("resolution %v: evidence %v, want a residue of 400 in leakyProducer", resolution, resolution.Evidence)
+			}
+		}
+		for _, a := range alerts() {
+			t.Logf("%d %v %v %v evidence=%v", a.ID, a.Time.Sub(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)), a, a.Cause, a.Evidence)
+		}
+		n := len(alerts())
+		release()
+		time.Sleep(2 * time.Minute)
+		var gone bool
+		for _, a := range alerts()[n:] {
+			if a.Series == SeriesGoroutines && a.Previous == LevelNotice && a.Level == LevelOK && strings.Contains(a.Reason, "gone") {
+				gone = true
+			}
+		}
+		if !gone {
+			t.Errorf("no resolution of the residue notice after the senders returned: %v", alerts()[n:])
+		}
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
