@@ -45,8 +45,8 @@ func (k EvidenceKind) String() string {
 func (k EvidenceKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // Evidence is what attribution found for one alert: the goroutine groups and descriptor
-// classes that grew since the baseline (taken at Start, and refreshed once at the end of the
-// warm-up if no series reached warning by then), what is there now where growth does not
+// classes that grew since the baseline (taken at Start, and refreshed once a Window after the
+// warm-up if no series has left ok by then), what is there now where growth does not
 // explain the alert, and a diagnosis that joins them into a likely cause. An fds alert gets
 // descriptor evidence, a goroutine alert goroutine evidence, an HTTP pool's alert that pool's
 // connections. See package [github.com/leakwatch/leakwatch/watchdog/attribution].
@@ -464,9 +464,11 @@ type evidencePlan struct {
 	lastID   []uint64    // per series: the alert that got it
 	episode  bool        // some series is above ok since the last episode began
 	started  bool        // the baseline is queued
-	settled  bool        // the end of the warm-up has passed (the baseline refreshed or kept)
-	warned   bool        // some series reached warning or above since Start
-	nextLook time.Time   // the residue watch's next look
+	settled  bool        // Warmup + Window has passed (the baseline refreshed or kept)
+	raised   bool        // some series left ok since Start
+	mid      [2]float64  // goroutines and fds half a Window after the warm-up
+	midTaken bool
+	nextLook time.Time // the residue watch's next look
 }
 
 // planAttribution decides, on the sampling goroutine, whether alert al (on series i) gets a
@@ -504,9 +506,11 @@ func (w *Watchdog) planAttribution(al Alert, now time.Time) (take, leakProfile b
 }
 
 // evidenceTick runs on the sampling goroutine after every tick: it queues the baseline at the
-// first tick and refreshes it at the end of the warm-up when no series reached warning by
-// then (start-up fills are over; a leak from start keeps the baseline from Start, so its
-// evidence shows its full growth); it ends an alert episode once every series is back at ok;
+// first tick, and refreshes it once, a Window after the warm-up, if no series has left ok by
+// then and goroutines and descriptors grew over the last half Window by no more than their
+// notice rate allows (or residueMin): the start-up fills the warm-up protects have ended and
+// are left out of later diffs, while a leak present from start keeps the baseline from Start,
+// so that its evidence shows its full growth. With no warm-up there is no refresh. It ends an alert episode once every series is back at ok;
 // and every half Window, while the goroutines series is at ok (growth stopped) and above the
 // baseline by residueMin or more, it queues a look for goroutines left behind.
 func (w *Watchdog) evidenceTick(now time.Time) {
@@ -519,17 +523,19 @@ func (w *Watchdog) evidenceTick(now time.Time) {
 	}
 	quiet := true
 	for i := range w.eng.series {
-		if l := w.eng.series[i].level; l >= LevelWarning {
-			p.warned = true
-			quiet = false
-		} else if l > LevelOK {
-			quiet = false
+		if w.eng.series[i].level > LevelOK {
+			quiet, p.raised = false, true
 		}
 	}
-	if p.started && !p.settled && now.Sub(w.started) >= w.cfg.Warmup {
-		p.settled = true
-		if !p.warned && quiet && w.cfg.Warmup > 0 {
-			p.settled = w.sink.post(w.attributionBaseline)
+	if since := now.Sub(w.started); p.started && !p.settled && w.cfg.Warmup > 0 {
+		switch {
+		case !p.midTaken && since >= w.cfg.Warmup+w.cfg.Window/2:
+			p.mid, p.midTaken = [2]float64{w.vals[idxGoroutines], w.vals[idxFDs]}, true
+		case p.midTaken && since >= w.cfg.Warmup+w.cfg.Window:
+			p.settled = true
+			if !p.raised && w.flatSince(p.mid) {
+				p.settled = w.sink.post(w.attributionBaseline)
+			}
 		}
 	}
 	if p.episode && quiet {
@@ -543,6 +549,23 @@ func (w *Watchdog) evidenceTick(now time.Time) {
 			w.sink.post(w.lookForResidue)
 		}
 	}
+}
+
+// flatSince reports whether goroutines and fds, which were mid half a Window ago, grew since by
+// no more than their rule's notice rate (else warning rate) over that time, or residueMin.
+func (w *Watchdog) flatSince(mid [2]float64) bool {
+	for k, i := range [2]int{idxGoroutines, idxFDs} {
+		r := w.cfg.Rules[w.names[i]]
+		rate := r.NoticePerMin
+		if rate <= 0 {
+			rate = r.WarningPerMin
+		}
+		allow := max(float64(residueMin), rate*(w.cfg.Window/2).Minutes())
+		if now := w.vals[i]; now-mid[k] > allow { // NaN (unread) compares false: flat
+			return false
+		}
+	}
+	return true
 }
 
 // lookForResidue takes a goroutine snapshot and compares it with the baseline and with the

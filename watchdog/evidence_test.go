@@ -382,3 +382,123 @@ func TestResidueNotice(t *testing.T) {
 		}
 	})
 }
+
+// firstEvidence returns the evidence of the first alert on series at warning or above that has a
+// snapshot.
+func firstEvidence(t *testing.T, got []Alert, series string) *Evidence {
+	t.Helper()
+	for _, a := range got {
+		if a.Series == series && a.Level >= LevelWarning && a.Evidence != nil && a.Evidence.Report != nil {
+			return a.Evidence
+		}
+	}
+	t.Fatalf("no %s alert with a snapshot: %v", series, got)
+	return nil
+}
+
+// TestBaselineFromStart: a leak present from the first moment shows its full growth in the
+// evidence: the baseline is taken at Start, not after the warm-up, and not refreshed since a
+// series left ok within a Window after the warm-up.
+func TestBaselineFromStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Warmup = 2 * time.Second
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
+			mu.Lock()
+			got = append(got, a)
+			mu.Unlock()
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := make(chan int)
+		n := 0
+		defer func() {
+			for range n {
+				<-ch
+			}
+		}()
+		time.Sleep(time.Millisecond) // the first tick: the baseline is queued
+		for range 80 {               // 3000/min from the start, through the warm-up and beyond
+			for range 5 {
+				go leakyProducer(ch)
+				n++
+			}
+			time.Sleep(c.Interval)
+		}
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		ev := firstEvidence(t, got, SeriesGoroutines)
+		g := ev.Report.Groups[0]
+		if !strings.HasSuffix(g.Top.Function, "leakyProducer") || g.Base != 0 || g.Delta != g.Count {
+			t.Errorf("top group %s: count %d, base %d, delta %d; want leakyProducer counted from 0", g.Top, g.Count, g.Base, g.Delta)
+		}
+		if warmupLeak := int(c.Warmup/c.Interval) * 5; g.Delta <= warmupLeak {
+			t.Errorf("delta %d, want more than the %d leaked during the warm-up", g.Delta, warmupLeak)
+		}
+	})
+}
+
+// TestBaselineRefreshedAfterFill: a start-up fill (goroutines started during the warm-up that
+// stay) with every series at ok a Window after the warm-up: the baseline is refreshed then, and
+// a later leak's evidence does not count the fill as growth.
+func TestBaselineRefreshedAfterFill(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Warmup = 2 * time.Second
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
+			mu.Lock()
+			got = append(got, a)
+			mu.Unlock()
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill, leak := make(chan int), make(chan int)
+		n := 0
+		defer func() {
+			close(fill)
+			for range n {
+				<-leak
+			}
+		}()
+		time.Sleep(500 * time.Millisecond)
+		for range 40 { // a pool of 40 workers at start-up
+			go func() { <-fill }()
+		}
+		time.Sleep(c.Warmup + c.Window + time.Second) // refreshed, the fill inside the baseline
+		for range 40 {
+			for range 5 {
+				go leakyProducer(leak)
+				n++
+			}
+			time.Sleep(c.Interval)
+		}
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, a := range got {
+			if a.Level > LevelOK && a.Time.Sub(w.started) < c.Warmup+c.Window {
+				t.Fatalf("alert before the refresh: %v", a)
+			}
+		}
+		ev := firstEvidence(t, got, SeriesGoroutines)
+		for _, g := range ev.Report.Groups {
+			if g.Wait == attribution.WaitChanReceive && g.Delta > 0 {
+				t.Errorf("the start-up fill counts as growth: %+d %s", g.Delta, g.Top)
+			}
+		}
+		if g := ev.Report.Groups[0]; !strings.HasSuffix(g.Top.Function, "leakyProducer") {
+			t.Errorf("top group %s, want the leak", g.Top)
+		}
+	})
+}
