@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -499,6 +500,51 @@ func TestBaselineRefreshedAfterFill(t *testing.T) {
 		}
 		if g := ev.Report.Groups[0]; !strings.HasSuffix(g.Top.Function, "leakyProducer") {
 			t.Errorf("top group %s, want the leak", g.Top)
+		}
+	})
+}
+
+// TestNoEvidenceSaysWhy: with attribution disabled, a warning still carries evidence, saying
+// why it has no snapshot, in the handler's copy and the snapshot's; a notice carries none.
+func TestNoEvidenceSaysWhy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution = AttributionConfig{Disabled: true}
+		c.Rules["a"] = Rule{OnIncrease: LevelWarning}
+		c.Rules["b"] = Rule{OnIncrease: LevelNotice}
+		var a, b atomic.Int64
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c,
+			WithGauge("a", func() float64 { return float64(a.Load()) }),
+			WithGauge("b", func() float64 { return float64(b.Load()) }),
+			OnAlert(func(al Alert) { mu.Lock(); got = append(got, al); mu.Unlock() }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		a.Add(1)
+		b.Add(1)
+		time.Sleep(time.Second)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seen := 0
+		for _, al := range append(got, w.Snapshot().Alerts...) {
+			switch {
+			case al.Series == "a" && al.Level == LevelWarning:
+				seen++
+				if e := al.Evidence; e == nil || e.AlertID != al.ID || !strings.Contains(e.Skipped, "disabled") || e.Report != nil {
+					t.Errorf("warning %v: evidence %+v, want none, saying attribution is disabled", al, e)
+				}
+			case al.Series == "b" && al.Evidence != nil:
+				t.Errorf("notice %v carries evidence %+v", al, al.Evidence)
+			}
+		}
+		if seen != 2 {
+			t.Errorf("saw the warning on a %d times (handler and snapshot), want 2", seen)
 		}
 	})
 }
