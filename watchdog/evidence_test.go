@@ -358,8 +358,9 @@ func TestResidueNotice(t *testing.T) {
 			t.Errorf("residue notice evidence %+v, want the 400 stuck senders", notice.Evidence)
 		}
 		if resolution != nil { // the detector saw the burst as growth: its resolution says what remains
-			if ev := resolution.Evidence; ev == nil || ev.Residue == nil || ev.Residue.Goroutines < 400 ||
-				!strings.Contains(ev.Residue.Summary, "leakyProducer") {
+			// (The residue's total is process-wide; the group is the bubble's own.)
+			if ev := resolution.Evidence; ev == nil || ev.Residue == nil || len(ev.Residue.Groups) == 0 ||
+				ev.Residue.Groups[0].Delta != 400 || !strings.Contains(ev.Residue.Summary, "leakyProducer") {
 				t.Errorf("resolution %v: evidence %v, want a residue of 400 in leakyProducer", resolution, resolution.Evidence)
 			}
 		}
