@@ -508,7 +508,7 @@ func (w *Watchdog) planAttribution(al Alert, now time.Time) (take, leakProfile b
 // evidenceTick runs on the sampling goroutine after every tick: it queues the baseline at the
 // first tick, and refreshes it once, a Window after the warm-up, if no series has left ok by
 // then and goroutines and descriptors grew over the last half Window by no more than their
-// notice rate allows (or residueMin): the start-up fills the warm-up protects have ended and
+// notice rate allows (or residueMin) and are below 90% of their limit: the start-up fills the warm-up protects have ended and
 // are left out of later diffs, while a leak present from start keeps the baseline from Start,
 // so that its evidence shows its full growth. With no warm-up there is no refresh. It ends an alert episode once every series is back at ok;
 // and every half Window, while the goroutines series is at ok (growth stopped) and above the
@@ -552,7 +552,8 @@ func (w *Watchdog) evidenceTick(now time.Time) {
 }
 
 // flatSince reports whether goroutines and fds, which were mid half a Window ago, grew since by
-// no more than their rule's notice rate (else warning rate) over that time, or residueMin.
+// no more than their rule's notice rate (else warning rate) over that time, or residueMin, and
+// are below 90% of their limit (a leak held at the limit is flat too).
 func (w *Watchdog) flatSince(mid [2]float64) bool {
 	for k, i := range [2]int{idxGoroutines, idxFDs} {
 		r := w.cfg.Rules[w.names[i]]
@@ -561,7 +562,11 @@ func (w *Watchdog) flatSince(mid [2]float64) bool {
 			rate = r.WarningPerMin
 		}
 		allow := max(float64(residueMin), rate*(w.cfg.Window/2).Minutes())
-		if now := w.vals[i]; now-mid[k] > allow { // NaN (unread) compares false: flat
+		now := w.vals[i]
+		if now-mid[k] > allow { // NaN (unread) compares false: flat
+			return false
+		}
+		if lim := w.lims[i]; lim > 0 && now >= 0.9*lim { // flat against a limit is no fill
 			return false
 		}
 	}

@@ -73,6 +73,7 @@ func emfileScenario(t *testing.T) {
 	defer closeAll()
 	synctest.Test(t, func(t *testing.T) {
 		c := fastConfig()
+		c.Warmup = 2 * time.Second // the baseline's refresh is judged at Warmup + Window, at EMFILE
 		c.Attribution.DumpDir = dumps
 		core, logs := observer.New(zapcore.InfoLevel)
 		var mu sync.Mutex
@@ -100,6 +101,12 @@ func emfileScenario(t *testing.T) {
 		}
 		exhaust()
 		time.Sleep(10 * time.Second) // at EMFILE
+		// Flat at the limit is no start-up fill: the baseline from Start is kept.
+		baseFDs := make(chan int)
+		w.sink.post(func() { baseFDs <- w.attr.base.FDs.Total })
+		if n := <-baseFDs; n >= len(files) {
+			t.Errorf("the baseline holds %d descriptors: refreshed with the %d leaked files in it", n, len(files))
+		}
 		if err := w.Stop(); err != nil {
 			t.Fatal(err)
 		}
@@ -123,8 +130,8 @@ func emfileScenario(t *testing.T) {
 		if len(ev.Descriptors) == 0 || ev.Descriptors[0].Pattern != pattern || ev.Descriptors[0].Count != len(files) {
 			t.Errorf("open now %v, want %s with %d files first", ev.Descriptors, pattern, len(files))
 		}
-		if !strings.Contains(ev.Diagnosis.String(), dir) {
-			t.Errorf("diagnosis %q does not name %s", ev.Diagnosis.String(), dir)
+		if !strings.Contains(ev.Diagnosis.String(), dir) || ev.Diagnosis.Cause != attribution.CauseFileNotClosed {
+			t.Errorf("diagnosis %q does not say files are not closed in %s", ev.Diagnosis.String(), dir)
 		}
 		if len(ev.Dumps) != 3 || ev.DumpError != "" {
 			t.Errorf("dump at EMFILE: files %q, error %q; want 3 files through the reserve", ev.Dumps, ev.DumpError)
