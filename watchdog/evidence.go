@@ -147,11 +147,13 @@ func (e *Evidence) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	if r := e.Report; r != nil {
 		enc.AddInt("goroutines_delta", r.Goroutines.Delta)
 		enc.AddInt("fds_delta", r.FDs.Delta)
-		if len(r.Groups) > 0 {
+		// The top entries of the evidence's own kind: an fds alert's log line does not lead
+		// with a goroutine group.
+		if len(r.Groups) > 0 && e.Kind != EvidenceDescriptors && e.Kind != EvidenceConnections {
 			g := r.Groups[0]
 			enc.AddString("top_group", fmt.Sprintf("%+d %s (%s)", g.Delta, g.Top, g.Wait))
 		}
-		if len(r.FDClasses) > 0 {
+		if len(r.FDClasses) > 0 && e.Kind != EvidenceGoroutines {
 			c := r.FDClasses[0]
 			enc.AddString("top_fd_class", fmt.Sprintf("%+d %s %s", c.Delta, c.Kind, c.Class))
 		}

@@ -549,3 +549,59 @@ func TestNoEvidenceSaysWhy(t *testing.T) {
 		}
 	})
 }
+
+// TestFDResidueOnResolution: files leaked for a while, then no more: when the fds series
+// resolves, its evidence says how many descriptors remain above the baseline and where.
+func TestFDResidueOnResolution(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("descriptors are read from /proc")
+	}
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c, OnAlert(func(a Alert) { mu.Lock(); got = append(got, a); mu.Unlock() }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var files []*os.File
+		defer func() {
+			for _, f := range files {
+				f.Close()
+			}
+		}()
+		time.Sleep(time.Second)
+		for range 40 { // 4 s at 3000/min, then none
+			for range 5 {
+				f, err := os.Create(filepath.Join(dir, fmt.Sprintf("leaked-%d.log", len(files))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				files = append(files, f)
+			}
+			time.Sleep(c.Interval)
+		}
+		time.Sleep(time.Minute)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, a := range got {
+			if a.Series != SeriesFDs || a.Level != LevelOK || a.Previous < LevelWarning {
+				continue
+			}
+			ev := a.Evidence
+			if ev == nil || ev.Residue == nil || len(ev.Residue.FDClasses) == 0 {
+				t.Fatalf("resolution %v: evidence %+v, want a residue", a, ev)
+			}
+			fc := ev.Residue.FDClasses[0]
+			if fc.Class != dir || fc.Delta != len(files) || !strings.Contains(ev.Residue.Summary, dir) {
+				t.Errorf("residue %q, top class %+v: want %d files in %s", ev.Residue.Summary, fc, len(files), dir)
+			}
+			return
+		}
+		t.Fatalf("no resolution of fds from warning or above: %v", got)
+	})
+}
