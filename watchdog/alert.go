@@ -28,12 +28,16 @@ const (
 	// CauseStaircase: repeated upward level shifts (a batch job leaking a few at a time) add up
 	// to a growth rate over a threshold.
 	CauseStaircase
+	// CauseResidue: goroutines that a leak left behind after its growth stopped, proven leaked
+	// or blocked with none returned (a notice the watchdog raises from the evidence, and
+	// resolves once they are gone). See [Evidence.Residue].
+	CauseResidue
 )
 
-var causeNames = [...]string{"none", "growth", "exhaustion", "limit", "increase", "below", "staircase"}
+var causeNames = [...]string{"none", "growth", "exhaustion", "limit", "increase", "below", "staircase", "residue"}
 
 // String returns the cause's name: "none", "growth", "exhaustion", "limit", "increase",
-// "below" or "staircase".
+// "below", "staircase" or "residue".
 func (c Cause) String() string {
 	if int(c) < len(causeNames) {
 		return causeNames[c]
@@ -58,6 +62,9 @@ func (c *Cause) UnmarshalText(b []byte) error {
 // Alert is one change of a series' level, delivered to the log, to [OnAlert] handlers, to the
 // snapshot and to the exporter. New fields may be added; handlers take the struct by value.
 type Alert struct {
+	// ID is the alert's sequence number within its watchdog, from 1, in the order alerts were
+	// raised. Evidence collected later for an alert is attached to the alert with its ID.
+	ID uint64 `json:"id"`
 	// Time of the sample that changed the level.
 	Time time.Time `json:"time"`
 	// Series is the name of the series ("goroutines", "fds", "http_docker_idle", ...).
@@ -100,6 +107,7 @@ func (a Alert) String() string {
 // which JSON encoders use for the log entry's own level.
 func (a Alert) zapFields() []zap.Field {
 	f := []zap.Field{
+		zap.Uint64("alert_id", a.ID),
 		zap.String("series", a.Series),
 		zap.Stringer("alert_level", a.Level),
 		zap.Stringer("previous_level", a.Previous),

@@ -147,7 +147,23 @@
 // a goroutine of their own: a handler that is slow, blocks or panics never delays sampling;
 // panics are recovered and counted, and alerts that do not fit the bounded queue are dropped for
 // the handlers and counted. Goroutine alerts carry the creation rate beside the retained growth
-// ("created 3000/min, retained 25/min").
+// ("created 3000/min, retained 25/min"). Alerts are numbered ([Alert].ID) in the order raised.
+//
+// An alert at warning or critical carries [Evidence] for its own series, attached by its ID:
+// goroutine groups for goroutines, descriptors for fds (with what is open now by kind and target
+// pattern, "/var/log/app/leaked-*.log: 940 regular files", where growth does not explain the
+// alert, as at the limit), and the pool's figures and connections by peer and state for an HTTP
+// pool's series. It is diffed against a baseline of counts taken at Start (refreshed once, a
+// Window after the warm-up, if nothing left ok and the counts stopped growing), so that a leak
+// present from start shows its full growth. Each series has its own cooldown; an alert within
+// it, or with attribution disabled, carries evidence that says why it has no snapshot. At
+// EMFILE the evidence still arrives: the descriptors are read through a /proc/self/fd opened at
+// Start, and a dump through a spare descriptor held for it (or its error says why not). When
+// the goroutines or fds series resolves, its evidence says what remains above the baseline; and
+// goroutines left behind after growth stops (proven leaked by the goroutineleak profile, or
+// blocked sending on a channel with none returned over half a Window) raise a notice with cause
+// "residue" that names them and stands until they are gone. Looking for them costs a goroutine
+// snapshot every half Window while the goroutine count is at least 10 above the baseline.
 //
 // # Smoke runs
 //
@@ -205,7 +221,8 @@
 // bench/README.md); attribution, which is O(goroutines + descriptors), runs only on alerts, off
 // the sampling goroutine, and reports its cost. The watchdog holds three descriptors on Linux
 // (/proc/self/fd and /proc/self/statm for the probes, and a /proc/self/fd of its own for
-// attribution, so that descriptors are still classified when the process has none left), one
+// attribution, so that descriptors are still classified when the process has none left), and a
+// fourth with Attribution.DumpDir (the dump's spare), one
 // sampling goroutine, one goroutine for alert handlers and attribution, and one per gauge; the
 // history is a ring of Config.HistorySize samples per series. [Watchdog.Stop] waits for its
 // goroutines and releases the descriptors. A wedged watchdog is visible: [Snapshot] carries the

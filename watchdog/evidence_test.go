@@ -2,10 +2,13 @@ package watchdog
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -182,5 +185,433 @@ func TestAttributionPanicReachesHandlers(t *testing.T) {
 			}
 		}
 		t.Fatalf("no alert reached the handler with evidence: %v", got)
+	})
+}
+
+// TestEvidenceAnswersItsAlert: an fds alert and a goroutine alert a few seconds apart each carry
+// their own series' evidence: the fds alert the leaked files by pattern and a file diagnosis,
+// the goroutine alert the blocked senders.
+func TestEvidenceAnswersItsAlert(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("descriptors are read from /proc")
+	}
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Warmup = 500 * time.Millisecond
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
+			mu.Lock()
+			got = append(got, a)
+			mu.Unlock()
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := make(chan int)
+		var files []*os.File
+		defer func() {
+			for _, f := range files {
+				f.Close()
+			}
+		}()
+		time.Sleep(c.Warmup + c.Interval)
+		for i := range 100 { // 10 s: files from the start (3000/min), goroutines from 5 s on
+			for range 5 {
+				f, err := os.Create(filepath.Join(dir, fmt.Sprintf("leaked-%d.log", len(files))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				files = append(files, f)
+				if i >= 50 {
+					go leakyProducer(ch)
+				}
+			}
+			time.Sleep(c.Interval)
+		}
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		for range 5 * 50 {
+			<-ch
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		first := map[string]Alert{}
+		for _, a := range got {
+			if _, seen := first[a.Series]; !seen && a.Level >= LevelWarning {
+				first[a.Series] = a
+			}
+		}
+		fa, ga := first[SeriesFDs], first[SeriesGoroutines]
+		if fa.Evidence == nil || ga.Evidence == nil {
+			t.Fatalf("fds alert %v, goroutine alert %v: want both with evidence", fa, ga)
+		}
+		if d := ga.Time.Sub(fa.Time); d < time.Second || d > 10*time.Second {
+			t.Fatalf("fds alert at %v, goroutine alert at %v: want them seconds apart", fa.Time, ga.Time)
+		}
+		fe, ge := fa.Evidence, ga.Evidence
+		if fe.AlertID != fa.ID || fe.Series != SeriesFDs || fe.Kind != EvidenceDescriptors || fe.Skipped != "" {
+			t.Errorf("fds alert %d: evidence for alert %d of %s, kind %v, skipped %q", fa.ID, fe.AlertID, fe.Series, fe.Kind, fe.Skipped)
+		}
+		if len(fe.Descriptors) == 0 || fe.Descriptors[0].Pattern != filepath.Join(dir, "leaked-*.log") || fe.Descriptors[0].Kind != attribution.FDFile {
+			t.Errorf("fds evidence: open now %v, want %s first", fe.Descriptors, filepath.Join(dir, "leaked-*.log"))
+		}
+		if fe.Diagnosis.Cause != attribution.CauseFileNotClosed || !strings.Contains(fe.Diagnosis.Summary, dir) {
+			t.Errorf("fds diagnosis = %v, want files not closed in %s", fe.Diagnosis, dir)
+		}
+		if ge.AlertID != ga.ID || ge.Series != SeriesGoroutines || ge.Kind != EvidenceGoroutines || ge.Skipped != "" {
+			t.Errorf("goroutine alert %d: evidence for alert %d of %s, kind %v, skipped %q", ga.ID, ge.AlertID, ge.Series, ge.Kind, ge.Skipped)
+		}
+		if ge.Diagnosis.Cause != attribution.CauseBlockedChannelSend {
+			t.Errorf("goroutine diagnosis = %v, want blocked channel send", ge.Diagnosis)
+		}
+		if ge.Report == nil || len(ge.Report.Groups) == 0 || !strings.HasSuffix(ge.Report.Groups[0].Top.Function, "leakyProducer") {
+			t.Errorf("goroutine evidence groups: %+v", ge.Report)
+		}
+		// The snapshot's copies carry the same evidence, attached by ID.
+		for _, a := range w.Snapshot().Alerts {
+			if (a.ID == fa.ID || a.ID == ga.ID) && (a.Evidence == nil || a.Evidence.AlertID != a.ID) {
+				t.Errorf("snapshot alert %d has evidence %+v", a.ID, a.Evidence)
+			}
+		}
+	})
+}
+
+// TestAttributionConfigZero: every zero field of AttributionConfig means its default, so that
+// AttributionConfig{DumpDir: d} keeps the 10-minute cooldown and the 20-file bound.
+func TestAttributionConfigZero(t *testing.T) {
+	got := AttributionConfig{DumpDir: "d"}.withDefaults()
+	want := DefaultAttributionConfig()
+	want.DumpDir = "d"
+	if got != want {
+		t.Errorf("AttributionConfig{DumpDir: d} means %+v, want %+v", got, want)
+	}
+	if attribution.DefaultDumpFiles != want.DumpMaxFiles || attribution.DefaultDumpBytes != want.DumpMaxBytes {
+		t.Errorf("attribution's dump defaults %d files, %d bytes; the watchdog's %d, %d",
+			attribution.DefaultDumpFiles, attribution.DefaultDumpBytes, want.DumpMaxFiles, want.DumpMaxBytes)
+	}
+	a := newAttributor(AttributionConfig{DumpDir: t.TempDir()}, "")
+	defer a.close()
+	if a.cfg.Cooldown != 10*time.Minute || a.dumper.MaxFiles != 20 {
+		t.Errorf("attributor from a zero config: cooldown %v, dump files %d", a.cfg.Cooldown, a.dumper.MaxFiles)
+	}
+	var p problems
+	AttributionConfig{Cooldown: -1, MaxGoroutines: -1, DumpMaxFiles: -1, DumpMaxBytes: -1}.validate(&p)
+	for _, f := range []string{"Cooldown", "MaxGoroutines", "DumpMaxFiles", "DumpMaxBytes"} {
+		if !strings.Contains(strings.Join(p, "\n"), "Attribution."+f) {
+			t.Errorf("no error names Attribution.%s: %q", f, p)
+		}
+	}
+}
+
+// TestResidueNotice: a burst of 400 goroutines blocked forever (a handler bug hit for 20 s),
+// with Window 30s and Warmup 10s. Once the growth stops, the resolution says how many remain
+// above the baseline and where, and a residue notice names them and stands until they are
+// gone; releasing them resolves it.
+func TestResidueNotice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Window = 30 * time.Second
+		c.Warmup = 10 * time.Second
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
+			mu.Lock()
+			got = append(got, a)
+			mu.Unlock()
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		alerts := func() []Alert {
+			mu.Lock()
+			defer mu.Unlock()
+			return slices.Clone(got)
+		}
+		ch := make(chan int)
+		released := false
+		release := func() {
+			if !released {
+				released = true
+				for range 400 {
+					<-ch
+				}
+			}
+		}
+		defer release()
+		time.Sleep(12 * time.Second)
+		for range 200 { // 400 in 20 s
+			go leakyProducer(ch)
+			go leakyProducer(ch)
+			time.Sleep(c.Interval)
+		}
+		time.Sleep(5 * time.Minute)
+		var notice *Alert
+		var resolution *Alert
+		for _, a := range alerts() {
+			switch {
+			case a.Series == SeriesGoroutines && a.Cause == CauseResidue && a.Level == LevelNotice && notice == nil:
+				notice = &a
+			case a.Series == SeriesGoroutines && a.Level == LevelOK && a.Previous >= LevelWarning && resolution == nil:
+				resolution = &a
+			}
+		}
+		if notice == nil {
+			t.Fatalf("no residue notice after the burst: %v", alerts())
+		}
+		if !strings.Contains(notice.Reason, "leakyProducer") || !strings.Contains(notice.Reason, "+400") {
+			t.Errorf("residue notice %q does not name the 400 senders", notice.Reason)
+		}
+		if ev := notice.Evidence; ev == nil || ev.Residue == nil || len(ev.Residue.Stuck) == 0 || ev.Residue.Stuck[0].Delta != 400 {
+			t.Errorf("residue notice evidence %+v, want the 400 stuck senders", notice.Evidence)
+		}
+		if resolution != nil { // the detector saw the burst as growth: its resolution says what remains
+			// (The residue's total is process-wide; the group is the bubble's own.)
+			if ev := resolution.Evidence; ev == nil || ev.Residue == nil || len(ev.Residue.Groups) == 0 ||
+				ev.Residue.Groups[0].Delta != 400 || !strings.Contains(ev.Residue.Summary, "leakyProducer") {
+				t.Errorf("resolution %v: evidence %v, want a residue of 400 in leakyProducer", resolution, resolution.Evidence)
+			}
+		}
+		for _, a := range alerts() {
+			t.Logf("%d %v %v %v evidence=%v", a.ID, a.Time.Sub(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)), a, a.Cause, a.Evidence)
+		}
+		n := len(alerts())
+		release()
+		time.Sleep(2 * time.Minute)
+		var gone bool
+		for _, a := range alerts()[n:] {
+			if a.Series == SeriesGoroutines && a.Previous == LevelNotice && a.Level == LevelOK && strings.Contains(a.Reason, "gone") {
+				gone = true
+			}
+		}
+		if !gone {
+			t.Errorf("no resolution of the residue notice after the senders returned: %v", alerts()[n:])
+		}
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// firstEvidence returns the evidence of the first alert on series at warning or above that has a
+// snapshot.
+func firstEvidence(t *testing.T, got []Alert, series string) *Evidence {
+	t.Helper()
+	for _, a := range got {
+		if a.Series == series && a.Level >= LevelWarning && a.Evidence != nil && a.Evidence.Report != nil {
+			return a.Evidence
+		}
+	}
+	t.Fatalf("no %s alert with a snapshot: %v", series, got)
+	return nil
+}
+
+// TestBaselineFromStart: a leak present from the first moment shows its full growth in the
+// evidence: the baseline is taken at Start, not after the warm-up, and not refreshed since a
+// series left ok within a Window after the warm-up.
+func TestBaselineFromStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Warmup = 2 * time.Second
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
+			mu.Lock()
+			got = append(got, a)
+			mu.Unlock()
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := make(chan int)
+		n := 0
+		defer func() {
+			for range n {
+				<-ch
+			}
+		}()
+		time.Sleep(time.Millisecond) // the first tick: the baseline is queued
+		for range 80 {               // 3000/min from the start, through the warm-up and beyond
+			for range 5 {
+				go leakyProducer(ch)
+				n++
+			}
+			time.Sleep(c.Interval)
+		}
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		ev := firstEvidence(t, got, SeriesGoroutines)
+		g := ev.Report.Groups[0]
+		if !strings.HasSuffix(g.Top.Function, "leakyProducer") || g.Base != 0 || g.Delta != g.Count {
+			t.Errorf("top group %s: count %d, base %d, delta %d; want leakyProducer counted from 0", g.Top, g.Count, g.Base, g.Delta)
+		}
+		if warmupLeak := int(c.Warmup/c.Interval) * 5; g.Delta <= warmupLeak {
+			t.Errorf("delta %d, want more than the %d leaked during the warm-up", g.Delta, warmupLeak)
+		}
+	})
+}
+
+// TestBaselineRefreshedAfterFill: a start-up fill (goroutines started during the warm-up that
+// stay) with every series at ok a Window after the warm-up: the baseline is refreshed then, and
+// a later leak's evidence does not count the fill as growth.
+func TestBaselineRefreshedAfterFill(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Warmup = 2 * time.Second
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
+			mu.Lock()
+			got = append(got, a)
+			mu.Unlock()
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill, leak := make(chan int), make(chan int)
+		n := 0
+		defer func() {
+			close(fill)
+			for range n {
+				<-leak
+			}
+		}()
+		time.Sleep(500 * time.Millisecond)
+		for range 40 { // a pool of 40 workers at start-up
+			go func() { <-fill }()
+		}
+		time.Sleep(c.Warmup + c.Window + time.Second) // refreshed, the fill inside the baseline
+		for range 40 {
+			for range 5 {
+				go leakyProducer(leak)
+				n++
+			}
+			time.Sleep(c.Interval)
+		}
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, a := range got {
+			if a.Level > LevelOK && a.Time.Sub(w.started) < c.Warmup+c.Window {
+				t.Fatalf("alert before the refresh: %v", a)
+			}
+		}
+		ev := firstEvidence(t, got, SeriesGoroutines)
+		for _, g := range ev.Report.Groups {
+			if g.Wait == attribution.WaitChanReceive && g.Delta > 0 {
+				t.Errorf("the start-up fill counts as growth: %+d %s", g.Delta, g.Top)
+			}
+		}
+		if g := ev.Report.Groups[0]; !strings.HasSuffix(g.Top.Function, "leakyProducer") {
+			t.Errorf("top group %s, want the leak", g.Top)
+		}
+	})
+}
+
+// TestNoEvidenceSaysWhy: with attribution disabled, a warning still carries evidence, saying
+// why it has no snapshot, in the handler's copy and the snapshot's; a notice carries none.
+func TestNoEvidenceSaysWhy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution = AttributionConfig{Disabled: true}
+		c.Rules["a"] = Rule{OnIncrease: LevelWarning}
+		c.Rules["b"] = Rule{OnIncrease: LevelNotice}
+		var a, b atomic.Int64
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c,
+			WithGauge("a", func() float64 { return float64(a.Load()) }),
+			WithGauge("b", func() float64 { return float64(b.Load()) }),
+			OnAlert(func(al Alert) { mu.Lock(); got = append(got, al); mu.Unlock() }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		a.Add(1)
+		b.Add(1)
+		time.Sleep(time.Second)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seen := 0
+		for _, al := range append(got, w.Snapshot().Alerts...) {
+			switch {
+			case al.Series == "a" && al.Level == LevelWarning:
+				seen++
+				if e := al.Evidence; e == nil || e.AlertID != al.ID || !strings.Contains(e.Skipped, "disabled") || e.Report != nil {
+					t.Errorf("warning %v: evidence %+v, want none, saying attribution is disabled", al, e)
+				}
+			case al.Series == "b" && al.Evidence != nil:
+				t.Errorf("notice %v carries evidence %+v", al, al.Evidence)
+			}
+		}
+		if seen != 2 {
+			t.Errorf("saw the warning on a %d times (handler and snapshot), want 2", seen)
+		}
+	})
+}
+
+// TestFDResidueOnResolution: files leaked for a while, then no more: when the fds series
+// resolves, its evidence says how many descriptors remain above the baseline and where.
+func TestFDResidueOnResolution(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("descriptors are read from /proc")
+	}
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c, OnAlert(func(a Alert) { mu.Lock(); got = append(got, a); mu.Unlock() }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var files []*os.File
+		defer func() {
+			for _, f := range files {
+				f.Close()
+			}
+		}()
+		time.Sleep(time.Second)
+		for range 40 { // 4 s at 3000/min, then none
+			for range 5 {
+				f, err := os.Create(filepath.Join(dir, fmt.Sprintf("leaked-%d.log", len(files))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				files = append(files, f)
+			}
+			time.Sleep(c.Interval)
+		}
+		time.Sleep(time.Minute)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, a := range got {
+			if a.Series != SeriesFDs || a.Level != LevelOK || a.Previous < LevelWarning {
+				continue
+			}
+			ev := a.Evidence
+			if ev == nil || ev.Residue == nil || len(ev.Residue.FDClasses) == 0 {
+				t.Fatalf("resolution %v: evidence %+v, want a residue", a, ev)
+			}
+			fc := ev.Residue.FDClasses[0]
+			if fc.Class != dir || fc.Delta != len(files) || !strings.Contains(ev.Residue.Summary, dir) {
+				t.Errorf("residue %q, top class %+v: want %d files in %s", ev.Residue.Summary, fc, len(files), dir)
+			}
+			return
+		}
+		t.Fatalf("no resolution of fds from warning or above: %v", got)
 	})
 }

@@ -2,6 +2,7 @@ package watchdog
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -176,8 +177,9 @@ func TestStopDuringBlockedHandler(t *testing.T) {
 	})
 }
 
-// TestAttributionCooldown: within the cooldown, a second warning does not take a second
-// snapshot.
+// TestAttributionCooldown: cooldowns are per series. A warning on a takes a snapshot; a
+// critical alert on b a second later takes its own; a second warning on a within a's cooldown
+// takes none, and its evidence says why, naming the alert that has a's snapshot.
 func TestAttributionCooldown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := fastConfig()
@@ -187,7 +189,7 @@ func TestAttributionCooldown(t *testing.T) {
 		c.Rules["b"] = Rule{OnIncrease: LevelCritical}
 		var a, b atomic.Int64
 		var mu sync.Mutex
-		var withEvidence, alerts int
+		var got []Alert
 		w, err := Start(t.Context(), c,
 			WithGauge("a", func() float64 { return float64(a.Load()) }),
 			WithGauge("b", func() float64 { return float64(b.Load()) }),
@@ -197,10 +199,7 @@ func TestAttributionCooldown(t *testing.T) {
 				}
 				mu.Lock()
 				defer mu.Unlock()
-				alerts++
-				if al.Evidence != nil {
-					withEvidence++
-				}
+				got = append(got, al)
 			}))
 		if err != nil {
 			t.Fatal(err)
@@ -208,18 +207,42 @@ func TestAttributionCooldown(t *testing.T) {
 		time.Sleep(time.Second)
 		a.Add(1) // warning on a: a snapshot
 		time.Sleep(time.Second)
-		b.Add(1) // critical on b, within the cooldown: none
+		b.Add(1) // critical on b, within a's cooldown: b's own snapshot
+		time.Sleep(4 * time.Second)
+		a.Add(1) // a is back at ok (no increase for a Window): warning again, within a's cooldown
 		time.Sleep(time.Second)
 		if err := w.Stop(); err != nil {
 			t.Fatal(err)
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if alerts < 2 || withEvidence != 1 {
-			t.Errorf("alerts %d, with evidence %d: want >= 2 alerts and exactly 1 snapshot", alerts, withEvidence)
+		var raised []Alert
+		for _, al := range got {
+			if al.Level >= LevelWarning {
+				raised = append(raised, al)
+			}
 		}
-		if s := w.Snapshot(); s.Attributions != 1 {
-			t.Errorf("Snapshot().Attributions = %d, want 1", s.Attributions)
+		if len(raised) != 3 {
+			t.Fatalf("got %d warning or critical alerts, want 3: %v", len(raised), got)
+		}
+		for i, al := range raised {
+			if al.Evidence == nil || al.Evidence.AlertID != al.ID || al.Evidence.Series != al.Series {
+				t.Fatalf("alert %d (%v) has evidence %+v, want evidence for its own ID and series", i, al, al.Evidence)
+			}
+		}
+		if e := raised[0].Evidence; e.Skipped != "" || e.Report == nil {
+			t.Errorf("first warning on a: evidence %v, want a snapshot", e)
+		}
+		if e := raised[1].Evidence; raised[1].Series != "b" || e.Skipped != "" || e.Report == nil {
+			t.Errorf("alert on b: %v with evidence %v, want b's own snapshot", raised[1], e)
+		}
+		e := raised[2].Evidence
+		if raised[2].Series != "a" || e.Report != nil || !strings.Contains(e.Skipped, "cooldown") ||
+			!strings.Contains(e.Skipped, fmt.Sprintf("alert %d", raised[0].ID)) {
+			t.Errorf("second warning on a: %v with evidence %+v, want none, skipped for the cooldown naming alert %d", raised[2], e, raised[0].ID)
+		}
+		if s := w.Snapshot(); s.Attributions != 2 {
+			t.Errorf("Snapshot().Attributions = %d, want 2", s.Attributions)
 		}
 	})
 }

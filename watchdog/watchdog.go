@@ -44,10 +44,8 @@ type Watchdog struct {
 	pools           []*httppool.Pool
 	sink            *sink
 	rec             *recorder
-	warm            bool // the post-warm-up work (attribution baseline) is queued
-	lastAttribution time.Time
-	episode         bool        // some series is above ok since the last attribution episode began
-	attr            *attributor // used on the sink goroutine only
+	attributionPlan evidencePlan // attribution: baseline, cooldowns, residue watch (evidence.go)
+	attr            *attributor
 
 	mu          sync.Mutex // guards the fields below
 	hist        *history
@@ -64,6 +62,7 @@ type Watchdog struct {
 	running     bool
 	stopErr     error
 
+	alertSeq         atomic.Uint64 // the last Alert.ID given
 	attributions     atomic.Uint64
 	attributionNanos atomic.Int64
 	probeErrors      atomic.Uint64
@@ -413,6 +412,7 @@ func (w *Watchdog) tick() {
 	var alerts []Alert
 	for _, i := range w.eng.changed {
 		a := w.eng.alert(i)
+		a.ID = w.alertSeq.Add(1)
 		if i == idxGoroutines && a.Level > LevelOK {
 			if a.CreatedPerMin = w.createdPerMin(now); a.CreatedPerMin > 0 {
 				a.Reason += fmt.Sprintf("; created %.0f/min, retained %.2f/min", a.CreatedPerMin, a.RatePerMin)
@@ -437,33 +437,13 @@ func (w *Watchdog) tick() {
 		}
 	}
 	for _, a := range alerts {
-		w.log.Check(a.logLevel(), "alert").Write(a.zapFields()...)
 		w.deliver(a, now)
 	}
-	w.afterWarmup(now)
+	w.evidenceTick(now)
 	w.smokeTick(now) // smoke: owned by smoke.go; runs on the sampling goroutine, must not block
 	w.mu.Lock()
 	w.cost.add(time.Since(begin))
 	w.mu.Unlock()
-}
-
-// afterWarmup queues the attribution baseline once the warm-up is over, and ends an alert
-// episode once every series is back at ok. Sampling goroutine.
-func (w *Watchdog) afterWarmup(now time.Time) {
-	if w.cfg.Attribution.Disabled {
-		return
-	}
-	if !w.warm && now.Sub(w.started) >= w.cfg.Warmup {
-		w.warm = w.sink.post(w.attributionBaseline)
-	}
-	if w.episode {
-		for i := range w.eng.series {
-			if w.eng.series[i].level > LevelOK {
-				return
-			}
-		}
-		w.episode = false
-	}
 }
 
 var (
@@ -491,10 +471,17 @@ func (w *Watchdog) createdPerMin(now time.Time) float64 {
 	return (cur.Value - old.Value) / d
 }
 
-// deliver hands the alert to the sink goroutine: attribution first when planned, then the
-// handlers. It never blocks: a full queue drops the job and counts it.
+// deliver logs the alert and hands it to the sink goroutine: attribution first when planned,
+// then the handlers. An alert that gets no snapshot but should have evidence gets evidence
+// saying why, at once. It never blocks: a full queue drops the job and counts it.
 func (w *Watchdog) deliver(a Alert, now time.Time) {
-	take, leakProfile := w.planAttribution(a, now)
+	take, leakProfile, skipped := w.planAttribution(a, now)
+	if skipped != "" {
+		kind, _ := w.evidenceKindOf(w.index[a.Series])
+		a.Evidence = &Evidence{AlertID: a.ID, Series: a.Series, Kind: kind, Skipped: skipped}
+		w.attachEvidence(a.ID, a.Evidence)
+	}
+	w.log.Check(a.logLevel(), "alert").Write(a.zapFields()...)
 	if !take && len(w.opts.handlers) == 0 {
 		return
 	}
@@ -502,13 +489,18 @@ func (w *Watchdog) deliver(a Alert, now time.Time) {
 		if take {
 			ev := w.attribute(a, leakProfile)
 			a.Evidence = ev
-			w.attachEvidence(a, ev)
-			w.log.Check(a.logLevel(), "attribution").Write(zap.String("series", a.Series), zap.Stringer("alert_level", a.Level), zap.Object("evidence", ev))
+			w.attachEvidence(a.ID, ev)
+			w.log.Check(a.logLevel(), "attribution").Write(zap.Uint64("alert_id", a.ID), zap.String("series", a.Series), zap.Stringer("alert_level", a.Level), zap.Object("evidence", ev))
 		}
 		w.callHandlers(a)
 	})
 	if !ok {
 		w.handlerDropped.Add(1)
+		if take {
+			kind, _ := w.evidenceKindOf(w.index[a.Series])
+			w.attachEvidence(a.ID, &Evidence{AlertID: a.ID, Series: a.Series, Kind: kind,
+				Skipped: "the queue to the attribution and handler goroutine was full (Config.AlertQueue)"})
+		}
 	}
 }
 

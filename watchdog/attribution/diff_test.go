@@ -221,3 +221,41 @@ func TestFDPanicContained(t *testing.T) {
 		}
 	}
 }
+
+// TestCountsBaseline: a baseline reduced to its counts diffs like the full snapshot, and keeps
+// no stacks or descriptor entries.
+func TestCountsBaseline(t *testing.T) {
+	base := take(t, DefaultOptions())
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	for range 20 {
+		go func() { <-stop; done <- struct{}{} }()
+	}
+	defer func() {
+		close(stop)
+		for range 20 {
+			<-done
+		}
+	}()
+	cur := take(t, DefaultOptions())
+	c := base.Counts()
+	for _, g := range c.Groups {
+		if len(g.Frames) != 0 {
+			t.Fatalf("Counts kept %d frames of %s", len(g.Frames), g.Key)
+		}
+	}
+	if c.FDs != nil && c.FDs.Entries != nil {
+		t.Errorf("Counts kept %d descriptor entries", len(c.FDs.Entries))
+	}
+	if base.FDs != nil && len(base.FDs.Entries) == 0 && base.FDs.Total > 0 {
+		t.Error("Counts changed the snapshot it was called on")
+	}
+	full, reduced := Diff(base, cur), Diff(c, cur)
+	if !reflect.DeepEqual(full.Groups, reduced.Groups) || !reflect.DeepEqual(full.FDClasses, reduced.FDClasses) ||
+		full.Goroutines != reduced.Goroutines || full.FDs != reduced.FDs {
+		t.Errorf("diff against Counts differs:\nfull    %+v\nreduced %+v", full, reduced)
+	}
+	if len(reduced.Groups) == 0 || reduced.Groups[0].Delta < 20 {
+		t.Errorf("the 20 goroutines started do not show: %+v", reduced.Groups)
+	}
+}

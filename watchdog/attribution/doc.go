@@ -9,7 +9,7 @@
 // # Quick start
 //
 //	opts := attribution.DefaultOptions()
-//	base, err := attribution.Take(opts) // after warm-up
+//	base, err := attribution.Take(opts) // at start; base.Counts() is what to keep
 //	...
 //	opts.LeakProfile = true // first alert of an episode
 //	cur, err := attribution.Take(opts)
@@ -96,7 +96,17 @@
 // A [Dumper] writes a goroutine profile in pprof format (go tool pprof
 // reads it), the descriptor table and the report to a directory the caller
 // names, with generated file names, mode 0600, bounded in count and bytes,
-// oldest removed first.
+// oldest removed first. It removes only the files it wrote itself, so
+// processes may share a directory. With [Dumper.Reserve] it holds a spare
+// descriptor that it gives up to write a dump at EMFILE.
+//
+// # What is open now
+//
+// Where growth since a baseline does not explain what is seen (a process
+// at its descriptor limit since start), [FDTable.Patterns] groups the open
+// descriptors by kind and target pattern (digits in file names folded:
+// "/var/log/app/leaked-*.log: 940 regular files") and
+// [FDTable.Connections] the connections by peer and state.
 //
 // # Cost
 //

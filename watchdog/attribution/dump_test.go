@@ -102,3 +102,42 @@ func TestDumperBytes(t *testing.T) {
 		t.Errorf("no dir: err = %v", err)
 	}
 }
+
+// TestDumperPrunesOnlyItsOwn: two Dumpers sharing a directory (two processes with one DumpDir)
+// and an earlier run's dump: each Dumper removes only the files it wrote itself.
+func TestDumperPrunesOnlyItsOwn(t *testing.T) {
+	dir := t.TempDir()
+	earlier := filepath.Join(dir, "leakwatch-20250101T000000.000000Z-1-0001-goroutine.pb.gz")
+	if err := os.WriteFile(earlier, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &Snapshot{Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	a, b := &Dumper{Dir: dir, MaxFiles: 2}, &Dumper{Dir: dir, MaxFiles: 2}
+	var aFiles, bFiles []string
+	for i := range 3 {
+		s.Time = s.Time.Add(time.Second)
+		pa, err := a.Dump(s, Diff(nil, s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pb, err := b.Dump(s, Diff(nil, s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pa) != 2 || len(pb) != 2 {
+			t.Fatalf("dump %d wrote %q and %q, want 2 files each", i, pa, pb)
+		}
+		aFiles, bFiles = append(aFiles, pa...), append(bFiles, pb...)
+	}
+	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+	if !exists(earlier) {
+		t.Error("an earlier run's dump was removed")
+	}
+	for name, files := range map[string][]string{"a": aFiles, "b": bFiles} {
+		for i, p := range files {
+			if want := i >= len(files)-2; exists(p) != want {
+				t.Errorf("dumper %s file %d (%s): exists %v, want %v", name, i, filepath.Base(p), !want, want)
+			}
+		}
+	}
+}

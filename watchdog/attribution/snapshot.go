@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"time"
 )
 
@@ -252,4 +253,26 @@ func cmpErr(first, err error) error {
 		return first
 	}
 	return err
+}
+
+// Counts returns the snapshot reduced to what [Diff] reads of a baseline:
+// the totals, each goroutine group's key, count, leaked count, wait kind and
+// top frame (no other frames), and the descriptor classes and TCP states
+// without the per-descriptor entries. It is what a long-lived baseline
+// should keep: its size grows with the number of distinct stacks and
+// classes, not with the number of goroutines or descriptors.
+func (s *Snapshot) Counts() *Snapshot {
+	c := *s
+	c.Groups = make([]Group, len(s.Groups))
+	for i, g := range s.Groups {
+		g.Frames = nil
+		c.Groups[i] = g
+	}
+	if s.FDs != nil {
+		t := *s.FDs
+		t.Entries = nil
+		c.FDs = &t
+	}
+	c.Notes = slices.Clone(s.Notes)
+	return &c
 }
