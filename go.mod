@@ -8,6 +8,7 @@ require (
 	github.com/prometheus/procfs v0.22.0
 	go.uber.org/goleak v1.3.0
 	go.uber.org/zap v1.28.0
+	go.yaml.in/yaml/v3 v3.0.5
 )
 
 require (
