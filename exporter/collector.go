@@ -2,7 +2,6 @@ package exporter
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,12 +57,15 @@ var builtin = map[string]struct {
 	watchdog.SeriesFDLimit:           {"max_fds", kindGauge, "Soft RLIMIT_NOFILE, as read by the watchdog (Linux)."},
 }
 
-// httpSuffixes maps an HTTP pool series suffix to its metric name after <ns>_<pool>_.
-var httpSuffixes = []struct {
+// httpSuffix is the metric of one HTTP pool series suffix.
+type httpSuffix struct {
 	suffix, name string
 	kind         kind
 	help         string
-}{
+}
+
+// httpSuffixes maps an HTTP pool series suffix to its metric name after <ns>_<pool>_.
+var httpSuffixes = []httpSuffix{
 	{watchdog.HTTPRequests, "http_requests_total", kindCounter, "Requests sent through the HTTP pool."},
 	{watchdog.HTTPErrors, "http_errors_total", kindCounter, "Transport errors of the HTTP pool (failed dials, timeouts, resets)."},
 	{watchdog.HTTPResponses5xx, "http_responses_5xx_total", kindCounter, "5xx responses received by the HTTP pool (not counted as errors)."},
@@ -106,9 +108,9 @@ type collector struct {
 // process_open_fds and process_max_fds, which the seed's queries and the generated alert
 // rules use; nothing this collector exports has a process_ name.
 //
-// Every metric is described up front from w.SeriesNames(): HTTP pools are recognised by their
-// series http_<pool>_<suffix> (see [watchdog.HTTPSeries]); series that are neither built-in nor
-// part of a pool (user gauges) are exported as <ns>_series_value{series="<name>"}. Collect reads one
+// Every metric is described up front from w.SeriesNames() and w.HTTPPools(): a pool's series
+// are exported as <ns>_<pool>_http_*; series that are neither built-in nor part of a pool (user
+// gauges, even one named like a pool's series) are exported as <ns>_series_value{series="<name>"}. Collect reads one
 // w.Snapshot() per scrape and is safe for concurrent use; it keeps working after the watchdog
 // stops (with <ns>_watchdog_running 0). Besides the snapshot it reads w.SmokeReport() for the
 // smoke-run status. The package doc lists every metric.
@@ -127,9 +129,17 @@ func New(w *watchdog.Watchdog, opts Options) prometheus.Collector {
 		}
 		return prometheus.NewDesc(ns+"_"+name, help, labels, cl)
 	}
-	names := w.SeriesNames()
-	pools := poolSeries(names)
-	for _, n := range names {
+	pools := map[string]poolSuffix{}
+	for _, p := range w.HTTPPools() {
+		for _, ps := range p.Series {
+			for i, h := range httpSuffixes {
+				if h.suffix == ps.Suffix {
+					pools[ps.Name] = poolSuffix{p.Pool, i}
+				}
+			}
+		}
+	}
+	for _, n := range w.SeriesNames() {
 		if b, ok := builtin[n]; ok {
 			p := seriesPlan{desc: d(b.name, b.help), kind: b.kind}
 			c.plans[n], c.raw = p, append(c.raw, p.desc)
@@ -173,35 +183,10 @@ func New(w *watchdog.Watchdog, opts Options) prometheus.Collector {
 	return c
 }
 
+// poolSuffix is an HTTP pool series: its pool and its metric.
 type poolSuffix struct {
 	pool   string
 	suffix int // index in httpSuffixes
-}
-
-// poolSeries finds the HTTP pools among the series names: a pool is a name p for which every
-// series http_<p>_<suffix> exists. It returns those series, each with its pool and suffix.
-func poolSeries(names []string) map[string]poolSuffix {
-	cand := map[string]poolSuffix{}
-	count := map[string]int{}
-	for _, n := range names {
-		rest, ok := strings.CutPrefix(n, "http_")
-		if !ok {
-			continue
-		}
-		for i, h := range httpSuffixes {
-			if p, ok := strings.CutSuffix(rest, "_"+h.suffix); ok && p != "" && watchdog.HTTPSeries(p, h.suffix) == n {
-				cand[n] = poolSuffix{p, i}
-				count[p]++
-			}
-		}
-	}
-	out := map[string]poolSuffix{}
-	for n, ps := range cand {
-		if count[ps.pool] == len(httpSuffixes) {
-			out[n] = ps
-		}
-	}
-	return out
 }
 
 // Describe sends every desc of the collector.

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -289,51 +290,69 @@ func TestBadNamespaceFailsRegistration(t *testing.T) {
 	})
 }
 
+// TestPoolSeries: the collector takes the pools from w.HTTPPools(), not from the series names:
+// pools with underscores and suffix-like names export as pools, and user gauges named exactly
+// like a complete pool's series stay user gauges. Every suffix the watchdog has, the exporter
+// knows.
 func TestPoolSeries(t *testing.T) {
-	all := func(pool string) []string {
-		var out []string
-		for _, h := range httpSuffixes {
-			out = append(out, watchdog.HTTPSeries(pool, h.suffix))
+	synctest.Test(t, testPoolSeries)
+}
+
+func testPoolSeries(t *testing.T) {
+	var opts []watchdog.Option
+	for _, name := range []string{"a_reuse", "b"} {
+		p, err := httppool.New(name)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return out
+		opts = append(opts, watchdog.WithHTTPPool(p))
 	}
-	tests := []struct {
-		name  string
-		names []string
-		want  map[string]string // series -> pool
-	}{
-		{"none", []string{"goroutines", "fds"}, map[string]string{}},
-		{"one pool", all("docker"), func() map[string]string {
-			m := map[string]string{}
-			for _, n := range all("docker") {
-				m[n] = "docker"
-			}
-			return m
-		}()},
-		{"pool with underscores and a suffix-like name", append(all("a_reuse"), all("b")...), func() map[string]string {
-			m := map[string]string{}
-			for _, n := range all("a_reuse") {
-				m[n] = "a_reuse"
-			}
-			for _, n := range all("b") {
-				m[n] = "b"
-			}
-			return m
-		}()},
-		{"user gauge that looks like one pool series", []string{"http_x_errors", "goroutines"}, map[string]string{}},
+	for _, h := range httpSuffixes {
+		opts = append(opts, watchdog.WithGauge(watchdog.HTTPSeries("fake", h.suffix), func() float64 { return 4 }))
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := poolSeries(tt.names)
-			if len(got) != len(tt.want) {
-				t.Errorf("poolSeries(%v) found %d series, want %d: %v", tt.names, len(got), len(tt.want), got)
+	cfg := watchdog.DefaultConfig()
+	cfg.Interval, cfg.Window, cfg.Warmup = time.Second, 10*time.Second, 0
+	cfg.Attribution.Disabled = true
+	w, err := watchdog.Start(t.Context(), cfg, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	time.Sleep(3 * time.Second) // fake time: a few ticks, gauges read
+	for _, p := range w.HTTPPools() {
+		for _, ps := range p.Series {
+			if !slices.ContainsFunc(httpSuffixes, func(h httpSuffix) bool { return h.suffix == ps.Suffix }) {
+				t.Errorf("pool %s: suffix %q unknown to the exporter", p.Pool, ps.Suffix)
 			}
-			for n, p := range tt.want {
-				if got[n].pool != p {
-					t.Errorf("series %s: pool %q, want %q", n, got[n].pool, p)
-				}
+		}
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(New(w, Options{Namespace: "ns"}))
+	fams := families(t, reg)
+	for _, pool := range []string{"a_reuse", "b"} {
+		for _, h := range httpSuffixes {
+			if _, ok := fams["ns_"+pool+"_"+h.name]; !ok {
+				t.Errorf("pool %s: no ns_%s_%s", pool, pool, h.name)
 			}
-		})
+		}
+	}
+	for name := range fams {
+		if strings.HasPrefix(name, "ns_fake_") {
+			t.Errorf("gauges named like a pool's series exported as a pool: %s", name)
+		}
+	}
+	gauges := map[string]bool{}
+	for _, m := range fams["ns_series_value"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "series" && m.GetGauge().GetValue() == 4 {
+				gauges[l.GetValue()] = true
+			}
+		}
+	}
+	for _, h := range httpSuffixes {
+		if n := watchdog.HTTPSeries("fake", h.suffix); !gauges[n] {
+			t.Errorf("ns_series_value{series=%q} missing or not 4 (user gauges: %v)", n, gauges)
+		}
 	}
 }
 

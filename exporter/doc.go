@@ -111,16 +111,26 @@
 //	LeakwatchSmokeFailed      log_capturer_watchdog_smoke_status{status="failed"} == 1
 //	LeakwatchSmokeStalled     log_capturer_watchdog_smoke_stalled == 1
 //
+// [RulesOptions.Selector] adds label matchers to every metric of every expression: with
+// `{job="log_capturer"}` the first rule reads deriv(log_capturer_goroutines{job="log_capturer"}[10m]),
+// and a shared Prometheus that scrapes other services (all of which export process_open_fds)
+// fires these rules for the log capturer's processes only. Without a selector they fire for
+// every process that exports the metrics. The file is written by a YAML encoder from typed
+// structs, so no name or annotation can make it invalid.
+//
 // Rules of both severities share an alert name and differ in the severity label; a critical
 // condition also fires the warning rule, so inhibit warnings by criticals in Alertmanager.
 // Windows and "for" durations are [RulesOptions] fields, so tests can generate short ones.
 //
 // # Testing
 //
-// testdata/rules.yml is the output for namespace log_capturer and pool docker (rewrite it with
-// go test -run TestAlertRulesGolden -update); testdata/rules_test.yml holds promtool unit tests
-// built from the seed's numbers (baseline GOR=95 FD=22; leaks at 25, 60 and 8 goroutines/min,
-// 20 and 3 FDs/min; HTTP errors; no idle connection under traffic):
+// testdata/rules.yml is the output for namespace log_capturer, pool docker and selector
+// {job="log_capturer"} (rewrite it with go test -run TestAlertRulesGolden -update);
+// testdata/rules_test.yml holds promtool unit tests built from the seed's numbers (baseline
+// GOR=95 FD=22; leaks at 25, 60 and 8 goroutines/min, 20 and 3 FDs/min; HTTP errors; no idle
+// connection under traffic; another job and a canary of the same program leaking everything,
+// which fires nothing); rules_unscoped_test.yml runs that last case through the rules without
+// a selector, where the other job fires:
 //
 //	cd exporter/testdata && promtool test rules rules_test.yml
 //

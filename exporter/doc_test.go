@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"maps"
 	"regexp"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -145,7 +146,20 @@ func TestDocListsEveryMetric(t *testing.T) {
 				}
 			}
 		})
-		if want := []string{"<ns>_watchdog_time_to_exhaustion_seconds"}; !slices.Equal(missing, want) {
+		// On Go 1.25 the runtime lacks the metrics behind two series, which then stay unread.
+		want := []string{"<ns>_watchdog_time_to_exhaustion_seconds"}
+		have := map[string]bool{}
+		for _, d := range metrics.All() {
+			have[d.Name] = true
+		}
+		if !have["/sched/goroutines-created:goroutines"] {
+			want = append(want, "<ns>_goroutines_created_total")
+		}
+		if !have["/sched/threads/total:threads"] {
+			want = append(want, "<ns>_threads")
+		}
+		slices.Sort(want)
+		if !slices.Equal(missing, want) {
 			t.Errorf("documented but not collected: %v, want only %v", missing, want)
 		}
 	})

@@ -61,11 +61,13 @@ func ExampleNew() {
 	// log_capturer_docker_http_waiting_requests gauge
 }
 
-// Generate the fleet rules for the log capturer and print the goroutine rules.
+// Generate the fleet rules for the log capturer, scoped to its job, and print the goroutine
+// rules.
 func ExampleAlertRules() {
 	rules, err := exporter.AlertRules(exporter.RulesOptions{
 		Namespace: "log_capturer",
 		Pools:     []string{"docker"},
+		Selector:  `{job="log_capturer"}`,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -77,6 +79,6 @@ func ExampleAlertRules() {
 		}
 	}
 	// Output:
-	// expr: "deriv(log_capturer_goroutines[10m]) * 60 >= 20"
-	// expr: "deriv(log_capturer_goroutines[10m]) * 60 >= 50"
+	// expr: "deriv(log_capturer_goroutines{job=\"log_capturer\"}[10m]) * 60 >= 20"
+	// expr: "deriv(log_capturer_goroutines{job=\"log_capturer\"}[10m]) * 60 >= 50"
 }

@@ -2,14 +2,14 @@ package exporter
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/leakwatch/leakwatch/watchdog"
 )
@@ -51,6 +51,14 @@ const (
 type RulesOptions struct {
 	// Namespace of the exported metrics, as [Options.Namespace]. Empty means [DefaultNamespace].
 	Namespace string
+	// Selector holds PromQL label matchers added to every metric of every expression, so that
+	// in a Prometheus that scrapes many services the rules judge only this one's processes:
+	// `{job="log_capturer"}`, or several, `{job="log_capturer", env=~"prod|staging"}` (the
+	// braces may be left out). Values are double-quoted or backquoted PromQL strings; operators
+	// are =, !=, =~ and !~ (a regular expression must compile, and matches in full as in
+	// PromQL). Empty (or "{}") means no selector: the rules then fire for every process that
+	// exports the metrics, including process_open_fds from any client_golang service.
+	Selector string
 	// Pools names the HTTP pools (as given to httppool.New) that get HTTP rules.
 	Pools []string
 	// Rules holds the thresholds, as [watchdog.Config.Rules]: the goroutines and fds rules give
@@ -75,8 +83,12 @@ var (
 	poolPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
-func (o RulesOptions) withDefaults() (RulesOptions, error) {
+func (o RulesOptions) withDefaults() (RulesOptions, []string, error) {
 	var bad []string
+	matchers, err := parseSelector(o.Selector)
+	if err != nil {
+		bad = append(bad, fmt.Sprintf("Selector %q: %v", o.Selector, err))
+	}
 	if o.Namespace == "" {
 		o.Namespace = DefaultNamespace
 	} else if !nsPattern.MatchString(o.Namespace) {
@@ -115,24 +127,54 @@ func (o RulesOptions) withDefaults() (RulesOptions, error) {
 		}
 	}
 	if len(bad) > 0 {
-		return o, fmt.Errorf("%w: %s", ErrInvalidRulesOptions, strings.Join(bad, "; "))
+		return o, nil, fmt.Errorf("%w: %s", ErrInvalidRulesOptions, strings.Join(bad, "; "))
 	}
 	if o.Rules == nil {
 		o.Rules = watchdog.DefaultConfig().Rules
 	}
-	return o, nil
+	return o, matchers, nil
 }
 
-// ruleGroup and alertRule mirror Prometheus's rule file format.
+// ruleFile, ruleGroup and alertRule mirror Prometheus's rule file format; the YAML encoder
+// writes them, so every string is escaped by the encoder.
+type ruleFile struct {
+	Groups []ruleGroup `yaml:"groups"`
+}
+
 type ruleGroup struct {
-	Name  string
-	Rules []alertRule
+	Name  quoted      `yaml:"name"`
+	Rules []alertRule `yaml:"rules"`
 }
 
 type alertRule struct {
-	Alert, Expr, For string
-	Labels           [][2]string
-	Annotations      [][2]string
+	Alert       quoted `yaml:"alert"`
+	Expr        quoted `yaml:"expr"`
+	For         string `yaml:"for,omitempty"`
+	Labels      pairs  `yaml:"labels"`
+	Annotations pairs  `yaml:"annotations"`
+}
+
+// quoted is a string the encoder writes double-quoted, so that PromQL and Go templates read
+// as they are, whatever characters they hold.
+type quoted string
+
+// MarshalYAML implements yaml.Marshaler.
+func (q quoted) MarshalYAML() (any, error) {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.DoubleQuotedStyle, Value: string(q)}, nil
+}
+
+// pairs is a YAML mapping of double-quoted strings in the order given (severity first).
+type pairs [][2]string
+
+// MarshalYAML implements yaml.Marshaler.
+func (p pairs) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	for _, kv := range p {
+		n.Content = append(n.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: kv[0]},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.DoubleQuotedStyle, Value: kv[1]})
+	}
+	return n, nil
 }
 
 // AlertRules returns a Prometheus rule file (YAML) with two groups:
@@ -145,20 +187,29 @@ type alertRule struct {
 //   - leakwatch_<ns>_verdicts: the watchdog's own judgement, [AlertWatchdogLevel],
 //     [AlertWatchdogStalled], [AlertSmokeFailed] and [AlertSmokeStalled].
 //
+// opts.Selector scopes every expression to the matching processes (see [RulesOptions.Selector]).
 // A threshold that is not set in opts.Rules (<= 0, or a level under warning) generates no rule.
 // The error wraps [ErrInvalidRulesOptions] and names every bad field. The output depends only
 // on opts, so it can be checked in and compared.
 func AlertRules(opts RulesOptions) ([]byte, error) {
-	o, err := opts.withDefaults()
+	o, sel, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	ns := o.Namespace
+	// vec is the selector of one metric: its own matchers, then opts.Selector's.
+	vec := func(metric string, own ...string) string {
+		m := append(own, sel...)
+		if len(m) == 0 {
+			return metric
+		}
+		return metric + "{" + strings.Join(m, ", ") + "}"
+	}
 	rule := func(name string) watchdog.Rule { return o.Rules[name] }
 
 	var raw []alertRule
-	raw = append(raw, growthRules(AlertGoroutineGrowth, ns+"_goroutines", watchdog.SeriesGoroutines, "goroutines", nil, rule(watchdog.SeriesGoroutines), o)...)
-	raw = append(raw, growthRules(AlertFDGrowth, "process_open_fds", watchdog.SeriesFDs, "open file descriptors", nil, rule(watchdog.SeriesFDs), o)...)
+	raw = append(raw, growthRules(AlertGoroutineGrowth, vec(ns+"_goroutines"), watchdog.SeriesGoroutines, "goroutines", nil, rule(watchdog.SeriesGoroutines), o)...)
+	raw = append(raw, growthRules(AlertFDGrowth, vec("process_open_fds"), watchdog.SeriesFDs, "open file descriptors", nil, rule(watchdog.SeriesFDs), o)...)
 	fr := rule(watchdog.SeriesFDs)
 	for _, x := range []struct {
 		sev     string
@@ -169,7 +220,7 @@ func AlertRules(opts RulesOptions) ([]byte, error) {
 		}
 		raw = append(raw, alertRule{
 			Alert:  AlertFDExhaustion,
-			Expr:   fmt.Sprintf("predict_linear(process_open_fds[%s], %s) >= process_max_fds", promDuration(o.ExhaustionWindow), strconv.FormatFloat(x.horizon.Seconds(), 'f', -1, 64)),
+			Expr:   quoted(fmt.Sprintf("predict_linear(%s[%s], %s) >= %s", vec("process_open_fds"), promDuration(o.ExhaustionWindow), strconv.FormatFloat(x.horizon.Seconds(), 'f', -1, 64), vec("process_max_fds"))),
 			For:    promDuration(o.ExhaustionFor),
 			Labels: [][2]string{{"severity", x.sev}, {"series", watchdog.SeriesFDs}},
 			Annotations: [][2]string{
@@ -180,13 +231,13 @@ func AlertRules(opts RulesOptions) ([]byte, error) {
 	}
 	for _, p := range o.Pools {
 		pl := [2]string{"pool", p}
-		m := func(name string) string { return ns + "_" + p + "_" + name }
+		m := func(name string) string { return vec(ns + "_" + p + "_" + name) }
 		open := watchdog.HTTPSeries(p, watchdog.HTTPOpen)
 		raw = append(raw, growthRules(AlertHTTPConnectionGrowth, m("http_open_connections"), open, "open connections of pool "+p, &pl, httpRule(o.Rules, p, watchdog.HTTPOpen), o)...)
 		if r := httpRule(o.Rules, p, watchdog.HTTPErrors); r.OnIncrease >= watchdog.LevelWarning {
 			raw = append(raw, alertRule{
 				Alert:  AlertHTTPErrors,
-				Expr:   fmt.Sprintf("increase(%s[%s]) > 0", m("http_errors_total"), promDuration(o.HTTPWindow)),
+				Expr:   quoted(fmt.Sprintf("increase(%s[%s]) > 0", m("http_errors_total"), promDuration(o.HTTPWindow))),
 				Labels: [][2]string{{"severity", r.OnIncrease.String()}, {"series", watchdog.HTTPSeries(p, watchdog.HTTPErrors)}, pl},
 				Annotations: [][2]string{
 					{"summary", "HTTP pool " + p + " of {{ $labels.instance }} has transport errors"},
@@ -197,7 +248,7 @@ func AlertRules(opts RulesOptions) ([]byte, error) {
 		if r := httpRule(o.Rules, p, watchdog.HTTPIdle); r.BelowLevel >= watchdog.LevelWarning {
 			raw = append(raw, alertRule{
 				Alert:  AlertHTTPNoIdleConnections,
-				Expr:   fmt.Sprintf("%s < %s and rate(%s[%s]) > 0", m("http_idle_connections"), strconv.FormatFloat(r.Below, 'f', -1, 64), m("http_requests_total"), promDuration(o.HTTPWindow)),
+				Expr:   quoted(fmt.Sprintf("%s < %s and rate(%s[%s]) > 0", m("http_idle_connections"), strconv.FormatFloat(r.Below, 'f', -1, 64), m("http_requests_total"), promDuration(o.HTTPWindow))),
 				For:    promDuration(o.HTTPFor),
 				Labels: [][2]string{{"severity", r.BelowLevel.String()}, {"series", watchdog.HTTPSeries(p, watchdog.HTTPIdle)}, pl},
 				Annotations: [][2]string{
@@ -215,7 +266,7 @@ func AlertRules(opts RulesOptions) ([]byte, error) {
 	}{{"warning", watchdog.LevelWarning}, {"critical", watchdog.LevelCritical}} {
 		verdicts = append(verdicts, alertRule{
 			Alert:  AlertWatchdogLevel,
-			Expr:   fmt.Sprintf("%s_watchdog_level >= %d", ns, x.l),
+			Expr:   quoted(fmt.Sprintf("%s >= %d", vec(ns+"_watchdog_level"), x.l)),
 			For:    promDuration(o.VerdictFor),
 			Labels: [][2]string{{"severity", x.sev}},
 			Annotations: [][2]string{
@@ -226,7 +277,7 @@ func AlertRules(opts RulesOptions) ([]byte, error) {
 	}
 	verdicts = append(verdicts, alertRule{
 		Alert:  AlertWatchdogStalled,
-		Expr:   ns + "_watchdog_stalled == 1",
+		Expr:   quoted(vec(ns+"_watchdog_stalled") + " == 1"),
 		For:    promDuration(o.VerdictFor),
 		Labels: [][2]string{{"severity", "warning"}},
 		Annotations: [][2]string{
@@ -235,7 +286,7 @@ func AlertRules(opts RulesOptions) ([]byte, error) {
 		},
 	}, alertRule{
 		Alert:  AlertSmokeFailed,
-		Expr:   ns + `_watchdog_smoke_status{status="failed"} == 1`,
+		Expr:   quoted(vec(ns+"_watchdog_smoke_status", `status="failed"`) + " == 1"),
 		For:    promDuration(o.VerdictFor),
 		Labels: [][2]string{{"severity", "warning"}},
 		Annotations: [][2]string{
@@ -244,7 +295,7 @@ func AlertRules(opts RulesOptions) ([]byte, error) {
 		},
 	}, alertRule{
 		Alert:  AlertSmokeStalled,
-		Expr:   ns + "_watchdog_smoke_stalled == 1",
+		Expr:   quoted(vec(ns+"_watchdog_smoke_stalled") + " == 1"),
 		For:    promDuration(o.VerdictFor),
 		Labels: [][2]string{{"severity", "warning"}},
 		Annotations: [][2]string{
@@ -254,16 +305,28 @@ func AlertRules(opts RulesOptions) ([]byte, error) {
 	})
 
 	var b bytes.Buffer
-	err = rulesTemplate.Execute(&b, struct {
-		Namespace string
-		Pools     []string
-		Groups    []ruleGroup
-	}{ns, o.Pools, []ruleGroup{
-		{Name: "leakwatch_" + ns + "_raw", Rules: raw},
-		{Name: "leakwatch_" + ns + "_verdicts", Rules: verdicts},
+	fmt.Fprintf(&b, "# Prometheus alerting rules generated by github.com/leakwatch/leakwatch/exporter.AlertRules\n# for namespace %s", strconv.Quote(ns))
+	if len(o.Pools) > 0 {
+		b.WriteString(", HTTP pools")
+		for _, p := range o.Pools {
+			b.WriteString(" " + strconv.Quote(p))
+		}
+	}
+	if len(sel) > 0 {
+		b.WriteString(", scoped to {" + strings.Join(sel, ", ") + "}")
+	}
+	b.WriteString(".\n# Raw rules read <ns>_* from the exporter and process_* from client_golang's process collector.\n")
+	e := yaml.NewEncoder(&b)
+	e.SetIndent(2)
+	err = e.Encode(ruleFile{Groups: []ruleGroup{
+		{Name: quoted("leakwatch_" + ns + "_raw"), Rules: raw},
+		{Name: quoted("leakwatch_" + ns + "_verdicts"), Rules: verdicts},
 	}})
+	if err == nil {
+		err = e.Close()
+	}
 	if err != nil {
-		return nil, fmt.Errorf("exporter: rules template: %w", err)
+		return nil, fmt.Errorf("exporter: rules: %w", err)
 	}
 	return b.Bytes(), nil
 }
@@ -294,8 +357,8 @@ func growthRules(alert, metric, series, what string, extra *[2]string, r watchdo
 			labels = append(labels, *extra)
 		}
 		out = append(out, alertRule{
-			Alert:  alert,
-			Expr:   fmt.Sprintf("deriv(%s[%s]) * 60 >= %s", metric, promDuration(o.GrowthWindow), rate),
+			Alert:  quoted(alert),
+			Expr:   quoted(fmt.Sprintf("deriv(%s[%s]) * 60 >= %s", metric, promDuration(o.GrowthWindow), rate)),
 			For:    promDuration(o.GrowthFor),
 			Labels: labels,
 			Annotations: [][2]string{
@@ -326,44 +389,5 @@ func promDuration(d time.Duration) string {
 	return b.String()
 }
 
-// yamlQuote quotes s as a JSON string, which is also a YAML double-quoted scalar; <, > and &
-// are left as they are.
-func yamlQuote(s string) (string, error) {
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(s); err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
-}
-
 // humanDuration is promDuration for annotations: "6h", "10m", "20s".
 func humanDuration(d time.Duration) string { return promDuration(d) }
-
-var rulesTemplate = template.Must(template.New("rules").Funcs(template.FuncMap{
-	"q": yamlQuote,
-}).Parse(`# Prometheus alerting rules generated by github.com/leakwatch/leakwatch/exporter.AlertRules
-# for namespace {{q .Namespace}}{{if .Pools}}, HTTP pools{{range .Pools}} {{q .}}{{end}}{{end}}.
-# Raw rules read <ns>_* from the exporter and process_* from client_golang's process collector.
-groups:
-{{- range .Groups}}
-  - name: {{q .Name}}
-    rules:
-{{- range .Rules}}
-      - alert: {{q .Alert}}
-        expr: {{q .Expr}}
-{{- if .For}}
-        for: {{.For}}
-{{- end}}
-        labels:
-{{- range .Labels}}
-          {{index . 0}}: {{q (index . 1)}}
-{{- end}}
-        annotations:
-{{- range .Annotations}}
-          {{index . 0}}: {{q (index . 1)}}
-{{- end}}
-{{- end}}
-{{- end}}
-`))

@@ -17,8 +17,8 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/rules.yml from AlertRules")
 
 // seedRulesOptions are the options of testdata/rules.yml: the seed's service with its docker
-// pool and the default windows and thresholds.
-var seedRulesOptions = RulesOptions{Namespace: "log_capturer", Pools: []string{"docker"}}
+// pool, scoped to its job, and the default windows and thresholds.
+var seedRulesOptions = RulesOptions{Namespace: "log_capturer", Pools: []string{"docker"}, Selector: `{job="log_capturer"}`}
 
 func TestAlertRulesGolden(t *testing.T) {
 	got, err := AlertRules(seedRulesOptions)
@@ -80,6 +80,26 @@ func TestAlertRulesExpressions(t *testing.T) {
 			`severity: "critical"
           series: "http_docker_errors"`,
 		}, []string{"leakwatch_goroutines[10m]) * 60 >= 20", "leakwatch_goroutines[10m]) * 60 >= 50"}},
+		{"selector on every metric", RulesOptions{Namespace: "log_capturer", Pools: []string{"docker"},
+			Selector: `{job="log_capturer", env=~"prod|staging"}`}, []string{
+			`expr: "deriv(log_capturer_goroutines{job=\"log_capturer\", env=~\"prod|staging\"}[10m]) * 60 >= 20"`,
+			`expr: "deriv(process_open_fds{job=\"log_capturer\", env=~\"prod|staging\"}[10m]) * 60 >= 15"`,
+			`expr: "predict_linear(process_open_fds{job=\"log_capturer\", env=~\"prod|staging\"}[1h], 21600) >= process_max_fds{job=\"log_capturer\", env=~\"prod|staging\"}"`,
+			`expr: "increase(log_capturer_docker_http_errors_total{job=\"log_capturer\", env=~\"prod|staging\"}[5m]) > 0"`,
+			`expr: "log_capturer_docker_http_idle_connections{job=\"log_capturer\", env=~\"prod|staging\"} < 1 and rate(log_capturer_docker_http_requests_total{job=\"log_capturer\", env=~\"prod|staging\"}[5m]) > 0"`,
+			`expr: "deriv(log_capturer_docker_http_open_connections{job=\"log_capturer\", env=~\"prod|staging\"}[10m]) * 60 >= 15"`,
+			`expr: "log_capturer_watchdog_level{job=\"log_capturer\", env=~\"prod|staging\"} >= 2"`,
+			`expr: "log_capturer_watchdog_stalled{job=\"log_capturer\", env=~\"prod|staging\"} == 1"`,
+			`expr: "log_capturer_watchdog_smoke_status{status=\"failed\", job=\"log_capturer\", env=~\"prod|staging\"} == 1"`,
+			`expr: "log_capturer_watchdog_smoke_stalled{job=\"log_capturer\", env=~\"prod|staging\"} == 1"`,
+			`, scoped to {job="log_capturer", env=~"prod|staging"}.`,
+		}, []string{"_goroutines[", "process_open_fds[", "process_max_fds\"", "_total[", "connections <", "_level >=", "_stalled ==", `"failed\"} ==`}},
+		{"selector canonical form", RulesOptions{Selector: " job = `a\\b` ,instance!=\"x\\\"y\" "}, []string{
+			`expr: "deriv(leakwatch_goroutines{job=\"a\\\\b\", instance!=\"x\\\"y\"}[10m]) * 60 >= 20"`,
+		}, nil},
+		{"empty selector", RulesOptions{Selector: "{ }"}, []string{
+			`expr: "deriv(leakwatch_goroutines[10m]) * 60 >= 20"`,
+		}, []string{"_goroutines{", "process_open_fds{", "scoped"}},
 		{"no rules: verdicts only", RulesOptions{Rules: map[string]watchdog.Rule{}}, []string{
 			`expr: "leakwatch_watchdog_level >= 2"`,
 		}, []string{"deriv(", "predict_linear("}},
@@ -116,7 +136,16 @@ func TestAlertRulesInvalid(t *testing.T) {
 		{"pool twice", RulesOptions{Pools: []string{"docker", "docker"}}, []string{`"docker" given twice`}},
 		{"negative", RulesOptions{GrowthFor: -time.Second}, []string{"GrowthFor -1s"}},
 		{"sub-millisecond", RulesOptions{HTTPWindow: time.Microsecond}, []string{"HTTPWindow 1µs"}},
-		{"every bad field", RulesOptions{Namespace: "a b", GrowthWindow: -1, VerdictFor: -1}, []string{"Namespace", "GrowthWindow", "VerdictFor"}},
+		{"every bad field", RulesOptions{Namespace: "a b", GrowthWindow: -1, VerdictFor: -1, Selector: "job"}, []string{"Namespace", "GrowthWindow", "VerdictFor", "Selector"}},
+		{"selector without braces closed", RulesOptions{Selector: `{job="a"`}, []string{`Selector "{job=\"a\""`, "closing }"}},
+		{"selector label name", RulesOptions{Selector: `{1job="a"}`}, []string{"Selector", "label name"}},
+		{"selector operator", RulesOptions{Selector: `{job<"a"}`}, []string{"Selector", "label job", "=~"}},
+		{"selector single quotes", RulesOptions{Selector: `{job='a'}`}, []string{"Selector", "label job", "double-quoted"}},
+		{"selector unterminated", RulesOptions{Selector: `{job="a}`}, []string{"Selector", "unterminated"}},
+		{"selector bad escape", RulesOptions{Selector: `{job="\q"}`}, []string{"Selector", "bad string"}},
+		{"selector regexp", RulesOptions{Selector: `{job=~"a("}`}, []string{"Selector", "label job", "missing closing )"}},
+		{"selector separator", RulesOptions{Selector: `{job="a" env="b"}`}, []string{"Selector", "want , between"}},
+		{"selector metric name", RulesOptions{Selector: `{__name__="up"}`}, []string{"Selector", "__name__"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,9 +205,10 @@ func runPromtool(t *testing.T, dir string, stdin []byte, args ...string) {
 	}
 }
 
-// TestPromtoolRules runs promtool check rules on generated files (seed and short windows) and
-// promtool test rules on testdata/rules_test.yml against the rules generated now (not the
-// checked-in copy, which TestAlertRulesGolden compares).
+// TestPromtoolRules runs promtool check rules on generated files (seed, short windows, seed
+// without its selector) and promtool test rules on testdata/rules_test.yml and
+// rules_unscoped_test.yml against the rules generated now (not the checked-in copy, which
+// TestAlertRulesGolden compares).
 func TestPromtoolRules(t *testing.T) {
 	promtool(t)
 	dir := t.TempDir()
@@ -192,15 +222,26 @@ func TestPromtoolRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	unscopedOpts := seedRulesOptions
+	unscopedOpts.Selector = ""
+	unscoped, err := AlertRules(unscopedOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests, err := os.ReadFile(filepath.Join("testdata", "rules_test.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, b := range map[string][]byte{"rules.yml": rules, "short.yml": short, "rules_test.yml": tests} {
+	unscopedTests, err := os.ReadFile(filepath.Join("testdata", "rules_unscoped_test.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"rules.yml": rules, "short.yml": short, "unscoped.yml": unscoped,
+		"rules_test.yml": tests, "rules_unscoped_test.yml": unscopedTests} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	runPromtool(t, dir, nil, "check", "rules", "rules.yml", "short.yml")
-	runPromtool(t, dir, nil, "test", "rules", "rules_test.yml")
+	runPromtool(t, dir, nil, "check", "rules", "rules.yml", "short.yml", "unscoped.yml")
+	runPromtool(t, dir, nil, "test", "rules", "rules_test.yml", "rules_unscoped_test.yml")
 }

@@ -29,7 +29,7 @@
 //
 //	goroutines          runtime.NumGoroutine
 //	goroutines_created  /sched/goroutines-created:goroutines (Go 1.26+): churn beside the live count
-//	threads             /sched/threads/total:threads; limit: debug.SetMaxThreads (10000)
+//	threads             /sched/threads/total:threads (Go 1.26+); limit: debug.SetMaxThreads (10000)
 //	heap_bytes          /memory/classes/heap/objects:bytes; limit: GOMEMLIMIT, else the cgroup limit
 //	rss_bytes           /proc/self/statm (Linux); limit: the cgroup memory limit
 //	fds                 open descriptors (Linux); limit: fd_limit
@@ -41,7 +41,8 @@
 // goroutines and fds are read at every tick; the runtime/metrics figures (threads,
 // goroutines_created, heap_bytes), rss_bytes and fd_limit, which move slowly and cost more, every
 // 5 s, holding their value in between. Runtime figures come from runtime/metrics, never
-// runtime.ReadMemStats (which stops the world).
+// runtime.ReadMemStats (which stops the world). On Go 1.25, whose runtime lacks the two
+// Go 1.26+ metrics, goroutines_created and threads stay unread (not valid) and never alert.
 // The FD count is an fstat of a /proc/self/fd directory opened once at Start: since Linux 6.2
 // its size is the number of open descriptors, so the count is O(1), needs no new descriptor and
 // stays exact when the process has run out of them. Older kernels fall back to re-reading that

@@ -65,3 +65,34 @@ func readPools(pools []*httppool.Pool, v []float64) {
 		x[7] = float64(s.Waiting)
 	}
 }
+
+// HTTPPoolSeries is one HTTP pool given with [WithHTTPPool], as data: its name and the names of
+// its series, so that a consumer (an exporter, say) need not parse series names back.
+type HTTPPoolSeries struct {
+	// Pool is the pool's name, as given to httppool.New.
+	Pool string
+	// Series holds one entry per suffix, in the order HTTPRequests, HTTPErrors,
+	// HTTPResponses5xx, HTTPOpen, HTTPActive, HTTPIdle, HTTPReuseRatio, HTTPWaiting.
+	Series []HTTPSeriesName
+}
+
+// HTTPSeriesName is one series of an HTTP pool: its suffix (HTTPRequests, ...) and its name,
+// HTTPSeries(pool, suffix), as in [Snapshot] and [Watchdog.SeriesNames].
+type HTTPSeriesName struct {
+	Suffix, Name string
+}
+
+// HTTPPools returns the watchdog's HTTP pools in the order they were given to [Start], each
+// with its series. The result is a fresh copy; the pools are fixed at Start, so it never
+// changes. Safe for concurrent use.
+func (w *Watchdog) HTTPPools() []HTTPPoolSeries {
+	out := make([]HTTPPoolSeries, 0, len(w.pools))
+	for _, p := range w.pools {
+		ps := HTTPPoolSeries{Pool: p.Name(), Series: make([]HTTPSeriesName, len(httpSuffixes))}
+		for i, suf := range httpSuffixes {
+			ps.Series[i] = HTTPSeriesName{Suffix: suf, Name: HTTPSeries(p.Name(), suf)}
+		}
+		out = append(out, ps)
+	}
+	return out
+}

@@ -9,9 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 
 	"github.com/prometheus/procfs"
+	"golang.org/x/sys/unix"
 )
 
 // osProbe reads the process figures the kernel keeps: open FDs, their limit, RSS.
@@ -41,15 +41,15 @@ func newOSProbe(root string) *osProbe {
 		root = "/proc"
 	}
 	p := &osProbe{fdDir: -1, statm: -1, pageSize: float64(os.Getpagesize())}
-	if fd, err := syscall.Open(filepath.Join(root, "self", "fd"), syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0); err == nil {
+	if fd, err := unix.Open(filepath.Join(root, "self", "fd"), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
 		p.fdDir = fd
 		p.dirent = make([]byte, 32<<10)
-		var st syscall.Stat_t
-		if root == "/proc" && syscall.Fstat(fd, &st) == nil && st.Size > 0 {
+		var st unix.Stat_t
+		if root == "/proc" && unix.Fstat(fd, &st) == nil && st.Size > 0 {
 			p.sizeCount = true
 		}
 	}
-	if fd, err := syscall.Open(filepath.Join(root, "self", "statm"), syscall.O_RDONLY|syscall.O_CLOEXEC, 0); err == nil {
+	if fd, err := unix.Open(filepath.Join(root, "self", "statm"), unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
 		p.statm = fd
 	}
 	if fs, err := procfs.NewFS(root); err == nil {
@@ -63,11 +63,11 @@ func newOSProbe(root string) *osProbe {
 
 func (p *osProbe) close() {
 	if p.fdDir >= 0 {
-		syscall.Close(p.fdDir)
+		unix.Close(p.fdDir)
 		p.fdDir = -1
 	}
 	if p.statm >= 0 {
-		syscall.Close(p.statm)
+		unix.Close(p.statm)
 		p.statm = -1
 	}
 }
@@ -78,8 +78,8 @@ func (p *osProbe) supported() bool { return true }
 func (p *osProbe) fds() (float64, error) {
 	if p.fdDir >= 0 {
 		if p.sizeCount {
-			var st syscall.Stat_t
-			if err := syscall.Fstat(p.fdDir, &st); err != nil {
+			var st unix.Stat_t
+			if err := unix.Fstat(p.fdDir, &st); err != nil {
 				return math.NaN(), err
 			}
 			return float64(st.Size), nil
@@ -98,12 +98,12 @@ func (p *osProbe) fds() (float64, error) {
 
 // countDirents counts the entries of the open fd directory, skipping "." and "..".
 func (p *osProbe) countDirents() (float64, error) {
-	if _, err := syscall.Seek(p.fdDir, 0, 0); err != nil {
+	if _, err := unix.Seek(p.fdDir, 0, 0); err != nil {
 		return math.NaN(), err
 	}
 	n := 0
 	for {
-		m, err := syscall.ReadDirent(p.fdDir, p.dirent)
+		m, err := unix.ReadDirent(p.fdDir, p.dirent)
 		if err != nil {
 			return math.NaN(), err
 		}
@@ -132,8 +132,8 @@ func (p *osProbe) countDirents() (float64, error) {
 
 // fdLimit returns the soft RLIMIT_NOFILE.
 func (p *osProbe) fdLimit() (float64, error) {
-	var r syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r); err != nil {
+	var r unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &r); err != nil {
 		return math.NaN(), err
 	}
 	return float64(r.Cur), nil
@@ -152,7 +152,7 @@ func (p *osProbe) rss() (float64, error) {
 		}
 		return float64(st.ResidentMemory()), nil
 	}
-	n, err := syscall.Pread(p.statm, p.statmBuf[:], 0)
+	n, err := unix.Pread(p.statm, p.statmBuf[:], 0)
 	if err != nil {
 		return math.NaN(), err
 	}

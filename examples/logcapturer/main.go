@@ -82,6 +82,7 @@ type options struct {
 	exitAfterSmoke, alertRules bool
 	allowSmokePOST             bool
 	logJSON                    bool
+	alertSelector              string
 
 	leakGoroutines, leakFDs, leakConns int
 
@@ -115,6 +116,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.exitAfterSmoke, "exit-after-smoke", false, "exit when the smoke run finishes: status 0 on PASS, 1 on FAIL")
 	fs.BoolVar(&o.allowSmokePOST, "allow-smoke-post", false, "let POST /smoke (on -health-addr) start a smoke run")
 	fs.BoolVar(&o.alertRules, "alert-rules", false, "print the generated Prometheus alerting rules and exit")
+	fs.StringVar(&o.alertSelector, "alert-selector", `{job="log_capturer"}`,
+		"PromQL label `matchers` -alert-rules adds to every expression, so that the rules judge only this job; empty: none")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines (default: console lines for humans); logs go to stderr")
 
 	fs.IntVar(&o.leakGoroutines, "leak-goroutines", 0, "leak `N` goroutines per minute (blocked forever on a channel send)")
@@ -222,7 +225,7 @@ func main() {
 // and returns the exit status.
 func run(o *options) int {
 	if o.alertRules {
-		if err := printAlertRules(os.Stdout); err != nil {
+		if err := printAlertRules(os.Stdout, o.alertSelector); err != nil {
 			fmt.Fprintln(os.Stderr, "logcapturer:", err)
 			return exitFail
 		}

@@ -57,9 +57,10 @@ func mountWatchdog(mux *http.ServeMux, w *watchdog.Watchdog, allowPOST bool) {
 }
 
 // printAlertRules writes the exporter's generated Prometheus alerting rules for this program's
-// metrics: namespace log_capturer, HTTP pool docker, the watchdog's default thresholds.
-func printAlertRules(out io.Writer) error {
-	b, err := exporter.AlertRules(exporter.RulesOptions{Namespace: metricsNamespace, Pools: []string{"docker"}})
+// metrics: namespace log_capturer, HTTP pool docker, the watchdog's default thresholds, every
+// expression scoped by selector (exporter.RulesOptions.Selector).
+func printAlertRules(out io.Writer, selector string) error {
+	b, err := exporter.AlertRules(exporter.RulesOptions{Namespace: metricsNamespace, Pools: []string{"docker"}, Selector: selector})
 	if err != nil {
 		return fmt.Errorf("alert rules: %w", err)
 	}

@@ -143,7 +143,8 @@ func TestJSONTags(t *testing.T) {
 			return
 		}
 		seen[typ] = true
-		for f := range typ.Fields() {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
 			if !f.IsExported() {
 				continue
 			}

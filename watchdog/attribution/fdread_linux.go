@@ -8,8 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // readFDLinks reads the link target of every descriptor in dir, a
@@ -29,11 +30,11 @@ func readFDLinks(dir string, own bool, open *os.File) ([]fdLinkEntry, error) {
 	if open != nil {
 		dfd = int(open.Fd())
 	} else {
-		fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return nil, fmt.Errorf("attribution: fd table: open %s: %w", dir, err)
 		}
-		defer syscall.Close(fd)
+		defer unix.Close(fd)
 		dfd = fd
 	}
 	w := newFDWalker(dfd, own)
@@ -45,14 +46,14 @@ func readFDLinks(dir string, own bool, open *os.File) ([]fdLinkEntry, error) {
 		}
 	}
 	// List the directory, and read the descriptors numbered from on.
-	if _, err := syscall.Seek(dfd, 0, 0); err != nil {
+	if _, err := unix.Seek(dfd, 0, 0); err != nil {
 		return nil, fmt.Errorf("attribution: fd table: seek %s: %w", dir, err)
 	}
 	var names []string
 	buf := make([]byte, 64<<10)
 	for {
-		n, err := syscall.Getdents(dfd, buf)
-		if err == syscall.EINTR {
+		n, err := unix.Getdents(dfd, buf)
+		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
@@ -61,7 +62,7 @@ func readFDLinks(dir string, own bool, open *os.File) ([]fdLinkEntry, error) {
 		if n <= 0 {
 			break
 		}
-		_, _, names = syscall.ParseDirent(buf[:n], -1, names)
+		_, _, names = unix.ParseDirent(buf[:n], -1, names)
 	}
 	for _, s := range names {
 		num, err := strconv.Atoi(s)
@@ -107,7 +108,7 @@ func newFDWalker(dfd int, own bool) *fdWalker {
 // every descriptor was found. Descriptors opened or closed during the
 // walk may be missed or counted, as with any listing.
 func (w *fdWalker) walk() (next int, done bool) {
-	var st syscall.Stat_t
+	var st unix.Stat_t
 	if fstatRetry(w.dfd, &st) != nil || st.Size <= 0 {
 		return 0, false // an older kernel: the size is 0
 	}
@@ -147,19 +148,19 @@ func (w *fdWalker) walk() (next int, done bool) {
 // between the fstat and the readlink gets the reused one's target, as a
 // descriptor reused between a listing and its readlink always could.
 func (w *fdWalker) stat(num int) bool {
-	var st syscall.Stat_t
+	var st unix.Stat_t
 	switch err := fstatRetry(num, &st); err {
 	case nil:
-	case syscall.EBADF:
+	case unix.EBADF:
 		return false
 	default:
 		return w.readlink(num)
 	}
-	switch typ := st.Mode & syscall.S_IFMT; {
-	case typ == syscall.S_IFSOCK:
+	switch typ := st.Mode & unix.S_IFMT; {
+	case typ == unix.S_IFSOCK:
 		w.links = append(w.links, fdLinkEntry{num: num, target: "socket:[" + strconv.FormatUint(st.Ino, 10) + "]"})
 		return true
-	case typ == syscall.S_IFIFO && w.pipeDev != 0 && w.pipeDev == uint64(st.Dev):
+	case typ == unix.S_IFIFO && w.pipeDev != 0 && w.pipeDev == uint64(st.Dev):
 		// An anonymous pipe (a named FIFO lives on another file system).
 		w.links = append(w.links, fdLinkEntry{num: num, target: "pipe:[" + strconv.FormatUint(st.Ino, 10) + "]"})
 		return true
@@ -186,9 +187,9 @@ func (w *fdWalker) readlink(num int) bool {
 	w.name[len(s)] = 0
 	var n int
 	for {
-		r, _, errno := syscall.Syscall6(syscall.SYS_READLINKAT, uintptr(w.dfd),
+		r, _, errno := unix.Syscall6(unix.SYS_READLINKAT, uintptr(w.dfd),
 			uintptr(unsafe.Pointer(&w.name[0])), uintptr(unsafe.Pointer(&w.target[0])), uintptr(len(w.target)), 0, 0)
-		if errno == syscall.EINTR {
+		if errno == unix.EINTR {
 			continue
 		}
 		n = int(r)
@@ -198,7 +199,7 @@ func (w *fdWalker) readlink(num int) bool {
 		break
 	}
 	switch {
-	case n == -int(syscall.ENOENT):
+	case n == -int(unix.ENOENT):
 		return false // closed meanwhile
 	case n < 0:
 		w.links = append(w.links, fdLinkEntry{num: num, target: "unreadable"})
@@ -224,24 +225,24 @@ var pipefsDev = func() func() uint64 {
 			return dev
 		}
 		var p [2]int
-		if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+		if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 			return 0
 		}
-		var st syscall.Stat_t
+		var st unix.Stat_t
 		if fstatRetry(p[0], &st) == nil {
 			dev = uint64(st.Dev)
 		}
-		syscall.Close(p[0])
-		syscall.Close(p[1])
+		unix.Close(p[0])
+		unix.Close(p[1])
 		return dev
 	}
 }()
 
-// fstatRetry is syscall.Fstat, retried on EINTR.
-func fstatRetry(fd int, st *syscall.Stat_t) error {
+// fstatRetry is unix.Fstat, retried on EINTR.
+func fstatRetry(fd int, st *unix.Stat_t) error {
 	for {
-		err := syscall.Fstat(fd, st)
-		if err != syscall.EINTR {
+		err := unix.Fstat(fd, st)
+		if err != unix.EINTR {
 			return err
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"syscall"
+	"syscall" // Errno only: this file builds on every system, golang.org/x/sys/unix does not
 )
 
 // Netlink constants (linux/netlink.h, linux/sock_diag.h, linux/inet_diag.h),

@@ -4,8 +4,9 @@ package attribution
 
 import (
 	"net/netip"
-	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // queryOwnSocket asks this process's sockets what they are; nil where the
@@ -20,23 +21,23 @@ var queryOwnSocket = askSocket
 // walks the namespace's whole TCP hash table. ok is false when fd is not a
 // socket any more (closed, or reused since the table was read).
 func askSocket(fd int) (o ownSocket, ok bool) {
-	var rsa syscall.RawSockaddrAny
-	family, n, err := sockname(syscall.SYS_GETSOCKNAME, fd, &rsa)
+	var rsa unix.RawSockaddrAny
+	family, n, err := sockname(unix.SYS_GETSOCKNAME, fd, &rsa)
 	if err != nil {
 		return o, false
 	}
 	switch family {
-	case syscall.AF_UNIX:
+	case unix.AF_UNIX:
 		o.kind = FDUnix
 		o.unixPath = unixName(&rsa, n)
 		return o, true
-	case syscall.AF_INET, syscall.AF_INET6:
+	case unix.AF_INET, unix.AF_INET6:
 	default:
 		o.kind = FDSocket
 		return o, true
 	}
 	o.local = inetAddr(&rsa)
-	v6 := family == syscall.AF_INET6
+	v6 := family == unix.AF_INET6
 	// No peer reads as the family's unspecified address, port 0, as in the tables.
 	o.remote = netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
 	if v6 {
@@ -44,7 +45,7 @@ func askSocket(fd int) (o ownSocket, ok bool) {
 	}
 	var info [8]byte
 	il := uint32(len(info))
-	_, _, errno := syscall.Syscall6(syscall.SYS_GETSOCKOPT, uintptr(fd), syscall.IPPROTO_TCP, syscall.TCP_INFO,
+	_, _, errno := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_INFO,
 		uintptr(unsafe.Pointer(&info[0])), uintptr(unsafe.Pointer(&il)), 0)
 	switch {
 	case errno == 0 && il >= 1:
@@ -52,14 +53,14 @@ func askSocket(fd int) (o ownSocket, ok bool) {
 		if v6 {
 			o.kind = FDTCP6
 		}
-	case errno == syscall.EBADF || errno == syscall.ENOTSOCK:
+	case errno == unix.EBADF || errno == unix.ENOTSOCK:
 		return o, false
 	default:
-		proto, err := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_PROTOCOL)
+		proto, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PROTOCOL)
 		if err != nil {
 			return o, false
 		}
-		if proto != syscall.IPPROTO_UDP {
+		if proto != unix.IPPROTO_UDP {
 			o.kind = FDSocket // raw, SCTP, ping...
 			return o, true
 		}
@@ -69,7 +70,7 @@ func askSocket(fd int) (o ownSocket, ok bool) {
 		o.remoteKnown = true // none
 		return o, true
 	}
-	if _, _, err := sockname(syscall.SYS_GETPEERNAME, fd, &rsa); err == nil {
+	if _, _, err := sockname(unix.SYS_GETPEERNAME, fd, &rsa); err == nil {
 		o.remote, o.remoteKnown = inetAddr(&rsa), true
 		if o.kind == FDUDP {
 			o.state = TCPEstablished // connected
@@ -82,14 +83,14 @@ func askSocket(fd int) (o ownSocket, ok bool) {
 
 // sockname calls getsockname or getpeername (call) on fd into rsa and
 // returns the address family and the address length.
-func sockname(call uintptr, fd int, rsa *syscall.RawSockaddrAny) (family uint16, n uint32, err error) {
-	n = syscall.SizeofSockaddrAny
+func sockname(call uintptr, fd int, rsa *unix.RawSockaddrAny) (family uint16, n uint32, err error) {
+	n = unix.SizeofSockaddrAny
 	for {
-		_, _, errno := syscall.Syscall(call, uintptr(fd), uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(&n)))
+		_, _, errno := unix.Syscall(call, uintptr(fd), uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(&n)))
 		switch errno {
 		case 0:
 			return rsa.Addr.Family, n, nil
-		case syscall.EINTR:
+		case unix.EINTR:
 			continue
 		default:
 			return 0, 0, errno
@@ -99,13 +100,13 @@ func sockname(call uintptr, fd int, rsa *syscall.RawSockaddrAny) (family uint16,
 
 // inetAddr reads an AF_INET or AF_INET6 address, IPv4-mapped ones unmapped
 // (as the socket tables are read).
-func inetAddr(rsa *syscall.RawSockaddrAny) netip.AddrPort {
+func inetAddr(rsa *unix.RawSockaddrAny) netip.AddrPort {
 	switch rsa.Addr.Family {
-	case syscall.AF_INET:
-		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(rsa))
+	case unix.AF_INET:
+		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
 		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), netPort(sa.Port))
-	case syscall.AF_INET6:
-		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(rsa))
+	case unix.AF_INET6:
+		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
 		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), netPort(sa.Port))
 	}
 	return netip.AddrPort{}
@@ -119,8 +120,8 @@ func netPort(p uint16) uint16 {
 
 // unixName reads the path of an AF_UNIX address of length n: "" when
 // unbound, "@name" for the abstract namespace (as /proc/net/unix writes it).
-func unixName(rsa *syscall.RawSockaddrAny, n uint32) string {
-	sa := (*syscall.RawSockaddrUnix)(unsafe.Pointer(rsa))
+func unixName(rsa *unix.RawSockaddrAny, n uint32) string {
+	sa := (*unix.RawSockaddrUnix)(unsafe.Pointer(rsa))
 	const off = uint32(unsafe.Offsetof(sa.Path))
 	if n <= off {
 		return ""

@@ -2,22 +2,22 @@
 
 package attribution
 
-import "syscall"
+import "golang.org/x/sys/unix"
 
 // unixPeer returns the path a connected unix socket of this process is
 // connected to, asking the socket itself (getpeername). fd must still be
 // the socket with this inode: a descriptor closed and reused since its
 // link was read is left alone. ok is false when the peer is unknown.
 func unixPeer(fd int, inode uint64) (path string, ok bool) {
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil || st.Ino != inode || st.Mode&syscall.S_IFMT != syscall.S_IFSOCK {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Ino != inode || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
 		return "", false
 	}
-	sa, err := syscall.Getpeername(fd)
+	sa, err := unix.Getpeername(fd)
 	if err != nil {
 		return "", false
 	}
-	u, isUnix := sa.(*syscall.SockaddrUnix)
+	u, isUnix := sa.(*unix.SockaddrUnix)
 	if !isUnix {
 		return "", false
 	}
