@@ -180,6 +180,20 @@
 // goroutines and releases the descriptors. A wedged watchdog is visible: [Snapshot] carries the
 // last tick's time and a Stalled flag.
 //
+// # Reliability
+//
+// The watchdog runs the user's code (alert handlers, gauges, the logger) and must survive it:
+//
+//   - Each [OnAlert] handler and each [WithGauge] gauge runs on a goroutine of its own. One that
+//     blocks forever holds up only itself: sampling, the log, the snapshot, the evidence and the
+//     other handlers go on. One that panics is recovered and counted.
+//   - [Watchdog.Stop] returns within 5 s of its first call. Handlers and gauges share that one
+//     grace; those that have not returned by then are left behind, named in Stop's error, and
+//     hold no descriptor (every descriptor is the watchdog's own and closed by Stop). Stop may be
+//     called from a handler, a gauge or the logger; it does not wait for the caller.
+//   - The logger runs on the sampling goroutine: a logger whose writes block stalls sampling
+//     (visible as [Snapshot].Stalled), and Stop then returns an error at its bound.
+//
 // # Security
 //
 // Snapshots, alerts and the HTTP views reveal goroutine counts, descriptor counts and, with

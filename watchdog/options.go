@@ -41,11 +41,13 @@ func WithClock(c Clock) Option {
 	})
 }
 
-// OnAlert adds a handler called with every alert (every change of a series' level). Handlers
-// run on a goroutine of their own, one alert at a time, never on the sampling goroutine: a
-// handler that is slow or blocks makes alerts queue up and, past [Config.AlertQueue], be
-// dropped for the handlers (counted in [Snapshot]); a handler that panics is recovered and
-// counted. A nil handler is ignored.
+// OnAlert adds a handler called with every alert (every change of a series' level). Each
+// handler runs on a goroutine of its own, one alert at a time in order, never on the sampling
+// goroutine, with a queue of its own of [Config.AlertQueue] alerts: a handler that is slow or
+// blocks holds up only itself. Its alerts queue up and, once its queue is full, are dropped for
+// it (counted in [Snapshot].AlertsDropped); the log, the snapshot, the evidence and the other
+// handlers get every alert regardless. A handler that panics is recovered and counted. A
+// handler may call [Watchdog.Stop]. A nil handler is ignored.
 func OnAlert(fn func(Alert)) Option {
 	return optionFunc(func(o *options) {
 		if fn != nil {

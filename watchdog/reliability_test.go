@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // TestStartStopCyclesLeaveNothing starts and stops the watchdog many times, with a gauge and a
@@ -220,6 +221,271 @@ func TestAttributionCooldown(t *testing.T) {
 		}
 		if s := w.Snapshot(); s.Attributions != 1 {
 			t.Errorf("Snapshot().Attributions = %d, want 1", s.Attributions)
+		}
+	})
+}
+
+// counter is a gauge whose value the test raises.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) get() float64 { return float64(c.n.Load()) }
+
+// TestBlockedHandlerDoesNotSilence: a handler that blocks forever holds up only itself. Later
+// alerts still get their evidence, in the log and in the snapshot, and a second handler still
+// gets every alert.
+func TestBlockedHandlerDoesNotSilence(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Cooldown = 0
+		gs := []string{"a", "b", "c"}
+		var cs [3]counter
+		var opts []Option
+		for i, g := range gs {
+			c.Rules[g] = Rule{OnIncrease: LevelWarning}
+			opts = append(opts, WithGauge(g, cs[i].get))
+		}
+		release := make(chan struct{})
+		var mu sync.Mutex
+		other := map[string]bool{}
+		core, logs := observer.New(zapcore.InfoLevel)
+		opts = append(opts, WithLogger(zap.New(core)),
+			OnAlert(func(Alert) { <-release }),
+			OnAlert(func(a Alert) {
+				mu.Lock()
+				defer mu.Unlock()
+				if a.Level == LevelWarning {
+					other[a.Series] = true
+				}
+			}))
+		w, err := Start(t.Context(), c, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		for i := range gs {
+			cs[i].n.Add(1)
+			time.Sleep(time.Second)
+		}
+		logged := map[string]bool{}
+		for _, e := range logs.FilterMessage("attribution").All() {
+			logged[e.ContextMap()["series"].(string)] = true
+		}
+		withEvidence := map[string]bool{}
+		for _, a := range w.Snapshot().Alerts {
+			if a.Level == LevelWarning && a.Evidence != nil {
+				withEvidence[a.Series] = true
+			}
+		}
+		mu.Lock()
+		for _, g := range gs {
+			if !logged[g] || !withEvidence[g] || !other[g] {
+				t.Errorf("series %s: evidence logged %v, in the snapshot %v, second handler called %v; want all three with the first handler blocked",
+					g, logged[g], withEvidence[g], other[g])
+			}
+		}
+		mu.Unlock()
+		close(release)
+		if err := w.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// fdCount is the process's descriptor count (Linux), or skips the test.
+func fdCount(t *testing.T) float64 {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("descriptor counts need Linux")
+	}
+	n, err := procFDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func procFDs() (float64, error) {
+	p := newOSProbe("")
+	defer p.close()
+	return p.fds()
+}
+
+// TestStopInsideHandler: a handler that stops the watchdog gets nil at once, not an error after
+// the 5 s grace, and the watchdog's descriptors are released.
+func TestStopInsideHandler(t *testing.T) {
+	fds0 := fdCount(t)
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Rules["errs"] = Rule{OnIncrease: LevelWarning}
+		var n counter
+		var wp atomic.Pointer[Watchdog]
+		type result struct {
+			err  error
+			took time.Duration
+			fds  float64
+		}
+		res := make(chan result, 1)
+		w, err := Start(t.Context(), c, WithGauge("errs", n.get), OnAlert(func(Alert) {
+			w := wp.Load()
+			if w == nil {
+				return
+			}
+			select {
+			case <-w.Done():
+				return
+			default:
+			}
+			begin := time.Now()
+			err := w.Stop()
+			fds, _ := procFDs()
+			res <- result{err, time.Since(begin), fds}
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wp.Store(w)
+		time.Sleep(time.Second)
+		n.n.Add(1)
+		r := <-res
+		if r.err != nil || r.took >= time.Second {
+			t.Errorf("Stop inside a handler = %v after %v; want nil at once", r.err, r.took)
+		}
+		if r.fds != fds0 {
+			t.Errorf("open fds after Stop inside a handler = %v, before Start %v", r.fds, fds0)
+		}
+		if err := w.Stop(); err != nil {
+			t.Errorf("second Stop = %v", err)
+		}
+	})
+}
+
+// TestStopWithHandlerRunningReleasesDescriptors: Stop while a handler is still running leaves
+// that handler behind but releases every descriptor, cycle after cycle.
+func TestStopWithHandlerRunningReleasesDescriptors(t *testing.T) {
+	fds0 := fdCount(t)
+	for cycle := range 3 {
+		synctest.Test(t, func(t *testing.T) {
+			c := fastConfig()
+			c.Rules["errs"] = Rule{OnIncrease: LevelWarning}
+			var n counter
+			release := make(chan struct{})
+			entered := make(chan struct{}, 1)
+			w, err := Start(t.Context(), c, WithGauge("errs", n.get), OnAlert(func(Alert) {
+				select {
+				case entered <- struct{}{}:
+				default:
+				}
+				<-release
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Second)
+			n.n.Add(1)
+			<-entered
+			if err := w.Stop(); err == nil {
+				t.Error("Stop = nil with a handler blocked, want it reported")
+			}
+			if fds := fdCount(t); fds != fds0 {
+				t.Errorf("cycle %d: open fds after Stop = %v, before Start %v", cycle, fds, fds0)
+			}
+			close(release)
+		})
+	}
+}
+
+// TestStopBound: a gauge and a handler that both block share one 5 s grace: Stop returns within
+// 5 s, naming both.
+func TestStopBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		c.Rules["errs"] = Rule{OnIncrease: LevelWarning}
+		var n counter
+		release := make(chan struct{})
+		entered := make(chan struct{}, 1)
+		w, err := Start(t.Context(), c, WithGauge("errs", n.get),
+			WithGauge("stuck", func() float64 {
+				if n.n.Load() > 0 {
+					<-release
+				}
+				return 0
+			}),
+			OnAlert(func(Alert) {
+				select {
+				case entered <- struct{}{}:
+				default:
+				}
+				<-release
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		n.n.Add(1)
+		<-entered
+		time.Sleep(time.Second) // the gauge is blocked too by now
+		begin := time.Now()
+		err = w.Stop()
+		if took := time.Since(begin); took > hookGrace {
+			t.Errorf("Stop took %v, want at most %v", took, hookGrace)
+		}
+		if err == nil || !strings.Contains(err.Error(), "alert handler did not return") || !strings.Contains(err.Error(), "gauge did not return") {
+			t.Errorf("Stop() = %v, want the handler and the gauge reported", err)
+		}
+		close(release)
+		time.Sleep(time.Millisecond)
+	})
+}
+
+// stoppingCore is a zap core that calls Stop on the first alert line: a logger that stops the
+// watchdog from the sampling goroutine.
+type stoppingCore struct {
+	zapcore.LevelEnabler
+	w   *atomic.Pointer[Watchdog]
+	err chan error
+}
+
+func (c stoppingCore) With([]zapcore.Field) zapcore.Core { return c }
+func (c stoppingCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	return ce.AddCore(e, c)
+}
+func (c stoppingCore) Write(e zapcore.Entry, _ []zapcore.Field) error {
+	if w := c.w.Load(); w != nil && e.Message == "alert" {
+		select {
+		case c.err <- w.Stop():
+		default:
+		}
+	}
+	return nil
+}
+func (c stoppingCore) Sync() error { return nil }
+
+// TestStopFromSamplingGoroutine: Stop called by the logger, on the sampling goroutine, returns
+// at once instead of waiting for itself, and the watchdog stops.
+func TestStopFromSamplingGoroutine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		c.Rules["errs"] = Rule{OnIncrease: LevelWarning}
+		var n counter
+		var wp atomic.Pointer[Watchdog]
+		errc := make(chan error, 1)
+		w, err := Start(t.Context(), c, WithGauge("errs", n.get),
+			WithLogger(zap.New(stoppingCore{zapcore.InfoLevel, &wp, errc})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wp.Store(w)
+		time.Sleep(time.Second)
+		n.n.Add(1)
+		begin := time.Now()
+		if err := <-errc; err != nil {
+			t.Errorf("Stop on the sampling goroutine = %v, want nil", err)
+		}
+		<-w.Done()
+		if took := time.Since(begin); took >= time.Second {
+			t.Errorf("stopping took %v, want at once", took)
 		}
 	})
 }

@@ -34,7 +34,7 @@ type Snapshot struct {
 	// ProbeErrors counts failed reads of any series since Start.
 	ProbeErrors uint64 `json:"probe_errors"`
 	// HandlerPanics counts recovered panics of OnAlert handlers; AlertsDropped the alerts not
-	// delivered to handlers because their queue was full.
+	// delivered to a handler because its queue was full (one per handler and alert).
 	HandlerPanics uint64 `json:"handler_panics"`
 	AlertsDropped uint64 `json:"alerts_dropped"`
 	// GaugePanics counts recovered panics of gauges; GaugeStalls the ticks at which a gauge had

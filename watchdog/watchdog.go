@@ -43,6 +43,8 @@ type Watchdog struct {
 	rss, fdLimit    float64 // their last reads
 	pools           []*httppool.Pool
 	sink            *sink
+	handlers        []*handlerRunner
+	sampler         *worker
 	rec             *recorder
 	warm            bool // the post-warm-up work (attribution baseline) is queued
 	lastAttribution time.Time
@@ -72,9 +74,11 @@ type Watchdog struct {
 
 	smokeSt smokeState // smoke runs: see smoke.go
 
-	cancel   context.CancelFunc
-	done     chan struct{}
-	stopOnce sync.Once
+	cancel       context.CancelFunc
+	done         chan struct{}
+	stopOnce     sync.Once
+	stopAt       atomic.Int64  // Unix nanoseconds of the first Stop call, 0 before
+	shuttingDown chan struct{} // closed when the sampling goroutine begins its shutdown
 }
 
 type seriesState struct {
@@ -192,20 +196,29 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 		if err != nil {
 			w.osp.close()
 			if w.gauges != nil {
-				w.gauges.stop(func(<-chan struct{}) bool { return true })
+				w.gauges.stop()
 			}
 			return nil, err
 		}
 		w.rec = rec
 	}
 	w.sink = newSink(w.cfg.AlertQueue)
+	panicked := func(a Alert, r any) {
+		w.handlerPanics.Add(1)
+		w.log.Error("alert handler panicked", zap.String("series", a.Series), zap.Any("panic", r))
+	}
+	for _, h := range w.opts.handlers {
+		w.handlers = append(w.handlers, newHandlerRunner(h, w.cfg.AlertQueue, panicked))
+	}
 	w.attr = newAttributor(w.cfg.Attribution, w.opts.procRoot)
 	if err := w.initSmoke(); err != nil {
-		now := func(<-chan struct{}) bool { return true }
-		w.sink.stop(now)
-		w.attr.close()
+		w.sink.stop()
+		for _, h := range w.handlers {
+			h.stop()
+		}
+		w.attr.close() // nothing was posted: the sink goroutine does not use it
 		if w.gauges != nil {
-			w.gauges.stop(now)
+			w.gauges.stop()
 		}
 		if w.rec != nil {
 			w.rec.close()
@@ -216,6 +229,8 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 	w.started = w.clock.Now()
 	w.running = true
 	w.done = make(chan struct{})
+	w.shuttingDown = make(chan struct{})
+	w.sampler = newWorker()
 	ctx, w.cancel = context.WithCancel(ctx)
 	go w.run(ctx)
 	return w, nil
@@ -229,14 +244,49 @@ func nanSlice(n int) []float64 {
 	return s
 }
 
-// Stop ends the sampling goroutine and waits for it to exit, then lets the handler goroutine
-// deliver the queued alerts (waiting at most 5 s for a handler that blocks) and closes the
-// watchdog's descriptors. It is idempotent and safe to call from any goroutine, also
-// concurrently and after the context was cancelled. It returns an error when a handler or gauge
-// kept its goroutine past the bound (that goroutine is then left behind, and counted).
+// Stop ends the sampling goroutine and waits for it to exit, lets the handlers deliver the
+// alerts already queued and closes the watchdog's descriptors. It is idempotent and safe to call
+// from any goroutine, also concurrently, after the context was cancelled, and from inside an
+// alert handler or a gauge (it then does not wait for that handler or gauge, which finishes
+// once it returns).
+//
+// Stop returns within 5 s of its first call whatever the user's code does: handlers and gauges
+// share one 5 s grace, and one that has not returned by then is left behind (its goroutine
+// ends when it returns; it holds no descriptor) and reported in the error. If the sampling
+// goroutine itself is held inside a tick (a logger whose Write blocks), Stop returns an error
+// at the bound and the goroutine releases the resources when it gets free. Called on the
+// sampling goroutine itself (from the logger), Stop cannot wait: it ends the sampling and
+// returns nil at once.
 func (w *Watchdog) Stop() error {
-	w.stopOnce.Do(func() { w.cancel() })
-	<-w.done
+	w.stopOnce.Do(func() {
+		w.stopAt.Store(time.Now().UnixNano())
+		w.cancel()
+	})
+	gid := goid()
+	if w.sampler.stopFrom(gid) {
+		return nil
+	}
+	w.sink.stopFrom(gid)
+	for _, h := range w.handlers {
+		h.stopFrom(gid)
+	}
+	if w.gauges != nil {
+		for _, k := range w.gauges.workers() {
+			k.stopFrom(gid)
+		}
+	}
+	tm := time.NewTimer(time.Until(time.Unix(0, w.stopAt.Load()).Add(hookGrace)))
+	defer tm.Stop()
+	select {
+	case <-w.done:
+	case <-tm.C:
+		select {
+		case <-w.shuttingDown: // its waits end at the same bound: only the closes remain
+			<-w.done
+		default:
+			return errors.New("watchdog: the sampling goroutine did not stop within 5s of Stop (a logger or writer it called blocks); it releases the watchdog's resources when it returns")
+		}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.stopErr
@@ -259,6 +309,7 @@ const slowPeriod = 5 * time.Second
 const jitterSeed = 0x6c65616b77617463 // "leakwatc"
 
 func (w *Watchdog) run(ctx context.Context) {
+	w.sampler.enter()
 	defer w.shutdown()
 	spread := float64(w.cfg.Interval) * w.cfg.Jitter
 	if _, system := w.clock.(systemClock); system && spread >= 1 {
@@ -305,24 +356,38 @@ func (w *Watchdog) runJittered(ctx context.Context, spread float64) {
 }
 
 func (w *Watchdog) shutdown() {
-	wait := func(c <-chan struct{}) bool {
-		tm := time.NewTimer(hookGrace)
-		defer tm.Stop()
-		select {
-		case <-c:
-			return true
-		case <-tm.C:
-			return false
-		}
+	close(w.shuttingDown)
+	deadline := time.Now().Add(hookGrace)
+	if at := w.stopAt.Load(); at != 0 {
+		deadline = time.Unix(0, at).Add(hookGrace)
 	}
+	// One deadline for every worker: the attribution first (the handlers get their alerts from
+	// it), then the handlers and gauges together.
 	var errs []error
-	if !w.sink.stop(wait) {
-		errs = append(errs, errors.New("watchdog: an alert handler did not return within 5s of Stop; its goroutine is left behind"))
-	} else {
-		w.attr.close() // the sink goroutine, its only user, has exited
+	w.sink.stop()
+	sinkDone := waitWorkers(deadline, w.sink.worker) == 0
+	if sinkDone {
+		w.attr.close() // the sink goroutine, its only user, has exited or is inside Stop
 	}
-	if w.gauges != nil && !w.gauges.stop(wait) {
-		errs = append(errs, errors.New("watchdog: a gauge did not return within 5s of Stop; its goroutine is left behind"))
+	var ws []*worker
+	for _, h := range w.handlers {
+		h.stop()
+		ws = append(ws, h.worker)
+	}
+	nh := len(ws)
+	if w.gauges != nil {
+		w.gauges.stop()
+		ws = append(ws, w.gauges.workers()...)
+	}
+	waitWorkers(deadline, ws...)
+	if !sinkDone {
+		errs = append(errs, errors.New("watchdog: the attribution did not finish within 5s of Stop; its goroutine is left behind"))
+	}
+	if late := running(ws[:nh]); late > 0 {
+		errs = append(errs, fmt.Errorf("watchdog: an alert handler did not return within 5s of Stop; %d handler goroutine(s) left behind", late))
+	}
+	if late := running(ws[nh:]); late > 0 {
+		errs = append(errs, fmt.Errorf("watchdog: a gauge did not return within 5s of Stop; %d gauge goroutine(s) left behind", late))
 	}
 	w.smokeStop() // smoke: owned by smoke.go
 	if w.rec != nil {
@@ -339,6 +404,20 @@ func (w *Watchdog) shutdown() {
 		w.log.Error("stop", zap.Error(err))
 	}
 	close(w.done)
+}
+
+// running counts the workers that have neither exited nor called Stop.
+func running(ws []*worker) int {
+	n := 0
+	for _, k := range ws {
+		select {
+		case <-k.done:
+		case <-k.inStop:
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // tick takes one sample of every series, judges it and publishes the result. In the steady state
@@ -496,11 +575,12 @@ func (w *Watchdog) createdPerMin(now time.Time) float64 {
 	return (cur.Value - old.Value) / d
 }
 
-// deliver hands the alert to the sink goroutine: attribution first when planned, then the
-// handlers. It never blocks: a full queue drops the job and counts it.
+// deliver hands the alert to the sink goroutine: attribution first when planned (its evidence
+// goes to the log and the snapshot), then the handlers, each on its own queue. It never blocks:
+// a full queue drops the alert for that handler and counts it.
 func (w *Watchdog) deliver(a Alert, now time.Time) {
 	take, leakProfile := w.planAttribution(a, now)
-	if !take && len(w.opts.handlers) == 0 {
+	if !take && len(w.handlers) == 0 {
 		return
 	}
 	ok := w.sink.post(func() {
@@ -510,23 +590,13 @@ func (w *Watchdog) deliver(a Alert, now time.Time) {
 			w.attachEvidence(a, ev)
 			w.log.Check(a.logLevel(), "attribution").Write(zap.String("series", a.Series), zap.Stringer("alert_level", a.Level), zap.Object("evidence", ev))
 		}
-		w.callHandlers(a)
+		for _, h := range w.handlers {
+			if !h.post(a) {
+				w.handlerDropped.Add(1)
+			}
+		}
 	})
 	if !ok {
-		w.handlerDropped.Add(1)
-	}
-}
-
-func (w *Watchdog) callHandlers(a Alert) {
-	for _, h := range w.opts.handlers {
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					w.handlerPanics.Add(1)
-					w.log.Error("alert handler panicked", zap.String("series", a.Series), zap.Any("panic", r))
-				}
-			}()
-			h(a)
-		}()
+		w.handlerDropped.Add(uint64(max(1, len(w.handlers))))
 	}
 }
