@@ -88,6 +88,14 @@ type Alert struct {
 	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
+// finite returns a with its non-finite figures (NaN, ±Inf) set to 0, so that every sink and
+// encoding (JSON has no NaN) can take it.
+func (a Alert) finite() Alert {
+	a.Value, a.Baseline, a.RatePerMin = finite(a.Value), finite(a.Baseline), finite(a.RatePerMin)
+	a.Limit, a.CreatedPerMin = finite(a.Limit), finite(a.CreatedPerMin)
+	return a
+}
+
 // Resolved reports whether the alert marks a return to ok.
 func (a Alert) Resolved() bool { return a.Level == LevelOK }
 

@@ -191,6 +191,10 @@
 //     grace; those that have not returned by then are left behind, named in Stop's error, and
 //     hold no descriptor (every descriptor is the watchdog's own and closed by Stop). Stop may be
 //     called from a handler, a gauge or the logger; it does not wait for the caller.
+//   - A reading that is NaN or ±Inf (a gauge's, or any probe's) is no reading: the series counts
+//     an error, the engine skips the sample, the recording writes NaN, and every figure of a
+//     [Snapshot], an [Alert], GET /watchdog and the smoke results is finite, so they always
+//     encode.
 //   - The logger runs on the sampling goroutine: a logger whose writes block stalls sampling
 //     (visible as [Snapshot].Stalled), and Stop then returns an error at its bound.
 //

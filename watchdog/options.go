@@ -59,8 +59,8 @@ func OnAlert(fn func(Alert)) Option {
 // WithGauge samples fn every tick as a series named name, judged like the built-ins (give it a
 // rule in [Config.Rules]). fn runs on a goroutine of its own, never on the sampling goroutine:
 // each tick reads the value fn returned most recently, so a gauge lags by at most one
-// Interval; one that panics, returns NaN or has not returned for a whole Interval is counted
-// and its series reports an error for that tick. Names must match [a-z_][a-z0-9_]* and not
+// Interval; one that panics, returns NaN or ±Inf, or has not returned for a whole Interval is
+// counted, and its series has no reading (Valid false) and reports an error for that tick. Names must match [a-z_][a-z0-9_]* and not
 // collide with another series.
 func WithGauge(name string, fn func() float64) Option {
 	return optionFunc(func(o *options) { o.gauges = append(o.gauges, gauge{name, fn}) })

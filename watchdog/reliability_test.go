@@ -2,6 +2,11 @@ package watchdog
 
 import (
 	"context"
+	"encoding/json"
+	"math"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -488,4 +493,67 @@ func TestStopFromSamplingGoroutine(t *testing.T) {
 			t.Errorf("stopping took %v, want at once", took)
 		}
 	})
+}
+
+// TestNonFiniteGauge: a gauge that returns +Inf, -Inf and NaN among finite values. Those
+// readings count as unread (an error on the series); the snapshot and GET /watchdog still
+// encode, and the recording holds no infinity and replays.
+func TestNonFiniteGauge(t *testing.T) {
+	rec := filepath.Join(t.TempDir(), "rec.csv")
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		c.Record.Path = rec
+		c.Rules["g"] = Rule{OnIncrease: LevelWarning}
+		seq := []float64{1, math.Inf(1), math.Inf(-1), math.NaN(), 2}
+		var k atomic.Int64
+		w, err := Start(t.Context(), c, WithGauge("g", func() float64 { return seq[int(k.Add(1)-1)%len(seq)] }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sawValid, sawInvalid bool
+		for range 30 {
+			time.Sleep(c.Interval)
+			s := w.Snapshot()
+			if _, err := json.Marshal(s); err != nil {
+				t.Fatalf("Snapshot does not encode: %v", err)
+			}
+			g := series(t, s, "g")
+			if g.Valid {
+				sawValid = true
+				if g.Value != 1 && g.Value != 2 {
+					t.Errorf("g valid with value %v", g.Value)
+				}
+			} else {
+				sawInvalid = true
+			}
+		}
+		resp := httptest.NewRecorder()
+		w.Handler(HandlerOptions{}).ServeHTTP(resp, httptest.NewRequest("GET", "/watchdog", nil))
+		if resp.Code != 200 || !json.Valid(resp.Body.Bytes()) {
+			t.Errorf("GET /watchdog = %d %.200s, want 200 and JSON", resp.Code, resp.Body.String())
+		}
+		s := w.Snapshot()
+		if g := series(t, s, "g"); !sawValid || !sawInvalid || g.Errors == 0 {
+			t.Errorf("g: valid seen %v, invalid seen %v, errors %d; want both and errors counted", sawValid, sawInvalid, g.Errors)
+		}
+		for _, p := range w.History("g") {
+			if math.IsInf(p.Value, 0) {
+				t.Fatalf("history holds %v", p.Value)
+			}
+		}
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	b, err := os.ReadFile(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "Inf") {
+		t.Errorf("the recording holds an infinity:\n%.500s", b)
+	}
+	if err := Replay(strings.NewReader(string(b)), DefaultConfig(), func(Alert) {}); err != nil {
+		t.Errorf("the recording does not replay: %v", err)
+	}
 }

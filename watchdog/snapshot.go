@@ -51,7 +51,8 @@ type Snapshot struct {
 type SeriesSnapshot struct {
 	// Name of the series.
 	Name string `json:"name"`
-	// Value at the last tick; Valid is false when it could not be read (then Value is 0).
+	// Value at the last tick; Valid is false when it could not be read or was not finite (NaN,
+	// ±Inf): then Value is 0. Every figure of a snapshot is finite, so it always encodes as JSON.
 	Value float64 `json:"value"`
 	Valid bool    `json:"valid"`
 	// Limit of the series when one is known (fds: RLIMIT_NOFILE), else 0.
@@ -107,10 +108,10 @@ func (w *Watchdog) Snapshot() Snapshot {
 			RatePerMin: finite(st.rate), RateReady: st.ready, Baseline: finite(st.baseline),
 			TimeToExhaustion: st.exhaustion, Errors: st.errs, LastError: st.lastErr,
 		}
-		if v := w.snapVals[i]; !math.IsNaN(v) {
+		if v := w.snapVals[i]; !math.IsNaN(v) && !math.IsInf(v, 0) {
 			ss.Value, ss.Valid = v, true
 		}
-		if l := w.snapLims[i]; l > 0 && !math.IsNaN(l) {
+		if l := w.snapLims[i]; l > 0 && !math.IsNaN(l) && !math.IsInf(l, 0) {
 			ss.Limit = l
 		}
 		ss.Unsupported = !w.osp.supported() && (i == idxFDs || i == idxFDLimit || i == idxRSSBytes)

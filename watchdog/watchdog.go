@@ -459,6 +459,20 @@ func (w *Watchdog) tick() {
 			}
 		}
 	}
+	// A reading of ±Inf is no reading: every consumer (engine, history, snapshot, JSON,
+	// recording, smoke) sees it as unread (NaN), and the series counts an error. An infinite
+	// limit is no limit.
+	for i := range v {
+		if math.IsInf(v[i], 0) {
+			v[i] = math.NaN()
+			if errs[i] == nil {
+				errs[i] = errNonFinite
+			}
+		}
+		if math.IsInf(lim[i], 0) {
+			lim[i] = math.NaN()
+		}
+	}
 	// The slow series hold their last reading between reads, for the snapshot and the history;
 	// the engine and the recording get only what was read this tick, the rest as unread (NaN),
 	// so that a held value is not judged as a new sample and a replay sees what the live
@@ -496,9 +510,9 @@ func (w *Watchdog) tick() {
 	}
 	var alerts []Alert
 	for _, i := range w.eng.changed {
-		a := w.eng.alert(i)
+		a := w.eng.alert(i).finite()
 		if i == idxGoroutines && a.Level > LevelOK {
-			if a.CreatedPerMin = w.createdPerMin(now); a.CreatedPerMin > 0 {
+			if a.CreatedPerMin = finite(w.createdPerMin(now)); a.CreatedPerMin > 0 {
 				a.Reason += fmt.Sprintf("; created %.0f/min, retained %.2f/min", a.CreatedPerMin, a.RatePerMin)
 			}
 		}
@@ -553,6 +567,7 @@ func (w *Watchdog) afterWarmup(now time.Time) {
 var (
 	errGaugeStalled = errors.New("watchdog: gauge has not returned within an interval")
 	errGaugeNaN     = errors.New("watchdog: gauge returned NaN or panicked")
+	errNonFinite    = errors.New("watchdog: reading is infinite")
 	errGaugePending = errors.New("watchdog: gauge has not answered yet")
 )
 
