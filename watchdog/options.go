@@ -60,8 +60,9 @@ func OnAlert(fn func(Alert)) Option {
 // rule in [Config.Rules]). fn runs on a goroutine of its own, never on the sampling goroutine:
 // each tick reads the value fn returned most recently, so a gauge lags by at most one
 // Interval; one that panics, returns NaN or ±Inf, or has not returned for a whole Interval is
-// counted, and its series has no reading (Valid false) and reports an error for that tick. Names must match [a-z_][a-z0-9_]* and not
-// collide with another series.
+// counted, and its series has no reading (Valid false) and reports an error for that tick. Names must match [a-z_][a-z0-9_]*, not
+// collide with another series, and be neither "t" nor end in "_limit" (a recording's time and
+// limit columns, see [RecordConfig]); [Start] rejects them otherwise.
 func WithGauge(name string, fn func() float64) Option {
 	return optionFunc(func(o *options) { o.gauges = append(o.gauges, gauge{name, fn}) })
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -153,6 +154,11 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 			p.addf("gauge %q: name must match %s", g.name, seriesName)
 		case g.fn == nil:
 			p.addf("gauge %q: nil function", g.name)
+		case g.name == "t" || strings.HasSuffix(g.name, "_limit"):
+			// A recording's columns are t, the series, then NAME_limit for the limits, and
+			// Replay reads a column NAME_limit as NAME's limit: such a gauge would be recorded
+			// twice or replayed as a limit.
+			p.addf("gauge %q: \"t\" and names ending in \"_limit\" are reserved for a recording's time and limit columns", g.name)
 		default:
 			if _, dup := w.index[g.name]; dup {
 				p.addf("gauge %q: a series of that name exists already", g.name)
