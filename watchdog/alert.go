@@ -1,6 +1,7 @@
 package watchdog
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -57,14 +58,18 @@ func (c *Cause) UnmarshalText(b []byte) error {
 
 // Alert is one change of a series' level, delivered to the log, to [OnAlert] handlers, to the
 // snapshot and to the exporter. New fields may be added; handlers take the struct by value.
+//
+// Its JSON and its log fields use one vocabulary: the names below (series, alert_level,
+// previous_level, cause, value, baseline, rate_per_min, window_s, limit,
+// time_to_exhaustion_s, created_per_min, reason, evidence), durations in seconds.
 type Alert struct {
 	// Time of the sample that changed the level.
 	Time time.Time `json:"time"`
 	// Series is the name of the series ("goroutines", "fds", "http_docker_idle", ...).
 	Series string `json:"series"`
 	// Level is the new level, Previous the one before.
-	Level    Level `json:"level"`
-	Previous Level `json:"previous"`
+	Level    Level `json:"alert_level"`
+	Previous Level `json:"previous_level"`
 	// Cause is the rule that set Level.
 	Cause Cause `json:"cause"`
 	// Value is the series' value at Time; Baseline the floor its growth is measured from.
@@ -72,11 +77,11 @@ type Alert struct {
 	Baseline float64 `json:"baseline"`
 	// RatePerMin is the growth per minute estimated over Window.
 	RatePerMin float64       `json:"rate_per_min"`
-	Window     time.Duration `json:"window_ns"`
+	Window     time.Duration `json:"-"` // JSON: window_s
 	// Limit is the series' limit (0 when none is known); TimeToExhaustion the projected time until
 	// the trend reaches it (0 when no forecast).
 	Limit            float64       `json:"limit,omitempty"`
-	TimeToExhaustion time.Duration `json:"time_to_exhaustion_ns,omitempty"`
+	TimeToExhaustion time.Duration `json:"-"` // JSON: time_to_exhaustion_s, omitted when 0
 	// CreatedPerMin, for goroutines, is the creation rate over the window beside the retained
 	// growth RatePerMin: "created 3000/min, retained 25/min". NaN-free: 0 when unknown.
 	CreatedPerMin float64 `json:"created_per_min,omitempty"`
@@ -96,6 +101,35 @@ func (a Alert) finite() Alert {
 	return a
 }
 
+// alertJSON is Alert on the wire: its durations in seconds.
+type alertJSON struct {
+	alertFields
+	Window           float64 `json:"window_s"`
+	TimeToExhaustion float64 `json:"time_to_exhaustion_s,omitempty"`
+}
+
+type alertFields Alert // Alert without its methods
+
+// MarshalJSON encodes the alert with its durations in seconds (window_s,
+// time_to_exhaustion_s).
+func (a Alert) MarshalJSON() ([]byte, error) {
+	return json.Marshal(alertJSON{alertFields(a), a.Window.Seconds(), a.TimeToExhaustion.Seconds()})
+}
+
+// UnmarshalJSON decodes what MarshalJSON writes.
+func (a *Alert) UnmarshalJSON(b []byte) error {
+	var x alertJSON
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	*a = Alert(x.alertFields)
+	a.Window, a.TimeToExhaustion = fromSeconds(x.Window), fromSeconds(x.TimeToExhaustion)
+	return nil
+}
+
+// fromSeconds converts seconds, as the JSON carries durations, to a Duration.
+func fromSeconds(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
+
 // Resolved reports whether the alert marks a return to ok.
 func (a Alert) Resolved() bool { return a.Level == LevelOK }
 
@@ -104,8 +138,8 @@ func (a Alert) String() string {
 	return fmt.Sprintf("%s %s -> %s: %s", a.Series, a.Previous, a.Level, a.Reason)
 }
 
-// zapFields returns the alert as structured fields. The level is "alert_level", not "level",
-// which JSON encoders use for the log entry's own level.
+// zapFields returns the alert as structured fields, named as in its JSON. The level is
+// "alert_level", not "level", which log encoders use for the entry's own level.
 func (a Alert) zapFields() []zap.Field {
 	f := []zap.Field{
 		zap.String("series", a.Series),
@@ -115,14 +149,14 @@ func (a Alert) zapFields() []zap.Field {
 		zap.Float64("value", a.Value),
 		zap.Float64("baseline", a.Baseline),
 		zap.Float64("rate_per_min", round2(a.RatePerMin)),
-		zap.Duration("window", a.Window),
+		zap.Float64("window_s", a.Window.Seconds()),
 		zap.String("reason", a.Reason),
 	}
 	if a.Limit > 0 {
 		f = append(f, zap.Float64("limit", a.Limit))
 	}
 	if a.TimeToExhaustion > 0 {
-		f = append(f, zap.Duration("time_to_exhaustion", a.TimeToExhaustion))
+		f = append(f, zap.Float64("time_to_exhaustion_s", a.TimeToExhaustion.Seconds()))
 	}
 	if a.CreatedPerMin > 0 {
 		f = append(f, zap.Float64("created_per_min", round2(a.CreatedPerMin)))

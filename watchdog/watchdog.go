@@ -59,7 +59,7 @@ type Watchdog struct {
 	series      []seriesState
 	alerts      []Alert // ring of recent alerts
 	nAlerts     int
-	alertsTotal [4]uint64
+	alertsTotal [len(levelNames)]uint64
 	started     time.Time
 	lastTick    time.Time
 	ticks       uint64
