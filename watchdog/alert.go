@@ -3,6 +3,7 @@ package watchdog
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
 	"time"
 
@@ -165,6 +166,18 @@ func (a Alert) zapFields() []zap.Field {
 		f = append(f, zap.Object("evidence", a.Evidence))
 	}
 	return f
+}
+
+// LogValue returns the alert as a slog group with the fields of its log records (the names of
+// its JSON: series, alert_level, rate_per_min, reason, evidence, ...), so that
+// slog.Info("leak", "alert", a) logs it whole.
+func (a Alert) LogValue() slog.Value {
+	return slogValue(zapcore.ObjectMarshalerFunc(func(enc zapcore.ObjectEncoder) error {
+		for _, f := range a.zapFields() {
+			f.AddTo(enc)
+		}
+		return nil
+	}))
 }
 
 // logLevel: warning and critical at Warn and Error, everything else (notices, resolutions) at Info.

@@ -1,9 +1,9 @@
 // Package watchdog lets a Go service watch itself for leaks: goroutines, file descriptors, HTTP
 // connections, threads and memory. One call in main starts one sampling goroutine that reads
 // the process's figures every second, judges their growth against the thresholds of a
-// connection-pool smoke test, and reports through zap logs, alert handlers, Prometheus (package
-// [github.com/leakwatch/leakwatch/exporter]) and a self-reporting HTTP endpoint, with no outside
-// scraper, script or sidecar.
+// connection-pool smoke test, and reports through zap or log/slog logs, alert handlers,
+// Prometheus (package [github.com/leakwatch/leakwatch/exporter]) and a self-reporting HTTP
+// endpoint, with no outside scraper, script or sidecar.
 //
 // # Quick start
 //
@@ -62,7 +62,7 @@
 //	http_<pool>_open       like fds
 //
 // Every rule can be replaced per series in Config.Rules, and gauges take rules the same way.
-// Collaborators are [Option]s: [WithLogger], [WithClock], [OnAlert], [WithGauge],
+// Collaborators are [Option]s: [WithLogger] (zap) or [WithSlog] (log/slog), [WithClock], [OnAlert], [WithGauge],
 // [WithHTTPPool], [WithProcRoot]. [Start] validates everything first and returns one error
 // naming every bad field (wrapping [ErrInvalidConfig]); then nothing is started.
 //
@@ -117,6 +117,13 @@
 // panics are recovered and counted, and alerts that do not fit the bounded queue are dropped for
 // the handlers and counted. Goroutine alerts carry the creation rate beside the retained growth
 // ("created 3000/min, retained 25/min").
+//
+// A log record's fields have the names of the alert's JSON keys (series, alert_level,
+// previous_level, cause, value, baseline, rate_per_min, window_s, reason, ...; durations in
+// seconds, in logs and JSON alike). Once attributed, the alert is logged again as
+// "attribution", with an evidence object (a nested group in slog). [WithSlog] gives a
+// log/slog logger the same records as [WithLogger] gives a zap one: one logging path, two
+// sinks. [Alert] and [Evidence] are slog.LogValuers for handlers that log them themselves.
 //
 // # Smoke runs
 //

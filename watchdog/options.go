@@ -1,6 +1,8 @@
 package watchdog
 
 import (
+	"log/slog"
+
 	"go.uber.org/zap"
 
 	"github.com/leakwatch/leakwatch/watchdog/httppool"
@@ -29,8 +31,24 @@ type options struct {
 }
 
 // WithLogger sends the watchdog's logs to l, named "watchdog". A nil logger (the default)
-// means zap.NewNop().
+// means zap.NewNop(). Of WithLogger and [WithSlog], the last given wins.
 func WithLogger(l *zap.Logger) Option { return optionFunc(func(o *options) { o.logger = l }) }
+
+// WithSlog sends the watchdog's logs to l: the same records, at the same levels, with the same
+// fields as [WithLogger] gives a zap logger. Levels map to slog.LevelInfo, LevelWarn (warning
+// alerts) and LevelError (critical alerts); the attribute "logger" is "watchdog"; an alert's
+// fields are attributes of the names of its JSON (series, alert_level, rate_per_min, reason,
+// ...), and its evidence a group "evidence" (diagnosis, cause, facts, ...). A nil logger means
+// no logs. The logger's handler runs on the sampling goroutine, as a zap core does: it must
+// not block. Of WithSlog and WithLogger, the last given wins.
+func WithSlog(l *slog.Logger) Option {
+	return optionFunc(func(o *options) {
+		o.logger = nil
+		if l != nil {
+			o.logger = newSlogLogger(l)
+		}
+	})
+}
 
 // WithClock replaces the system clock, for tests and simulations. A nil clock is ignored.
 func WithClock(c Clock) Option {

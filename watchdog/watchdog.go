@@ -609,7 +609,7 @@ func (w *Watchdog) deliver(a Alert, now time.Time) {
 			ev := w.attribute(a, leakProfile)
 			a.Evidence = ev
 			w.attachEvidence(a, ev)
-			w.log.Check(a.logLevel(), "attribution").Write(zap.String("series", a.Series), zap.Stringer("alert_level", a.Level), zap.Object("evidence", ev))
+			w.log.Check(a.logLevel(), "attribution").Write(a.zapFields()...) // the alert again, with its evidence
 		}
 		for _, h := range w.handlers {
 			if !h.post(a) {
