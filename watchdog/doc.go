@@ -210,7 +210,11 @@
 // Snapshots, alerts and the HTTP views reveal goroutine counts, descriptor counts and, with
 // attribution, function names, file paths and peer addresses. Serve them on loopback (the
 // example does) or behind authentication. Nothing registers itself on any mux, GET requests
-// never change anything, and no request parameter reaches the filesystem.
+// never change anything, and no request parameter reaches the filesystem. The code the host hands
+// in (handlers, gauges, the logger) is trusted not to be malicious, but not to behave: what a
+// blocking, panicking or stopping callback can and cannot do is bounded as Reliability says;
+// a logger that blocks is the one that can stall sampling. Gauge names that a recording
+// reserves ("t", NAME_limit) are rejected at Start.
 //
 // # Testing
 //

@@ -557,3 +557,71 @@ func TestNonFiniteGauge(t *testing.T) {
 		t.Errorf("the recording does not replay: %v", err)
 	}
 }
+
+// TestStopWithWedgedSampler: a logger that blocks holds the sampling goroutine inside a tick.
+// Stop does not hang with it: it returns an error at its 5 s bound, and the watchdog releases
+// its resources once the logger lets go.
+func TestStopWithWedgedSampler(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		c.Rules["errs"] = Rule{OnIncrease: LevelWarning}
+		var n counter
+		w, err := Start(t.Context(), c, WithGauge("errs", n.get),
+			WithLogger(zap.New(blockingCore{zapcore.InfoLevel, release})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		n.n.Add(1) // the alert's log line blocks
+		time.Sleep(time.Second)
+		begin := time.Now()
+		err = w.Stop()
+		if took := time.Since(begin); took > hookGrace {
+			t.Errorf("Stop took %v, want at most %v", took, hookGrace)
+		}
+		if err == nil || !strings.Contains(err.Error(), "sampling goroutine did not stop") {
+			t.Errorf("Stop() = %v, want the wedged sampler reported", err)
+		}
+		close(release)
+		<-w.Done()
+		if w.Snapshot().Running {
+			t.Error("running after the sampler got free")
+		}
+	})
+}
+
+// TestStopInsideGauge: a gauge that stops the watchdog is not waited for.
+func TestStopInsideGauge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		var wp atomic.Pointer[Watchdog]
+		type result struct {
+			err  error
+			took time.Duration
+		}
+		res := make(chan result, 1)
+		var once sync.Once
+		w, err := Start(t.Context(), c, WithGauge("g", func() float64 {
+			if w := wp.Load(); w != nil {
+				once.Do(func() {
+					begin := time.Now()
+					err := w.Stop()
+					res <- result{err, time.Since(begin)}
+				})
+			}
+			return 1
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wp.Store(w)
+		r := <-res
+		if r.err != nil || r.took >= time.Second {
+			t.Errorf("Stop inside a gauge = %v after %v; want nil at once", r.err, r.took)
+		}
+		<-w.Done()
+	})
+}
