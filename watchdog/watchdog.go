@@ -78,8 +78,8 @@ type Watchdog struct {
 	cancel       context.CancelFunc
 	done         chan struct{}
 	stopOnce     sync.Once
-	stopAt       atomic.Int64  // Unix nanoseconds of the first Stop call, 0 before
-	shuttingDown chan struct{} // closed when the sampling goroutine begins its shutdown
+	stopAt       atomic.Pointer[time.Time] // the first Stop call's time (monotonic), nil before
+	shuttingDown chan struct{}             // closed when the sampling goroutine begins its shutdown
 }
 
 type seriesState struct {
@@ -265,7 +265,8 @@ func nanSlice(n int) []float64 {
 // returns nil at once.
 func (w *Watchdog) Stop() error {
 	w.stopOnce.Do(func() {
-		w.stopAt.Store(time.Now().UnixNano())
+		at := time.Now()
+		w.stopAt.Store(&at)
 		w.cancel()
 	})
 	gid := goid()
@@ -281,7 +282,7 @@ func (w *Watchdog) Stop() error {
 			k.stopFrom(gid)
 		}
 	}
-	tm := time.NewTimer(time.Until(time.Unix(0, w.stopAt.Load()).Add(hookGrace)))
+	tm := time.NewTimer(time.Until(w.stopAt.Load().Add(hookGrace)))
 	defer tm.Stop()
 	select {
 	case <-w.done:
@@ -364,8 +365,8 @@ func (w *Watchdog) runJittered(ctx context.Context, spread float64) {
 func (w *Watchdog) shutdown() {
 	close(w.shuttingDown)
 	deadline := time.Now().Add(hookGrace)
-	if at := w.stopAt.Load(); at != 0 {
-		deadline = time.Unix(0, at).Add(hookGrace)
+	if at := w.stopAt.Load(); at != nil {
+		deadline = at.Add(hookGrace)
 	}
 	// One deadline for every worker: the attribution first (the handlers get their alerts from
 	// it), then the handlers and gauges together.
