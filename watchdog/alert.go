@@ -1,7 +1,9 @@
 package watchdog
 
 import (
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
 	"time"
 
@@ -61,6 +63,10 @@ func (c *Cause) UnmarshalText(b []byte) error {
 
 // Alert is one change of a series' level, delivered to the log, to [OnAlert] handlers, to the
 // snapshot and to the exporter. New fields may be added; handlers take the struct by value.
+//
+// Its JSON and its log fields use one vocabulary: the names below (series, alert_level,
+// previous_level, cause, value, baseline, rate_per_min, window_s, limit,
+// time_to_exhaustion_s, created_per_min, reason, evidence), durations in seconds.
 type Alert struct {
 	// ID is the alert's sequence number within its watchdog, from 1, in the order alerts were
 	// raised. Evidence collected later for an alert is attached to the alert with its ID.
@@ -70,8 +76,8 @@ type Alert struct {
 	// Series is the name of the series ("goroutines", "fds", "http_docker_idle", ...).
 	Series string `json:"series"`
 	// Level is the new level, Previous the one before.
-	Level    Level `json:"level"`
-	Previous Level `json:"previous"`
+	Level    Level `json:"alert_level"`
+	Previous Level `json:"previous_level"`
 	// Cause is the rule that set Level.
 	Cause Cause `json:"cause"`
 	// Value is the series' value at Time; Baseline the floor its growth is measured from.
@@ -79,11 +85,11 @@ type Alert struct {
 	Baseline float64 `json:"baseline"`
 	// RatePerMin is the growth per minute estimated over Window.
 	RatePerMin float64       `json:"rate_per_min"`
-	Window     time.Duration `json:"window_ns"`
+	Window     time.Duration `json:"-"` // JSON: window_s
 	// Limit is the series' limit (0 when none is known); TimeToExhaustion the projected time until
 	// the trend reaches it (0 when no forecast).
 	Limit            float64       `json:"limit,omitempty"`
-	TimeToExhaustion time.Duration `json:"time_to_exhaustion_ns,omitempty"`
+	TimeToExhaustion time.Duration `json:"-"` // JSON: time_to_exhaustion_s, omitted when 0
 	// CreatedPerMin, for goroutines, is the creation rate over the window beside the retained
 	// growth RatePerMin: "created 3000/min, retained 25/min". NaN-free: 0 when unknown.
 	CreatedPerMin float64 `json:"created_per_min,omitempty"`
@@ -95,6 +101,43 @@ type Alert struct {
 	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
+// finite returns a with its non-finite figures (NaN, ±Inf) set to 0, so that every sink and
+// encoding (JSON has no NaN) can take it.
+func (a Alert) finite() Alert {
+	a.Value, a.Baseline, a.RatePerMin = finite(a.Value), finite(a.Baseline), finite(a.RatePerMin)
+	a.Limit, a.CreatedPerMin = finite(a.Limit), finite(a.CreatedPerMin)
+	return a
+}
+
+// alertJSON is Alert on the wire: its durations in seconds.
+type alertJSON struct {
+	alertFields
+	Window           float64 `json:"window_s"`
+	TimeToExhaustion float64 `json:"time_to_exhaustion_s,omitempty"`
+}
+
+type alertFields Alert // Alert without its methods
+
+// MarshalJSON encodes the alert with its durations in seconds (window_s,
+// time_to_exhaustion_s).
+func (a Alert) MarshalJSON() ([]byte, error) {
+	return json.Marshal(alertJSON{alertFields(a), a.Window.Seconds(), a.TimeToExhaustion.Seconds()})
+}
+
+// UnmarshalJSON decodes what MarshalJSON writes.
+func (a *Alert) UnmarshalJSON(b []byte) error {
+	var x alertJSON
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	*a = Alert(x.alertFields)
+	a.Window, a.TimeToExhaustion = fromSeconds(x.Window), fromSeconds(x.TimeToExhaustion)
+	return nil
+}
+
+// fromSeconds converts seconds, as the JSON carries durations, to a Duration.
+func fromSeconds(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
+
 // Resolved reports whether the alert marks a return to ok.
 func (a Alert) Resolved() bool { return a.Level == LevelOK }
 
@@ -103,8 +146,8 @@ func (a Alert) String() string {
 	return fmt.Sprintf("%s %s -> %s: %s", a.Series, a.Previous, a.Level, a.Reason)
 }
 
-// zapFields returns the alert as structured fields. The level is "alert_level", not "level",
-// which JSON encoders use for the log entry's own level.
+// zapFields returns the alert as structured fields, named as in its JSON. The level is
+// "alert_level", not "level", which log encoders use for the entry's own level.
 func (a Alert) zapFields() []zap.Field {
 	f := []zap.Field{
 		zap.Uint64("alert_id", a.ID),
@@ -115,14 +158,14 @@ func (a Alert) zapFields() []zap.Field {
 		zap.Float64("value", a.Value),
 		zap.Float64("baseline", a.Baseline),
 		zap.Float64("rate_per_min", round2(a.RatePerMin)),
-		zap.Duration("window", a.Window),
+		zap.Float64("window_s", a.Window.Seconds()),
 		zap.String("reason", a.Reason),
 	}
 	if a.Limit > 0 {
 		f = append(f, zap.Float64("limit", a.Limit))
 	}
 	if a.TimeToExhaustion > 0 {
-		f = append(f, zap.Duration("time_to_exhaustion", a.TimeToExhaustion))
+		f = append(f, zap.Float64("time_to_exhaustion_s", a.TimeToExhaustion.Seconds()))
 	}
 	if a.CreatedPerMin > 0 {
 		f = append(f, zap.Float64("created_per_min", round2(a.CreatedPerMin)))
@@ -131,6 +174,18 @@ func (a Alert) zapFields() []zap.Field {
 		f = append(f, zap.Object("evidence", a.Evidence))
 	}
 	return f
+}
+
+// LogValue returns the alert as a slog group with the fields of its log records (the names of
+// its JSON: series, alert_level, rate_per_min, reason, evidence, ...), so that
+// slog.Info("leak", "alert", a) logs it whole.
+func (a Alert) LogValue() slog.Value {
+	return slogValue(zapcore.ObjectMarshalerFunc(func(enc zapcore.ObjectEncoder) error {
+		for _, f := range a.zapFields() {
+			f.AddTo(enc)
+		}
+		return nil
+	}))
 }
 
 // logLevel: warning and critical at Warn and Error, everything else (notices, resolutions) at Info.

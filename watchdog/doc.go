@@ -1,9 +1,9 @@
 // Package watchdog lets a Go service watch itself for leaks: goroutines, file descriptors, HTTP
 // connections, threads and memory. One call in main starts one sampling goroutine that reads
 // the process's figures every second, judges their growth against the thresholds of a
-// connection-pool smoke test, and reports through zap logs, alert handlers, Prometheus (package
-// [github.com/leakwatch/leakwatch/exporter]) and a self-reporting HTTP endpoint, with no outside
-// scraper, script or sidecar.
+// connection-pool smoke test, and reports through zap or log/slog logs, alert handlers,
+// Prometheus (package [github.com/leakwatch/leakwatch/exporter]) and a self-reporting HTTP
+// endpoint, with no outside scraper, script or sidecar.
 //
 // # Quick start
 //
@@ -63,7 +63,7 @@
 //	http_<pool>_open       like fds
 //
 // Every rule can be replaced per series in Config.Rules, and gauges take rules the same way.
-// Collaborators are [Option]s: [WithLogger], [WithClock], [OnAlert], [WithGauge],
+// Collaborators are [Option]s: [WithLogger] (zap) or [WithSlog] (log/slog), [WithClock], [OnAlert], [WithGauge],
 // [WithHTTPPool], [WithProcRoot]. [Start] validates everything first and returns one error
 // naming every bad field (wrapping [ErrInvalidConfig]); then nothing is started.
 //
@@ -166,6 +166,13 @@
 // "residue" that names them and stands until they are gone. Looking for them costs a goroutine
 // snapshot every half Window while the goroutine count is at least 10 above the baseline.
 //
+// A log record's fields have the names of the alert's JSON keys (series, alert_level,
+// previous_level, cause, value, baseline, rate_per_min, window_s, reason, ...; durations in
+// seconds, in logs and JSON alike). Once attributed, the alert is logged again as
+// "attribution", with an evidence object (a nested group in slog). [WithSlog] gives a
+// log/slog logger the same records as [WithLogger] gives a zap one: one logging path, two
+// sinks. [Alert] and [Evidence] are slog.LogValuers for handlers that log them themselves.
+//
 // # Smoke runs
 //
 // A smoke run is the seed's connection-pool smoke test done in-process. Start it with
@@ -229,12 +236,34 @@
 // goroutines and releases the descriptors. A wedged watchdog is visible: [Snapshot] carries the
 // last tick's time and a Stalled flag.
 //
+// # Reliability
+//
+// The watchdog runs the user's code (alert handlers, gauges, the logger) and must survive it:
+//
+//   - Each [OnAlert] handler and each [WithGauge] gauge runs on a goroutine of its own. One that
+//     blocks forever holds up only itself: sampling, the log, the snapshot, the evidence and the
+//     other handlers go on. One that panics is recovered and counted.
+//   - [Watchdog.Stop] returns within 5 s of its first call. Handlers and gauges share that one
+//     grace; those that have not returned by then are left behind, named in Stop's error, and
+//     hold no descriptor (every descriptor is the watchdog's own and closed by Stop). Stop may be
+//     called from a handler, a gauge or the logger; it does not wait for the caller.
+//   - A reading that is NaN or ±Inf (a gauge's, or any probe's) is no reading: the series counts
+//     an error, the engine skips the sample, the recording writes NaN, and every figure of a
+//     [Snapshot], an [Alert], GET /watchdog and the smoke results is finite, so they always
+//     encode.
+//   - The logger runs on the sampling goroutine: a logger whose writes block stalls sampling
+//     (visible as [Snapshot].Stalled), and Stop then returns an error at its bound.
+//
 // # Security
 //
 // Snapshots, alerts and the HTTP views reveal goroutine counts, descriptor counts and, with
 // attribution, function names, file paths and peer addresses. Serve them on loopback (the
 // example does) or behind authentication. Nothing registers itself on any mux, GET requests
-// never change anything, and no request parameter reaches the filesystem.
+// never change anything, and no request parameter reaches the filesystem. The code the host hands
+// in (handlers, gauges, the logger) is trusted not to be malicious, but not to behave: what a
+// blocking, panicking or stopping callback can and cannot do is bounded as Reliability says;
+// a logger that blocks is the one that can stall sampling. Gauge names that a recording
+// reserves ("t", NAME_limit) are rejected at Start.
 //
 // # Testing
 //

@@ -3,6 +3,9 @@ package watchdog_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
 	"strings"
 	"time"
 
@@ -53,4 +56,44 @@ func ExampleReplay() {
 	// Output:
 	// 1400s goroutines ok -> notice (growth)
 	// 1460s goroutines notice -> warning (growth)
+}
+
+// A service that logs with log/slog hands its logger to the watchdog: alerts, their evidence
+// and the watchdog's own notes arrive as slog records, with no zap in the service's code.
+func ExampleWithSlog() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	w, err := watchdog.Start(ctx, watchdog.DefaultConfig(), watchdog.WithSlog(logger))
+	if err != nil {
+		logger.Error("watchdog", "error", err)
+		return
+	}
+	defer w.Stop()
+	// ... the service. A goroutine leak of 20/min then logs, at slog.LevelWarn:
+	// {"time":"...","level":"WARN","msg":"alert","logger":"watchdog","series":"goroutines",
+	//  "alert_level":"warning","previous_level":"ok","cause":"growth",...,"rate_per_min":20.4,
+	//  "window_s":300,"reason":"goroutines growing 20.40/min over 5m0s ..."}
+	// and, once attributed, the same record as "attribution" with an "evidence" group.
+}
+
+// An alert handed to slog by a handler logs whole, as a group with the fields of the
+// watchdog's own records.
+func ExampleAlert_LogValue() {
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{} // a fixed output for the example
+			}
+			return a
+		},
+	}))
+	a := watchdog.Alert{
+		Series: "fds", Level: watchdog.LevelWarning, Cause: watchdog.CauseGrowth,
+		Value: 140, Baseline: 40, RatePerMin: 16.5, Window: 5 * time.Minute,
+		Reason: "fds growing 16.50/min over 5m0s (warning at >= 15/min)",
+	}
+	logger.Warn("leak suspected", "alert", a)
+	// Output:
+	// level=WARN msg="leak suspected" alert.series=fds alert.alert_level=warning alert.previous_level=ok alert.cause=growth alert.value=140 alert.baseline=40 alert.rate_per_min=16.5 alert.window_s=300 alert.reason="fds growing 16.50/min over 5m0s (warning at >= 15/min)"
 }

@@ -2,7 +2,6 @@ package watchdog
 
 import (
 	"math"
-	"sync"
 	"sync/atomic"
 )
 
@@ -15,7 +14,6 @@ type gaugeRunner struct {
 	panics atomic.Uint64
 	stalls atomic.Uint64
 	quit   chan struct{}
-	wg     sync.WaitGroup
 }
 
 type gaugeCell struct {
@@ -24,6 +22,7 @@ type gaugeCell struct {
 	rounds  atomic.Uint64 // calls finished
 	asked   uint64        // calls requested; sampling goroutine only
 	request chan struct{}
+	w       *worker
 }
 
 func newGaugeRunner(g []gauge) *gaugeRunner {
@@ -32,14 +31,15 @@ func newGaugeRunner(g []gauge) *gaugeRunner {
 		c := &r.cells[i]
 		c.fn, c.request = g[i].fn, make(chan struct{}, 1)
 		c.bits.Store(math.Float64bits(math.NaN()))
-		r.wg.Add(1)
+		c.w = newWorker()
 		go r.run(c)
 	}
 	return r
 }
 
 func (r *gaugeRunner) run(c *gaugeCell) {
-	defer r.wg.Done()
+	defer close(c.w.done)
+	c.w.enter()
 	for {
 		select {
 		case <-r.quit:
@@ -83,11 +83,14 @@ func (r *gaugeRunner) read(v []float64, errs []error) {
 	}
 }
 
-// stop ends the gauge goroutines; it reports false when one did not return within wait's bound
-// (a gauge that never returns keeps its goroutine).
-func (r *gaugeRunner) stop(wait func(<-chan struct{}) bool) bool {
-	close(r.quit)
-	done := make(chan struct{})
-	go func() { r.wg.Wait(); close(done) }()
-	return wait(done)
+// stop asks the gauge goroutines to end, without waiting; workers lists them for the wait (a
+// gauge that never returns keeps its goroutine).
+func (r *gaugeRunner) stop() { close(r.quit) }
+
+func (r *gaugeRunner) workers() []*worker {
+	ws := make([]*worker, len(r.cells))
+	for i := range r.cells {
+		ws[i] = r.cells[i].w
+	}
+	return ws
 }

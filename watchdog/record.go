@@ -127,7 +127,7 @@ func (r *recorder) close() error {
 
 func appendCell(b []byte, x float64) []byte {
 	b = append(b, ',')
-	if math.IsNaN(x) {
+	if math.IsNaN(x) || math.IsInf(x, 0) { // no reading: Replay's unread sample
 		return append(b, "NaN"...)
 	}
 	return strconv.AppendFloat(b, x, 'f', -1, 64)

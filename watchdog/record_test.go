@@ -125,3 +125,31 @@ func TestRecordHoldsNoSlowSample(t *testing.T) {
 		}
 	})
 }
+
+// TestGaugeNameReservedForRecording: a gauge named like a recording's time or limit column
+// would make the recording unreplayable (threads_limit twice) or replay it as a limit
+// (conn_limit as the limit of conn). Start rejects the name.
+func TestGaugeNameReservedForRecording(t *testing.T) {
+	for _, name := range []string{"threads_limit", "heap_bytes_limit", "conn_limit", "t"} {
+		c := DefaultConfig()
+		c.Record.Path = filepath.Join(t.TempDir(), "rec.csv")
+		w, err := Start(t.Context(), c, WithGauge(name, func() float64 { return 1 }))
+		if err == nil {
+			w.Stop()
+			t.Errorf("Start with gauge %q = nil error, want it rejected", name)
+			continue
+		}
+		if !strings.Contains(err.Error(), `gauge "`+name+`"`) || !strings.Contains(err.Error(), "reserved") {
+			t.Errorf("Start with gauge %q: %v, want the name and why", name, err)
+		}
+	}
+	// Names that only contain "limit" or "t" are fine.
+	for _, name := range []string{"limit", "limits", "tt", "limit_total"} {
+		w, err := Start(t.Context(), DefaultConfig(), WithGauge(name, func() float64 { return 1 }))
+		if err != nil {
+			t.Errorf("Start with gauge %q: %v", name, err)
+			continue
+		}
+		w.Stop()
+	}
+}

@@ -2,7 +2,12 @@ package watchdog
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -14,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // TestStartStopCyclesLeaveNothing starts and stops the watchdog many times, with a gauge and a
@@ -244,5 +250,401 @@ func TestAttributionCooldown(t *testing.T) {
 		if s := w.Snapshot(); s.Attributions != 2 {
 			t.Errorf("Snapshot().Attributions = %d, want 2", s.Attributions)
 		}
+	})
+}
+
+// counter is a gauge whose value the test raises.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) get() float64 { return float64(c.n.Load()) }
+
+// TestBlockedHandlerDoesNotSilence: a handler that blocks forever holds up only itself. Later
+// alerts still get their evidence, in the log and in the snapshot, and a second handler still
+// gets every alert.
+func TestBlockedHandlerDoesNotSilence(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Cooldown = 0
+		gs := []string{"a", "b", "c"}
+		var cs [3]counter
+		var opts []Option
+		for i, g := range gs {
+			c.Rules[g] = Rule{OnIncrease: LevelWarning}
+			opts = append(opts, WithGauge(g, cs[i].get))
+		}
+		release := make(chan struct{})
+		var mu sync.Mutex
+		other := map[string]bool{}
+		core, logs := observer.New(zapcore.InfoLevel)
+		opts = append(opts, WithLogger(zap.New(core)),
+			OnAlert(func(Alert) { <-release }),
+			OnAlert(func(a Alert) {
+				mu.Lock()
+				defer mu.Unlock()
+				if a.Level == LevelWarning {
+					other[a.Series] = true
+				}
+			}))
+		w, err := Start(t.Context(), c, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		for i := range gs {
+			cs[i].n.Add(1)
+			time.Sleep(time.Second)
+		}
+		logged := map[string]bool{}
+		for _, e := range logs.FilterMessage("attribution").All() {
+			logged[e.ContextMap()["series"].(string)] = true
+		}
+		withEvidence := map[string]bool{}
+		for _, a := range w.Snapshot().Alerts {
+			if a.Level == LevelWarning && a.Evidence != nil {
+				withEvidence[a.Series] = true
+			}
+		}
+		mu.Lock()
+		for _, g := range gs {
+			if !logged[g] || !withEvidence[g] || !other[g] {
+				t.Errorf("series %s: evidence logged %v, in the snapshot %v, second handler called %v; want all three with the first handler blocked",
+					g, logged[g], withEvidence[g], other[g])
+			}
+		}
+		mu.Unlock()
+		close(release)
+		if err := w.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// fdCount is the process's descriptor count (Linux), or skips the test.
+func fdCount(t *testing.T) float64 {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("descriptor counts need Linux")
+	}
+	n, err := procFDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func procFDs() (float64, error) {
+	p := newOSProbe("")
+	defer p.close()
+	return p.fds()
+}
+
+// TestStopInsideHandler: a handler that stops the watchdog gets nil at once, not an error after
+// the 5 s grace, and the watchdog's descriptors are released.
+func TestStopInsideHandler(t *testing.T) {
+	fds0 := fdCount(t)
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Rules["errs"] = Rule{OnIncrease: LevelWarning}
+		var n counter
+		var wp atomic.Pointer[Watchdog]
+		type result struct {
+			err  error
+			took time.Duration
+			fds  float64
+		}
+		res := make(chan result, 1)
+		w, err := Start(t.Context(), c, WithGauge("errs", n.get), OnAlert(func(Alert) {
+			w := wp.Load()
+			if w == nil {
+				return
+			}
+			select {
+			case <-w.Done():
+				return
+			default:
+			}
+			begin := time.Now()
+			err := w.Stop()
+			fds, _ := procFDs()
+			res <- result{err, time.Since(begin), fds}
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wp.Store(w)
+		time.Sleep(time.Second)
+		n.n.Add(1)
+		r := <-res
+		if r.err != nil || r.took >= time.Second {
+			t.Errorf("Stop inside a handler = %v after %v; want nil at once", r.err, r.took)
+		}
+		if r.fds != fds0 {
+			t.Errorf("open fds after Stop inside a handler = %v, before Start %v", r.fds, fds0)
+		}
+		if err := w.Stop(); err != nil {
+			t.Errorf("second Stop = %v", err)
+		}
+	})
+}
+
+// TestStopWithHandlerRunningReleasesDescriptors: Stop while a handler is still running leaves
+// that handler behind but releases every descriptor, cycle after cycle.
+func TestStopWithHandlerRunningReleasesDescriptors(t *testing.T) {
+	fds0 := fdCount(t)
+	for cycle := range 3 {
+		synctest.Test(t, func(t *testing.T) {
+			c := fastConfig()
+			c.Rules["errs"] = Rule{OnIncrease: LevelWarning}
+			var n counter
+			release := make(chan struct{})
+			entered := make(chan struct{}, 1)
+			w, err := Start(t.Context(), c, WithGauge("errs", n.get), OnAlert(func(Alert) {
+				select {
+				case entered <- struct{}{}:
+				default:
+				}
+				<-release
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Second)
+			n.n.Add(1)
+			<-entered
+			if err := w.Stop(); err == nil {
+				t.Error("Stop = nil with a handler blocked, want it reported")
+			}
+			if fds := fdCount(t); fds != fds0 {
+				t.Errorf("cycle %d: open fds after Stop = %v, before Start %v", cycle, fds, fds0)
+			}
+			close(release)
+		})
+	}
+}
+
+// TestStopBound: a gauge and a handler that both block share one 5 s grace: Stop returns within
+// 5 s, naming both.
+func TestStopBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		c.Rules["errs"] = Rule{OnIncrease: LevelWarning}
+		var n counter
+		release := make(chan struct{})
+		entered := make(chan struct{}, 1)
+		w, err := Start(t.Context(), c, WithGauge("errs", n.get),
+			WithGauge("stuck", func() float64 {
+				if n.n.Load() > 0 {
+					<-release
+				}
+				return 0
+			}),
+			OnAlert(func(Alert) {
+				select {
+				case entered <- struct{}{}:
+				default:
+				}
+				<-release
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		n.n.Add(1)
+		<-entered
+		time.Sleep(time.Second) // the gauge is blocked too by now
+		begin := time.Now()
+		err = w.Stop()
+		if took := time.Since(begin); took > hookGrace {
+			t.Errorf("Stop took %v, want at most %v", took, hookGrace)
+		}
+		if err == nil || !strings.Contains(err.Error(), "alert handler did not return") || !strings.Contains(err.Error(), "gauge did not return") {
+			t.Errorf("Stop() = %v, want the handler and the gauge reported", err)
+		}
+		close(release)
+		time.Sleep(time.Millisecond)
+	})
+}
+
+// stoppingCore is a zap core that calls Stop on the first alert line: a logger that stops the
+// watchdog from the sampling goroutine.
+type stoppingCore struct {
+	zapcore.LevelEnabler
+	w   *atomic.Pointer[Watchdog]
+	err chan error
+}
+
+func (c stoppingCore) With([]zapcore.Field) zapcore.Core { return c }
+func (c stoppingCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	return ce.AddCore(e, c)
+}
+func (c stoppingCore) Write(e zapcore.Entry, _ []zapcore.Field) error {
+	if w := c.w.Load(); w != nil && e.Message == "alert" {
+		select {
+		case c.err <- w.Stop():
+		default:
+		}
+	}
+	return nil
+}
+func (c stoppingCore) Sync() error { return nil }
+
+// TestStopFromSamplingGoroutine: Stop called by the logger, on the sampling goroutine, returns
+// at once instead of waiting for itself, and the watchdog stops.
+func TestStopFromSamplingGoroutine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		c.Rules["errs"] = Rule{OnIncrease: LevelWarning}
+		var n counter
+		var wp atomic.Pointer[Watchdog]
+		errc := make(chan error, 1)
+		w, err := Start(t.Context(), c, WithGauge("errs", n.get),
+			WithLogger(zap.New(stoppingCore{zapcore.InfoLevel, &wp, errc})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wp.Store(w)
+		time.Sleep(time.Second)
+		n.n.Add(1)
+		begin := time.Now()
+		if err := <-errc; err != nil {
+			t.Errorf("Stop on the sampling goroutine = %v, want nil", err)
+		}
+		<-w.Done()
+		if took := time.Since(begin); took >= time.Second {
+			t.Errorf("stopping took %v, want at once", took)
+		}
+	})
+}
+
+// TestNonFiniteGauge: a gauge that returns +Inf, -Inf and NaN among finite values. Those
+// readings count as unread (an error on the series); the snapshot and GET /watchdog still
+// encode, and the recording holds no infinity and replays.
+func TestNonFiniteGauge(t *testing.T) {
+	rec := filepath.Join(t.TempDir(), "rec.csv")
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		c.Record.Path = rec
+		c.Rules["g"] = Rule{OnIncrease: LevelWarning}
+		seq := []float64{1, math.Inf(1), math.Inf(-1), math.NaN(), 2}
+		var k atomic.Int64
+		w, err := Start(t.Context(), c, WithGauge("g", func() float64 { return seq[int(k.Add(1)-1)%len(seq)] }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sawValid, sawInvalid bool
+		for range 30 {
+			time.Sleep(c.Interval)
+			s := w.Snapshot()
+			if _, err := json.Marshal(s); err != nil {
+				t.Fatalf("Snapshot does not encode: %v", err)
+			}
+			g := series(t, s, "g")
+			if g.Valid {
+				sawValid = true
+				if g.Value != 1 && g.Value != 2 {
+					t.Errorf("g valid with value %v", g.Value)
+				}
+			} else {
+				sawInvalid = true
+			}
+		}
+		resp := httptest.NewRecorder()
+		w.Handler(HandlerOptions{}).ServeHTTP(resp, httptest.NewRequest("GET", "/watchdog", nil))
+		if resp.Code != 200 || !json.Valid(resp.Body.Bytes()) {
+			t.Errorf("GET /watchdog = %d %.200s, want 200 and JSON", resp.Code, resp.Body.String())
+		}
+		s := w.Snapshot()
+		if g := series(t, s, "g"); !sawValid || !sawInvalid || g.Errors == 0 {
+			t.Errorf("g: valid seen %v, invalid seen %v, errors %d; want both and errors counted", sawValid, sawInvalid, g.Errors)
+		}
+		for _, p := range w.History("g") {
+			if math.IsInf(p.Value, 0) {
+				t.Fatalf("history holds %v", p.Value)
+			}
+		}
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	b, err := os.ReadFile(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "Inf") {
+		t.Errorf("the recording holds an infinity:\n%.500s", b)
+	}
+	if err := Replay(strings.NewReader(string(b)), DefaultConfig(), func(Alert) {}); err != nil {
+		t.Errorf("the recording does not replay: %v", err)
+	}
+}
+
+// TestStopWithWedgedSampler: a logger that blocks holds the sampling goroutine inside a tick.
+// Stop does not hang with it: it returns an error at its 5 s bound, and the watchdog releases
+// its resources once the logger lets go.
+func TestStopWithWedgedSampler(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		c.Rules["errs"] = Rule{OnIncrease: LevelWarning}
+		var n counter
+		w, err := Start(t.Context(), c, WithGauge("errs", n.get),
+			WithLogger(zap.New(blockingCore{zapcore.InfoLevel, release})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		n.n.Add(1) // the alert's log line blocks
+		time.Sleep(time.Second)
+		begin := time.Now()
+		err = w.Stop()
+		if took := time.Since(begin); took > hookGrace {
+			t.Errorf("Stop took %v, want at most %v", took, hookGrace)
+		}
+		if err == nil || !strings.Contains(err.Error(), "sampling goroutine did not stop") {
+			t.Errorf("Stop() = %v, want the wedged sampler reported", err)
+		}
+		close(release)
+		<-w.Done()
+		if w.Snapshot().Running {
+			t.Error("running after the sampler got free")
+		}
+	})
+}
+
+// TestStopInsideGauge: a gauge that stops the watchdog is not waited for.
+func TestStopInsideGauge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		var wp atomic.Pointer[Watchdog]
+		type result struct {
+			err  error
+			took time.Duration
+		}
+		res := make(chan result, 1)
+		var once sync.Once
+		w, err := Start(t.Context(), c, WithGauge("g", func() float64 {
+			if w := wp.Load(); w != nil {
+				once.Do(func() {
+					begin := time.Now()
+					err := w.Stop()
+					res <- result{err, time.Since(begin)}
+				})
+			}
+			return 1
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wp.Store(w)
+		r := <-res
+		if r.err != nil || r.took >= time.Second {
+			t.Errorf("Stop inside a gauge = %v after %v; want nil at once", r.err, r.took)
+		}
+		<-w.Done()
 	})
 }

@@ -1,13 +1,15 @@
 package watchdog
 
 import (
+	"encoding/json"
 	"math"
 	"time"
 )
 
 // Snapshot is the watchdog's state at one moment: every series' value, rate and level, the
 // recent alerts, the probe errors and the watchdog's own cost and health. It is a copy: the
-// caller owns it.
+// caller owns it. In JSON, as everywhere on the wire, durations are seconds (interval_s,
+// window_s, attribution_cost_s, time_to_exhaustion_s, the cost's *_s).
 type Snapshot struct {
 	// Time of the snapshot, Started when the watchdog started, LastTick when the last sample was
 	// taken (zero before the first).
@@ -20,21 +22,22 @@ type Snapshot struct {
 	// sampling goroutine is wedged or starved.
 	Stalled bool `json:"stalled"`
 	// Interval and Window in force.
-	Interval time.Duration `json:"interval_ns"`
-	Window   time.Duration `json:"window_ns"`
+	Interval time.Duration `json:"-"` // JSON: interval_s
+	Window   time.Duration `json:"-"` // JSON: window_s
 	// Series in a stable order: the built-ins, then HTTP pools, then gauges.
 	Series []SeriesSnapshot `json:"series"`
 	// Alerts are the most recent level changes, oldest first (at most Config.RecentAlerts).
 	Alerts []Alert `json:"alerts"`
-	// AlertsTotal counts the level changes since Start by the level reached, indexed by [Level]:
-	// AlertsTotal[LevelOK] counts resolutions.
-	AlertsTotal [4]uint64 `json:"alerts_total"`
+	// AlertsTotal counts the level changes since Start by the level reached, with an entry for
+	// every level (0 included): AlertsTotal[LevelOK] counts resolutions. In JSON the keys are
+	// the level names: {"ok": 2, "notice": 0, "warning": 1, "critical": 0}.
+	AlertsTotal map[Level]uint64 `json:"alerts_total"`
 	// Cost of the watchdog's ticks.
 	Cost Cost `json:"cost"`
 	// ProbeErrors counts failed reads of any series since Start.
 	ProbeErrors uint64 `json:"probe_errors"`
 	// HandlerPanics counts recovered panics of OnAlert handlers; AlertsDropped the alerts not
-	// delivered to handlers because their queue was full.
+	// delivered to a handler because its queue was full (one per handler and alert).
 	HandlerPanics uint64 `json:"handler_panics"`
 	AlertsDropped uint64 `json:"alerts_dropped"`
 	// GaugePanics counts recovered panics of gauges; GaugeStalls the ticks at which a gauge had
@@ -44,14 +47,40 @@ type Snapshot struct {
 	// Attributions counts the attribution snapshots taken for alerts; AttributionCost is the
 	// wall time the last one took (it runs on the handlers' goroutine, never on the sampling one).
 	Attributions    uint64        `json:"attributions"`
-	AttributionCost time.Duration `json:"attribution_cost_ns"`
+	AttributionCost time.Duration `json:"-"` // JSON: attribution_cost_s
+}
+
+type snapshotJSON struct {
+	snapshotFields
+	Interval        float64 `json:"interval_s"`
+	Window          float64 `json:"window_s"`
+	AttributionCost float64 `json:"attribution_cost_s"`
+}
+
+type snapshotFields Snapshot // Snapshot without its methods
+
+// MarshalJSON encodes the snapshot with its durations in seconds.
+func (s Snapshot) MarshalJSON() ([]byte, error) {
+	return json.Marshal(snapshotJSON{snapshotFields(s), s.Interval.Seconds(), s.Window.Seconds(), s.AttributionCost.Seconds()})
+}
+
+// UnmarshalJSON decodes what MarshalJSON writes.
+func (s *Snapshot) UnmarshalJSON(b []byte) error {
+	var x snapshotJSON
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	*s = Snapshot(x.snapshotFields)
+	s.Interval, s.Window, s.AttributionCost = fromSeconds(x.Interval), fromSeconds(x.Window), fromSeconds(x.AttributionCost)
+	return nil
 }
 
 // SeriesSnapshot is one series in a [Snapshot].
 type SeriesSnapshot struct {
 	// Name of the series.
 	Name string `json:"name"`
-	// Value at the last tick; Valid is false when it could not be read (then Value is 0).
+	// Value at the last tick; Valid is false when it could not be read or was not finite (NaN,
+	// ±Inf): then Value is 0. Every figure of a snapshot is finite, so it always encodes as JSON.
 	Value float64 `json:"value"`
 	Valid bool    `json:"valid"`
 	// Limit of the series when one is known (fds: RLIMIT_NOFILE), else 0.
@@ -67,12 +96,35 @@ type SeriesSnapshot struct {
 	Cause Cause     `json:"cause"`
 	Since time.Time `json:"since,omitempty"`
 	// TimeToExhaustion is the projected time until the trend reaches Limit; 0 when none.
-	TimeToExhaustion time.Duration `json:"time_to_exhaustion_ns,omitempty"`
+	TimeToExhaustion time.Duration `json:"-"` // JSON: time_to_exhaustion_s, omitted when 0
 	// Unsupported is true for a probe this system lacks (fds on macOS).
 	Unsupported bool `json:"unsupported,omitempty"`
 	// Errors counts failed reads; LastError is the most recent one's text.
 	Errors    uint64 `json:"errors,omitempty"`
 	LastError string `json:"last_error,omitempty"`
+}
+
+type seriesSnapshotJSON struct {
+	seriesSnapshotFields
+	TimeToExhaustion float64 `json:"time_to_exhaustion_s,omitempty"`
+}
+
+type seriesSnapshotFields SeriesSnapshot
+
+// MarshalJSON encodes the series with its time to exhaustion in seconds.
+func (x SeriesSnapshot) MarshalJSON() ([]byte, error) {
+	return json.Marshal(seriesSnapshotJSON{seriesSnapshotFields(x), x.TimeToExhaustion.Seconds()})
+}
+
+// UnmarshalJSON decodes what MarshalJSON writes.
+func (x *SeriesSnapshot) UnmarshalJSON(b []byte) error {
+	var j seriesSnapshotJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*x = SeriesSnapshot(j.seriesSnapshotFields)
+	x.TimeToExhaustion = fromSeconds(j.TimeToExhaustion)
+	return nil
 }
 
 // Snapshot returns the current state. It is safe for concurrent use and after Stop, and costs
@@ -88,9 +140,12 @@ func (w *Watchdog) Snapshot() Snapshot {
 		HandlerPanics:   w.handlerPanics.Load(),
 		AlertsDropped:   w.handlerDropped.Load(),
 		Series:          make([]SeriesSnapshot, len(w.names)),
-		AlertsTotal:     w.alertsTotal,
+		AlertsTotal:     make(map[Level]uint64, len(w.alertsTotal)),
 		Attributions:    w.attributions.Load(),
 		AttributionCost: time.Duration(w.attributionNanos.Load()),
+	}
+	for l, n := range w.alertsTotal {
+		s.AlertsTotal[Level(l)] = n
 	}
 	if w.gauges != nil {
 		s.GaugePanics, s.GaugeStalls = w.gauges.panics.Load(), w.gauges.stalls.Load()
@@ -107,10 +162,10 @@ func (w *Watchdog) Snapshot() Snapshot {
 			RatePerMin: finite(st.rate), RateReady: st.ready, Baseline: finite(st.baseline),
 			TimeToExhaustion: st.exhaustion, Errors: st.errs, LastError: st.lastErr,
 		}
-		if v := w.snapVals[i]; !math.IsNaN(v) {
+		if v := w.snapVals[i]; !math.IsNaN(v) && !math.IsInf(v, 0) {
 			ss.Value, ss.Valid = v, true
 		}
-		if l := w.snapLims[i]; l > 0 && !math.IsNaN(l) {
+		if l := w.snapLims[i]; l > 0 && !math.IsNaN(l) && !math.IsInf(l, 0) {
 			ss.Limit = l
 		}
 		ss.Unsupported = !w.osp.supported() && (i == idxFDs || i == idxFDLimit || i == idxRSSBytes)

@@ -7,6 +7,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/name"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,8 @@ type Watchdog struct {
 	rss, fdLimit    float64 // their last reads
 	pools           []*httppool.Pool
 	sink            *sink
+	handlers        []*handlerRunner
+	sampler         *worker
 	rec             *recorder
 	attributionPlan evidencePlan // attribution: baseline, cooldowns, residue watch (evidence.go)
 	attr            *attributor
@@ -54,7 +57,7 @@ type Watchdog struct {
 	series      []seriesState
 	alerts      []Alert // ring of recent alerts
 	nAlerts     int
-	alertsTotal [4]uint64
+	alertsTotal [LevelCritical + 1]uint64
 	started     time.Time
 	lastTick    time.Time
 	ticks       uint64
@@ -71,9 +74,11 @@ type Watchdog struct {
 
 	smokeSt smokeState // smoke runs: see smoke.go
 
-	cancel   context.CancelFunc
-	done     chan struct{}
-	stopOnce sync.Once
+	cancel       context.CancelFunc
+	done         chan struct{}
+	stopOnce     sync.Once
+	stopAt       atomic.Pointer[time.Time] // the first Stop call's time (monotonic), nil before
+	shuttingDown chan struct{}             // closed when the sampling goroutine begins its shutdown
 }
 
 type seriesState struct {
@@ -143,6 +148,11 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 			p.addf("gauge %q: name must match %s", g.name, name.Pattern)
 		case g.fn == nil:
 			p.addf("gauge %q: nil function", g.name)
+		case g.name == "t" || strings.HasSuffix(g.name, "_limit"):
+			// A recording's columns are t, the series, then NAME_limit for the limits, and
+			// Replay reads a column NAME_limit as NAME's limit: such a gauge would be recorded
+			// twice or replayed as a limit.
+			p.addf("gauge %q: \"t\" and names ending in \"_limit\" are reserved for a recording's time and limit columns", g.name)
 		default:
 			if _, dup := w.index[g.name]; dup {
 				p.addf("gauge %q: a series of that name exists already", g.name)
@@ -186,20 +196,29 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 		if err != nil {
 			w.osp.close()
 			if w.gauges != nil {
-				w.gauges.stop(func(<-chan struct{}) bool { return true })
+				w.gauges.stop()
 			}
 			return nil, err
 		}
 		w.rec = rec
 	}
 	w.sink = newSink(w.cfg.AlertQueue)
+	panicked := func(a Alert, r any) {
+		w.handlerPanics.Add(1)
+		w.log.Error("alert handler panicked", zap.String("series", a.Series), zap.Any("panic", r))
+	}
+	for _, h := range w.opts.handlers {
+		w.handlers = append(w.handlers, newHandlerRunner(h, w.cfg.AlertQueue, panicked))
+	}
 	w.attr = newAttributor(w.cfg.Attribution, w.opts.procRoot)
 	if err := w.initSmoke(); err != nil {
-		now := func(<-chan struct{}) bool { return true }
-		w.sink.stop(now)
-		w.attr.close()
+		w.sink.stop()
+		for _, h := range w.handlers {
+			h.stop()
+		}
+		w.attr.close() // nothing was posted: the sink goroutine does not use it
 		if w.gauges != nil {
-			w.gauges.stop(now)
+			w.gauges.stop()
 		}
 		if w.rec != nil {
 			w.rec.close()
@@ -210,6 +229,8 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 	w.started = w.clock.Now()
 	w.running = true
 	w.done = make(chan struct{})
+	w.shuttingDown = make(chan struct{})
+	w.sampler = newWorker()
 	ctx, w.cancel = context.WithCancel(ctx)
 	go w.run(ctx)
 	return w, nil
@@ -223,14 +244,50 @@ func nanSlice(n int) []float64 {
 	return s
 }
 
-// Stop ends the sampling goroutine and waits for it to exit, then lets the handler goroutine
-// deliver the queued alerts (waiting at most 5 s for a handler that blocks) and closes the
-// watchdog's descriptors. It is idempotent and safe to call from any goroutine, also
-// concurrently and after the context was cancelled. It returns an error when a handler or gauge
-// kept its goroutine past the bound (that goroutine is then left behind, and counted).
+// Stop ends the sampling goroutine and waits for it to exit, lets the handlers deliver the
+// alerts already queued and closes the watchdog's descriptors. It is idempotent and safe to call
+// from any goroutine, also concurrently, after the context was cancelled, and from inside an
+// alert handler or a gauge (it then does not wait for that handler or gauge, which finishes
+// once it returns).
+//
+// Stop returns within 5 s of its first call whatever the user's code does: handlers and gauges
+// share one 5 s grace, and one that has not returned by then is left behind (its goroutine
+// ends when it returns; it holds no descriptor) and reported in the error. If the sampling
+// goroutine itself is held inside a tick (a logger whose Write blocks), Stop returns an error
+// at the bound and the goroutine releases the resources when it gets free. Called on the
+// sampling goroutine itself (from the logger), Stop cannot wait: it ends the sampling and
+// returns nil at once.
 func (w *Watchdog) Stop() error {
-	w.stopOnce.Do(func() { w.cancel() })
-	<-w.done
+	w.stopOnce.Do(func() {
+		at := time.Now()
+		w.stopAt.Store(&at)
+		w.cancel()
+	})
+	gid := goid()
+	if w.sampler.stopFrom(gid) {
+		return nil
+	}
+	w.sink.stopFrom(gid)
+	for _, h := range w.handlers {
+		h.stopFrom(gid)
+	}
+	if w.gauges != nil {
+		for _, k := range w.gauges.workers() {
+			k.stopFrom(gid)
+		}
+	}
+	tm := time.NewTimer(time.Until(w.stopAt.Load().Add(hookGrace)))
+	defer tm.Stop()
+	select {
+	case <-w.done:
+	case <-tm.C:
+		select {
+		case <-w.shuttingDown: // its waits end at the same bound: only the closes remain
+			<-w.done
+		default:
+			return errors.New("watchdog: the sampling goroutine did not stop within 5s of Stop (a logger or writer it called blocks); it releases the watchdog's resources when it returns")
+		}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.stopErr
@@ -253,6 +310,7 @@ const slowPeriod = 5 * time.Second
 const jitterSeed = 0x6c65616b77617463 // "leakwatc"
 
 func (w *Watchdog) run(ctx context.Context) {
+	w.sampler.enter()
 	defer w.shutdown()
 	spread := float64(w.cfg.Interval) * w.cfg.Jitter
 	if _, system := w.clock.(systemClock); system && spread >= 1 {
@@ -299,24 +357,38 @@ func (w *Watchdog) runJittered(ctx context.Context, spread float64) {
 }
 
 func (w *Watchdog) shutdown() {
-	wait := func(c <-chan struct{}) bool {
-		tm := time.NewTimer(hookGrace)
-		defer tm.Stop()
-		select {
-		case <-c:
-			return true
-		case <-tm.C:
-			return false
-		}
+	close(w.shuttingDown)
+	deadline := time.Now().Add(hookGrace)
+	if at := w.stopAt.Load(); at != nil {
+		deadline = at.Add(hookGrace)
 	}
+	// One deadline for every worker: the attribution first (the handlers get their alerts from
+	// it), then the handlers and gauges together.
 	var errs []error
-	if !w.sink.stop(wait) {
-		errs = append(errs, errors.New("watchdog: an alert handler did not return within 5s of Stop; its goroutine is left behind"))
-	} else {
-		w.attr.close() // the sink goroutine, its only user, has exited
+	w.sink.stop()
+	sinkDone := waitWorkers(deadline, w.sink.worker) == 0
+	if sinkDone {
+		w.attr.close() // the sink goroutine, its only user, has exited or is inside Stop
 	}
-	if w.gauges != nil && !w.gauges.stop(wait) {
-		errs = append(errs, errors.New("watchdog: a gauge did not return within 5s of Stop; its goroutine is left behind"))
+	var ws []*worker
+	for _, h := range w.handlers {
+		h.stop()
+		ws = append(ws, h.worker)
+	}
+	nh := len(ws)
+	if w.gauges != nil {
+		w.gauges.stop()
+		ws = append(ws, w.gauges.workers()...)
+	}
+	waitWorkers(deadline, ws...)
+	if !sinkDone {
+		errs = append(errs, errors.New("watchdog: the attribution did not finish within 5s of Stop; its goroutine is left behind"))
+	}
+	if late := running(ws[:nh]); late > 0 {
+		errs = append(errs, fmt.Errorf("watchdog: an alert handler did not return within 5s of Stop; %d handler goroutine(s) left behind", late))
+	}
+	if late := running(ws[nh:]); late > 0 {
+		errs = append(errs, fmt.Errorf("watchdog: a gauge did not return within 5s of Stop; %d gauge goroutine(s) left behind", late))
 	}
 	w.smokeStop() // smoke: owned by smoke.go
 	if w.rec != nil {
@@ -333,6 +405,20 @@ func (w *Watchdog) shutdown() {
 		w.log.Error("stop", zap.Error(err))
 	}
 	close(w.done)
+}
+
+// running counts the workers that have neither exited nor called Stop.
+func running(ws []*worker) int {
+	n := 0
+	for _, k := range ws {
+		select {
+		case <-k.done:
+		case <-k.inStop:
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // tick takes one sample of every series, judges it and publishes the result. In the steady state
@@ -374,6 +460,20 @@ func (w *Watchdog) tick() {
 			}
 		}
 	}
+	// A reading of ±Inf is no reading: every consumer (engine, history, snapshot, JSON,
+	// recording, smoke) sees it as unread (NaN), and the series counts an error. An infinite
+	// limit is no limit.
+	for i := range v {
+		if math.IsInf(v[i], 0) {
+			v[i] = math.NaN()
+			if errs[i] == nil {
+				errs[i] = errNonFinite
+			}
+		}
+		if math.IsInf(lim[i], 0) {
+			lim[i] = math.NaN()
+		}
+	}
 	// The slow series hold their last reading between reads, for the snapshot and the history;
 	// the engine and the recording get only what was read this tick, the rest as unread (NaN),
 	// so that a held value is not judged as a new sample and a replay sees what the live
@@ -411,10 +511,10 @@ func (w *Watchdog) tick() {
 	}
 	var alerts []Alert
 	for _, i := range w.eng.changed {
-		a := w.eng.alert(i)
+		a := w.eng.alert(i).finite()
 		a.ID = w.alertSeq.Add(1)
 		if i == idxGoroutines && a.Level > LevelOK {
-			if a.CreatedPerMin = w.createdPerMin(now); a.CreatedPerMin > 0 {
+			if a.CreatedPerMin = finite(w.createdPerMin(now)); a.CreatedPerMin > 0 {
 				a.Reason += fmt.Sprintf("; created %.0f/min, retained %.2f/min", a.CreatedPerMin, a.RatePerMin)
 			}
 		}
@@ -449,6 +549,7 @@ func (w *Watchdog) tick() {
 var (
 	errGaugeStalled = errors.New("watchdog: gauge has not returned within an interval")
 	errGaugeNaN     = errors.New("watchdog: gauge returned NaN or panicked")
+	errNonFinite    = errors.New("watchdog: reading is infinite")
 	errGaugePending = errors.New("watchdog: gauge has not answered yet")
 )
 
@@ -471,9 +572,10 @@ func (w *Watchdog) createdPerMin(now time.Time) float64 {
 	return (cur.Value - old.Value) / d
 }
 
-// deliver logs the alert and hands it to the sink goroutine: attribution first when planned,
-// then the handlers. An alert that gets no snapshot but should have evidence gets evidence
-// saying why, at once. It never blocks: a full queue drops the job and counts it.
+// deliver logs the alert and hands it to the sink goroutine: attribution first when planned (its
+// evidence goes to the log and the snapshot), then the handlers, each on its own queue. An alert
+// that gets no snapshot but should have evidence gets evidence saying why, at once. It never
+// blocks: a full queue drops the job (or the alert for that handler) and counts it.
 func (w *Watchdog) deliver(a Alert, now time.Time) {
 	take, leakProfile, skipped := w.planAttribution(a, now)
 	if skipped != "" {
@@ -482,7 +584,7 @@ func (w *Watchdog) deliver(a Alert, now time.Time) {
 		w.attachEvidence(a.ID, a.Evidence)
 	}
 	w.log.Check(a.logLevel(), "alert").Write(a.zapFields()...)
-	if !take && len(w.opts.handlers) == 0 {
+	if !take && len(w.handlers) == 0 {
 		return
 	}
 	ok := w.sink.post(func() {
@@ -490,30 +592,26 @@ func (w *Watchdog) deliver(a Alert, now time.Time) {
 			ev := w.attribute(a, leakProfile)
 			a.Evidence = ev
 			w.attachEvidence(a.ID, ev)
-			w.log.Check(a.logLevel(), "attribution").Write(zap.Uint64("alert_id", a.ID), zap.String("series", a.Series), zap.Stringer("alert_level", a.Level), zap.Object("evidence", ev))
+			w.log.Check(a.logLevel(), "attribution").Write(a.zapFields()...) // the alert again, with its evidence
 		}
 		w.callHandlers(a)
 	})
 	if !ok {
-		w.handlerDropped.Add(1)
+		w.handlerDropped.Add(uint64(max(1, len(w.handlers))))
 		if take {
 			kind, _ := w.evidenceKindOf(w.index[a.Series])
 			w.attachEvidence(a.ID, &Evidence{AlertID: a.ID, Series: a.Series, Kind: kind,
-				Skipped: "the queue to the attribution and handler goroutine was full (Config.AlertQueue)"})
+				Skipped: "the queue to the attribution goroutine was full (Config.AlertQueue)"})
 		}
 	}
 }
 
+// callHandlers hands a to every handler's own queue; a full queue drops it for that handler and
+// counts it. It never blocks.
 func (w *Watchdog) callHandlers(a Alert) {
-	for _, h := range w.opts.handlers {
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					w.handlerPanics.Add(1)
-					w.log.Error("alert handler panicked", zap.String("series", a.Series), zap.Any("panic", r))
-				}
-			}()
-			h(a)
-		}()
+	for _, h := range w.handlers {
+		if !h.post(a) {
+			w.handlerDropped.Add(1)
+		}
 	}
 }
