@@ -3,7 +3,6 @@ package watchdog
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"strings"
@@ -136,9 +135,6 @@ type Config struct {
 	Smoke SmokeConfig
 	// Attribution says what to collect when an alert reaches warning or critical.
 	Attribution AttributionConfig
-	// SmokeOutput receives the smoke run's checkpoint lines as they happen; nil discards them
-	// (they still reach the logger and the /smoke endpoint).
-	SmokeOutput io.Writer `json:"-"`
 }
 
 // DefaultConfig returns the configuration that holds the seed's thresholds: goroutines notice

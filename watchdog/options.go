@@ -1,6 +1,8 @@
 package watchdog
 
 import (
+	"io"
+
 	"go.uber.org/zap"
 
 	"github.com/leakwatch/leakwatch/watchdog/httppool"
@@ -26,6 +28,9 @@ type options struct {
 	gauges   []gauge
 	procRoot string
 	pools    []*httppool.Pool
+	// Smoke runs: see smoke.go.
+	smokeOut  io.Writer
+	smokeDone []func(SmokeReport)
 }
 
 // WithLogger sends the watchdog's logs to l, named "watchdog". A nil logger (the default)

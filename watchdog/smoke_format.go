@@ -8,7 +8,7 @@ import (
 )
 
 // Text returns the run's output lines so far, each ending in a newline: exactly what was
-// written to Config.SmokeOutput.
+// written to the [WithSmokeOutput] writer.
 func (r SmokeReport) Text() string {
 	var b strings.Builder
 	for _, l := range r.Lines {
@@ -90,15 +90,17 @@ func (r SmokeReport) Markdown() string {
 	p("| Metric | Baseline | Final | Growth | Rate/min | Target | Status |\n")
 	p("|--------|----------|-------|--------|----------|--------|--------|\n")
 	last, have := r.final()
+	tg := r.Targets
+	gTarget, fTarget := target(tg.GoroutinesPerMin), target(tg.FDsPerMin)
 	if r.Baseline != nil && have {
 		bl := r.Baseline
-		p("| Goroutines | %s | %s | %s | %s/min | <10/min | %s |\n", count(bl.Goroutines, true), count(last.Goroutines, true),
-			signed(last.GoroutineGrowth), rate(last.GoroutineRatePerMin), mark(last.GoroutineRatePerMin < smokeGoroutineMust))
+		p("| Goroutines | %s | %s | %s | %s/min | %s | %s |\n", count(bl.Goroutines, true), count(last.Goroutines, true),
+			signed(last.GoroutineGrowth), rate(last.GoroutineRatePerMin), gTarget, rateMark(last.GoroutineRatePerMin, tg.GoroutinesPerMin))
 		if last.FDsAvailable {
-			p("| FDs | %s | %s | %s | %s/min | <5/min | %s |\n", count(bl.FDs, true), count(last.FDs, true),
-				signed(last.FDGrowth), rate(last.FDRatePerMin), mark(last.FDRatePerMin < smokeFDMust))
+			p("| FDs | %s | %s | %s | %s/min | %s | %s |\n", count(bl.FDs, true), count(last.FDs, true),
+				signed(last.FDGrowth), rate(last.FDRatePerMin), fTarget, rateMark(last.FDRatePerMin, tg.FDsPerMin))
 		} else {
-			p("| FDs | n/a | n/a | n/a | n/a | <5/min | not measurable here |\n")
+			p("| FDs | n/a | n/a | n/a | n/a | %s | not measurable here |\n", fTarget)
 		}
 		if bl.HTTP != nil && last.HTTP != nil {
 			p("| HTTP Requests | %s | %s | %s | - | - | - |\n", count(bl.HTTP.Requests, true), count(last.HTTP.Requests, true),
@@ -107,8 +109,8 @@ func (r SmokeReport) Markdown() string {
 			p("| HTTP Requests | - | - | - | - | - | no HTTP pool configured |\n")
 		}
 	} else {
-		p("| Goroutines | - | - | - | - | <10/min | no checkpoint yet |\n")
-		p("| FDs | - | - | - | - | <5/min | no checkpoint yet |\n")
+		p("| Goroutines | - | - | - | - | %s | no checkpoint yet |\n", gTarget)
+		p("| FDs | - | - | - | - | %s | no checkpoint yet |\n", fTarget)
 	}
 
 	p("\n## Connection Reuse\n\n")
@@ -149,7 +151,11 @@ func (r SmokeReport) Markdown() string {
 		up = last.Elapsed.Round(time.Second)
 	}
 	full, _ := r.criterion("Test completes")
-	p("- Uptime: %s of %s %s\n", durWords(up), durWords(r.Duration), mark(full.Passed))
+	if full.Pending {
+		p("- Uptime: %s of %s so far (running)\n", durWords(up), durWords(r.Duration))
+	} else {
+		p("- Uptime: %s of %s %s\n", durWords(up), durWords(r.Duration), mark(full.Passed))
+	}
 	missed := 0
 	for _, c := range r.Checkpoints {
 		if c.Missed {
@@ -215,6 +221,8 @@ func check(c SmokeCriterion) string {
 	switch {
 	case c.NotApplicable:
 		return "-"
+	case c.Pending:
+		return "~"
 	case c.Passed:
 		return "x"
 	}
@@ -232,4 +240,68 @@ func durWords(d time.Duration) string {
 		return strconv.FormatInt(int64(d/time.Minute), 10) + " minutes"
 	}
 	return d.String()
+}
+
+// target is a rate criterion's target as the report's table prints it: "<10/min".
+func target(limit float64) string {
+	if limit <= 0 {
+		return "no rule"
+	}
+	return "<" + perMin(limit)
+}
+
+// rateMark is the table's status of a rate against its limit (0: no rule).
+func rateMark(v, limit float64) string {
+	if limit <= 0 {
+		return "-"
+	}
+	return mark(v < limit)
+}
+
+// line is the seed's checkpoint line: "[1/15] 2min: GOR=98 (+3, 1.50/min) FD=22 (+0, 0.00/min)".
+func (c SmokeCheckpoint) line() string {
+	fd := "FD=n/a"
+	if c.FDsAvailable {
+		fd = "FD=" + count(c.FDs, true) + " (" + signed(c.FDGrowth) + ", " + rate(c.FDRatePerMin) + "/min)"
+	}
+	return fmt.Sprintf("[%d/%d] %s: GOR=%s (%s, %s/min) %s", c.Index, c.Of, c.Label,
+		count(c.Goroutines, true), signed(c.GoroutineGrowth), rate(c.GoroutineRatePerMin), fd)
+}
+
+func count(v float64, ok bool) string {
+	if !ok {
+		return "n/a"
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+func signed(v float64) string {
+	if v >= 0 {
+		return "+" + strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+func rate(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 2, 64)
+	if s == "-0.00" {
+		return "0.00"
+	}
+	return s
+}
+
+// durLabel prints whole minutes as "30min" and anything else as a Go duration ("16s").
+func durLabel(d time.Duration) string {
+	if d > 0 && d%time.Minute == 0 {
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "min"
+	}
+	return d.String()
+}
+
+// alertEvidence returns the alert's evidence in words, or "" when it has none.
+func alertEvidence(a Alert) string {
+	if a.Evidence == nil {
+		return ""
+	}
+	return fmt.Sprintf("%v", a.Evidence)
 }

@@ -31,8 +31,8 @@ func (w *Watchdog) smokeCharts(rep SmokeReport) []struct {
 		sample func(SmokeSample) (float64, bool)
 	}
 	out := []c{
-		{SeriesGoroutines, "Goroutines (target <10/min)", smokeGoroutineMust, func(s SmokeSample) (float64, bool) { return s.Goroutines, true }},
-		{SeriesFDs, "File descriptors (target <5/min)", smokeFDMust, func(s SmokeSample) (float64, bool) { return s.FDs, s.FDsAvailable }},
+		{SeriesGoroutines, "Goroutines (target " + target(rep.Targets.GoroutinesPerMin) + ")", rep.Targets.GoroutinesPerMin, func(s SmokeSample) (float64, bool) { return s.Goroutines, true }},
+		{SeriesFDs, "File descriptors (target " + target(rep.Targets.FDsPerMin) + ")", rep.Targets.FDsPerMin, func(s SmokeSample) (float64, bool) { return s.FDs, s.FDsAvailable }},
 	}
 	for _, p := range rep.HTTPPools {
 		out = append(out,

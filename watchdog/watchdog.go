@@ -324,7 +324,8 @@ func (w *Watchdog) shutdown() {
 	if w.gauges != nil && !w.gauges.stop(wait) {
 		errs = append(errs, errors.New("watchdog: a gauge did not return within 5s of Stop; its goroutine is left behind"))
 	}
-	w.smokeStop() // smoke: owned by smoke.go
+	w.smokeSt.stop(&smokeInput{now: w.clock.Now(), fig: smokeFiguresOf(w.vals, w.pool0, len(w.pools)),
+		values: w.vals, snapshot: w.Snapshot}) // smoke: see smoke.go
 	if w.rec != nil {
 		if err := w.rec.close(); err != nil {
 			errs = append(errs, err)
@@ -446,7 +447,8 @@ func (w *Watchdog) tick() {
 		w.deliver(a, now)
 	}
 	w.afterWarmup(now)
-	w.smokeTick(now) // smoke: owned by smoke.go; runs on the sampling goroutine, must not block
+	// smoke: see smoke.go; the run gets this value only, and must not block
+	w.smokeSt.step(&smokeInput{now: now, fig: smokeFiguresOf(v, w.pool0, len(w.pools)), values: v, alerts: alerts, snapshot: w.Snapshot})
 	w.mu.Lock()
 	w.cost.add(time.Since(begin))
 	w.mu.Unlock()
