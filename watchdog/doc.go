@@ -162,10 +162,16 @@
 //	mux.Handle("/debug/", http.StripPrefix("/debug", w.Handler(watchdog.HandlerOptions{})))
 //
 // GET /debug/smoke returns the run as JSON; ?format=text gives the lines, ?format=md the
-// filled-in report template, and ?format=html a self-contained page with charts. GET
-// /debug/watchdog returns every series' value, rate, level and time to exhaustion, the recent
-// alerts with their evidence, and the heartbeat. Unknown or repeated parameters are 400, other
-// methods 405. GET never changes anything.
+// filled-in report template, and ?format=html a self-contained page: the run's phase (running
+// with its progress, passed, failed; a criterion not judged yet is pending), charts of the
+// whole run (kept at 600 columns per series whatever HistorySize) on clock-time axes with the
+// baseline, the threshold, the checkpoints and the alerts marked and sampling noise as a band,
+// what grew in its units, and the alerts' evidence laid out. GET /debug/watchdog returns every
+// series' value, rate, level and time to exhaustion, the recent alerts with their evidence,
+// and the heartbeat; ?format=html is the same as a live status page for a person, with
+// sparklines and the watchdog's own health, refreshed every 5 s. Every format escapes what it
+// prints. Unknown or repeated parameters are 400, other methods 405. GET never changes
+// anything.
 //
 // # Metrics
 //

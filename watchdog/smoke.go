@@ -242,6 +242,17 @@ func (s *smokeState) report(now time.Time) SmokeReport {
 	return r
 }
 
+// reportWithChart is report with a copy of the run's chart series.
+func (s *smokeState) reportWithChart(now time.Time) (SmokeReport, *smokeChart) {
+	s.mu.Lock()
+	var c *smokeChart
+	if s.run != nil {
+		c = s.run.chart.clone()
+	}
+	s.mu.Unlock()
+	return s.report(now), c
+}
+
 // step advances the run on the sampling goroutine: between checkpoints, nothing but a lock,
 // the chart's column and two time comparisons. It never blocks.
 func (s *smokeState) step(in *smokeInput) {

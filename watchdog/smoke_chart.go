@@ -100,3 +100,62 @@ func (c *smokeChart) halve() {
 	}
 	c.width *= 2
 }
+
+// chartPoint is one column of a chart: the time of its middle, the mean, the minimum and the
+// maximum of its samples.
+type chartPoint struct {
+	t            time.Time
+	mean, lo, hi float64
+	n            int32
+}
+
+// points returns series s's columns that hold samples.
+func (c *smokeChart) points(s int) []chartPoint {
+	var out []chartPoint
+	for i, b := range c.cols[s] {
+		if b.n == 0 {
+			continue
+		}
+		out = append(out, chartPoint{t: c.t0.Add(time.Duration(i)*c.width + c.width/2),
+			mean: b.sum / float64(b.n), lo: b.min, hi: b.max, n: b.n})
+	}
+	return out
+}
+
+// clone copies the chart (for rendering outside the lock).
+func (c *smokeChart) clone() *smokeChart {
+	if c == nil {
+		return nil
+	}
+	x := *c
+	return &x
+}
+
+// regroup merges points into columns of width w from t0, so that a chart has a few samples per
+// drawn column (their spread is the band) rather than one sample each (spikes).
+func regroup(pts []chartPoint, t0 time.Time, w time.Duration) []chartPoint {
+	if w <= 0 {
+		return pts
+	}
+	var out []chartPoint
+	var sum float64
+	col := int64(-1)
+	for _, p := range pts {
+		k := int64(p.t.Sub(t0) / w)
+		if k != col || len(out) == 0 {
+			if len(out) > 0 {
+				out[len(out)-1].mean = sum / float64(out[len(out)-1].n)
+			}
+			out = append(out, chartPoint{t: t0.Add(time.Duration(k)*w + w/2), lo: p.lo, hi: p.hi})
+			sum, col = 0, k
+		}
+		o := &out[len(out)-1]
+		o.lo, o.hi = math.Min(o.lo, p.lo), math.Max(o.hi, p.hi)
+		o.n += p.n
+		sum += p.mean * float64(p.n)
+	}
+	if len(out) > 0 {
+		out[len(out)-1].mean = sum / float64(out[len(out)-1].n)
+	}
+	return out
+}

@@ -68,7 +68,7 @@ func (r SmokeReport) Markdown() string {
 	if r.Status == SmokeNone {
 		p("No smoke run.\n")
 		for _, n := range r.Notes {
-			p("\n- %s\n", n)
+			p("\n- %s\n", mdEscape(n))
 		}
 		return b.String()
 	}
@@ -189,29 +189,37 @@ func (r SmokeReport) Markdown() string {
 		p("Running: no verdict before %s.\n\n", r.ExpectedEnd.Format(time.UnixDate))
 	}
 	for _, s := range r.Reasons {
-		p("- %s\n", s)
+		p("- %s\n", mdEscape(s))
 	}
-	if len(r.Growth) > 0 {
+	gauges, counters := splitGrowth(r.Growth)
+	if len(gauges) > 0 {
 		p("\n## What Grew\n\n")
-		p("| Series | Baseline | Final | Growth | Rate/min | Detector level |\n")
-		p("|--------|----------|-------|--------|----------|----------------|\n")
-		for _, g := range r.Growth {
-			p("| %s | %s | %s | %s | %s/min | %s |\n", g.Series, num(g.Baseline), num(g.Final), signed(round2(g.Growth)), rate(g.RatePerMin), g.Level)
+		p("| Series | Baseline | Final | Growth | Rate | Detector level |\n")
+		p("|--------|----------|-------|--------|------|----------------|\n")
+		for _, g := range gauges {
+			p("| %s | %s | %s | %s | %s | %s |\n", mdEscape(g.Series), valueHuman(g.Series, g.Baseline), valueHuman(g.Series, g.Final),
+				growthHuman(g), rateHuman(g.Series, g.RatePerMin), g.Level)
+		}
+	}
+	if len(counters) > 0 {
+		p("\n## Rates\n\n")
+		for _, g := range counters {
+			p("- %s: %s over the run\n", mdEscape(g.Series), rateHuman(g.Series, g.RatePerMin))
 		}
 	}
 	if len(r.Alerts) > 0 {
 		p("\n## Alerts During the Run\n\n")
 		for _, a := range r.Alerts {
-			p("- %s %s\n", a.Time.Format(time.TimeOnly), a.String())
-			if ev := alertEvidence(a); ev != "" {
-				p("  - evidence: %s\n", ev)
+			p("- %s %s\n", a.Time.Format(time.TimeOnly), mdEscape(a.String()))
+			if v := viewEvidence(a.Evidence); v != nil {
+				v.markdown(&b)
 			}
 		}
 	}
 	if len(r.Notes) > 0 {
 		p("\n## Notes\n\n")
 		for _, n := range r.Notes {
-			p("- %s\n", n)
+			p("- %s\n", mdEscape(n))
 		}
 	}
 	return b.String()
@@ -229,7 +237,27 @@ func check(c SmokeCriterion) string {
 	return " "
 }
 
-func num(v float64) string { return strconv.FormatFloat(round2(v), 'f', -1, 64) }
+// splitGrowth parts the series that grew into gauges (a level now) and counters (counts since
+// start, whose growth is only a rate).
+func splitGrowth(gs []SmokeGrowth) (gauges, counters []SmokeGrowth) {
+	for _, g := range gs {
+		if seriesUnit(g.Series) == unitCounter {
+			counters = append(counters, g)
+		} else {
+			gauges = append(gauges, g)
+		}
+	}
+	return gauges, counters
+}
+
+// growthHuman prints a growth in the series' unit, signed.
+func growthHuman(g SmokeGrowth) string {
+	s := valueHuman(g.Series, g.Growth)
+	if g.Growth >= 0 {
+		s = "+" + s
+	}
+	return s
+}
 
 // durWords: "30 minutes" for whole minutes, else the Go duration.
 func durWords(d time.Duration) string {
@@ -296,12 +324,4 @@ func durLabel(d time.Duration) string {
 		return strconv.FormatInt(int64(d/time.Minute), 10) + "min"
 	}
 	return d.String()
-}
-
-// alertEvidence returns the alert's evidence in words, or "" when it has none.
-func alertEvidence(a Alert) string {
-	if a.Evidence == nil {
-		return ""
-	}
-	return fmt.Sprintf("%v", a.Evidence)
 }
