@@ -179,6 +179,7 @@ type smokeState struct {
 // the state file (resuming a run in progress, counting the restart), or starts the configured
 // run.
 func (w *Watchdog) initSmoke() error {
+	w.smokeSnap = w.Snapshot
 	s := &w.smokeSt
 	s.names, s.log, s.out, s.onDone = w.names, w.log, w.opts.smokeOut, w.opts.smokeDone
 	for _, p := range w.pools {

@@ -16,7 +16,7 @@ func BenchmarkSmokeTick(b *testing.B) {
 		b.Fatal(err)
 	}
 	// What the tick hands the run (see Watchdog.tick).
-	in := smokeInput{now: w.clock.Now(), fig: smokeFiguresOf(w.vals, w.pool0, len(w.pools)), values: w.vals, snapshot: w.Snapshot}
+	in := smokeInput{now: w.clock.Now(), fig: smokeFiguresOf(w.vals, w.pool0, len(w.pools)), values: w.vals, snapshot: w.smokeSnap}
 	now := in.now
 	w.smokeSt.step(&in) // the baseline
 	in.now = now.Add(time.Second)

@@ -809,3 +809,32 @@ func TestSmokeRunningIsPending(t *testing.T) {
 		}
 	})
 }
+
+// TestSmokeStepAllocatesNothing: between checkpoints, the run's share of a tick (the value
+// the tick builds, the chart's column, the schedule) allocates nothing.
+func TestSmokeStepAllocatesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		w, err := Start(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		if err := w.StartSmoke(SmokeConfig{Duration: time.Hour, Checkpoint: 30 * time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second) // the baseline is taken
+		synctest.Wait()
+		w.mu.Lock()
+		vals := append([]float64(nil), w.snapVals...)
+		w.mu.Unlock()
+		now := time.Now()
+		if n := testing.AllocsPerRun(100, func() {
+			in := smokeInput{now: now, fig: smokeFiguresOf(vals, w.pool0, len(w.pools)), values: vals, snapshot: w.smokeSnap}
+			w.smokeSt.step(&in)
+		}); n != 0 {
+			t.Errorf("a smoke step allocates %v times, want 0", n)
+		}
+	})
+}

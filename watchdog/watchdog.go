@@ -70,7 +70,8 @@ type Watchdog struct {
 	handlerPanics    atomic.Uint64
 	handlerDropped   atomic.Uint64
 
-	smokeSt smokeState // smoke runs: see smoke.go
+	smokeSt   smokeState      // smoke runs: see smoke.go
+	smokeSnap func() Snapshot // w.Snapshot bound once (a method value per tick would allocate)
 
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -325,7 +326,7 @@ func (w *Watchdog) shutdown() {
 		errs = append(errs, errors.New("watchdog: a gauge did not return within 5s of Stop; its goroutine is left behind"))
 	}
 	w.smokeSt.stop(&smokeInput{now: w.clock.Now(), fig: smokeFiguresOf(w.vals, w.pool0, len(w.pools)),
-		values: w.vals, snapshot: w.Snapshot}) // smoke: see smoke.go
+		values: w.vals, snapshot: w.smokeSnap}) // smoke: see smoke.go
 	if w.rec != nil {
 		if err := w.rec.close(); err != nil {
 			errs = append(errs, err)
@@ -448,7 +449,7 @@ func (w *Watchdog) tick() {
 	}
 	w.afterWarmup(now)
 	// smoke: see smoke.go; the run gets this value only, and must not block
-	w.smokeSt.step(&smokeInput{now: now, fig: smokeFiguresOf(v, w.pool0, len(w.pools)), values: v, alerts: alerts, snapshot: w.Snapshot})
+	w.smokeSt.step(&smokeInput{now: now, fig: smokeFiguresOf(v, w.pool0, len(w.pools)), values: v, alerts: alerts, snapshot: w.smokeSnap})
 	w.mu.Lock()
 	w.cost.add(time.Since(begin))
 	w.mu.Unlock()
