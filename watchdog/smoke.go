@@ -338,6 +338,7 @@ func (s *smokeState) begin(r *smokeRun) {
 
 // emit appends a line to the run's output and hands it to the writer.
 func (s *smokeState) emit(r *smokeRun, line string) {
+	line = textSafe(line)
 	r.rep.Lines = append(r.rep.Lines, line)
 	if s.io != nil && s.out != nil {
 		s.io.output(line)

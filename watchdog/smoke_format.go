@@ -18,6 +18,23 @@ func (r SmokeReport) Text() string {
 	return b.String()
 }
 
+// textSafe prints control characters (none in the lines the watchdog composes) as \x
+// escapes, so that no output line can move a terminal's cursor or hide another.
+func textSafe(l string) string {
+	if !strings.ContainsFunc(l, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+		return l
+	}
+	var b strings.Builder
+	for _, c := range l {
+		if c < 0x20 || c == 0x7f {
+			fmt.Fprintf(&b, "\\x%02x", c)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
 // textStatus is the line /smoke?format=text adds after the output while a run is going: its
 // expected end, and whether it is stalled.
 func (r SmokeReport) textStatus() string {

@@ -222,3 +222,39 @@ func TestRegroup(t *testing.T) {
 		}
 	}
 }
+
+func TestTextSafe(t *testing.T) {
+	if got := textSafe("Baseline: GOR=95 FD=22"); got != "Baseline: GOR=95 FD=22" {
+		t.Errorf("plain line changed: %q", got)
+	}
+	if got, want := textSafe("a\x1b[2Jb\rc"), `a\x1b[2Jb\x0dc`; got != want {
+		t.Errorf("textSafe = %q, want %q", got, want)
+	}
+}
+
+// TestSmokePageBounded: a run of many checkpoints renders a page of bounded size.
+func TestSmokePageBounded(t *testing.T) {
+	t0 := time.Date(2025, 11, 7, 12, 0, 0, 0, time.UTC)
+	rep := SmokeReport{Status: SmokeRunning, Duration: 24 * time.Hour, Checkpoint: time.Second, Started: t0,
+		BaselineAt: t0, ExpectedEnd: t0.Add(24 * time.Hour), Baseline: &SmokeSample{Time: t0, Goroutines: 10}}
+	c := newSmokeChart(t0, 24*time.Hour)
+	for i := 1; i <= 20000; i++ {
+		at := t0.Add(time.Duration(i) * time.Second)
+		rep.Checkpoints = append(rep.Checkpoints, SmokeCheckpoint{Index: i, Of: 86400, SmokeSample: SmokeSample{Time: at, Goroutines: 10}})
+		rep.Lines = append(rep.Lines, "[x] line")
+		c.add(at, &smokeFigures{goroutines: 10})
+	}
+	b, err := renderSmokePage(rep, c, t0.Add(20000*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 200<<10 {
+		t.Errorf("page of a 20000-checkpoint run is %d bytes, want it bounded", len(b))
+	}
+	if n := strings.Count(string(b), `class="mark"`); n > pageMarks {
+		t.Errorf("%d checkpoint marks, want at most %d", n, pageMarks)
+	}
+	if !strings.Contains(string(b), "19940 earlier checkpoints in the JSON report") || !strings.Contains(string(b), "(19800 earlier lines in ?format=text)") {
+		t.Error("the page does not say what it left out")
+	}
+}

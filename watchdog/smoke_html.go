@@ -56,7 +56,11 @@ func runCharts(rep SmokeReport, c *smokeChart, now time.Time) []chart {
 	}
 	marks := func(get func(SmokeSample) (float64, bool)) []Point {
 		var m []Point
-		for _, cp := range rep.Checkpoints {
+		every := (len(rep.Checkpoints) + pageMarks - 1) / pageMarks // at most pageMarks marks
+		for i, cp := range rep.Checkpoints {
+			if every > 1 && (i+1)%every != 0 {
+				continue
+			}
 			if v, ok := get(cp.SmokeSample); ok && !cp.Missed {
 				m = append(m, Point{cp.Time, v})
 			}
@@ -148,6 +152,8 @@ type smokeView struct {
 	Counters []growthRow
 	Alerts   []alertRow
 	More     int // alerts left out
+	CPs      []SmokeCheckpoint
+	MoreCPs  int // checkpoint rows left out
 }
 
 type trackItem struct {
@@ -164,11 +170,25 @@ type alertRow struct {
 	Ev                          *evidenceView
 }
 
-// smokePageAlerts bounds the alerts a page shows (the newest).
-const smokePageAlerts = 20
+// Bounds of the smoke page: the alerts (the newest), the checkpoint rows and output lines (the
+// last), the checkpoints marked on a chart (evenly spread).
+const (
+	smokePageAlerts = 20
+	pageCheckpoints = 60
+	pageLines       = 200
+	pageMarks       = 60
+)
 
 func renderSmokePage(rep SmokeReport, c *smokeChart, now time.Time) ([]byte, error) {
-	v := smokeView{R: rep, Charts: runCharts(rep, c, now), Text: rep.Text(), Now: now.Format(time.UnixDate), Phase: string(rep.Status)}
+	v := smokeView{R: rep, Charts: runCharts(rep, c, now), Now: now.Format(time.UnixDate), Phase: string(rep.Status), CPs: rep.Checkpoints}
+	if n := len(v.CPs); n > pageCheckpoints {
+		v.MoreCPs, v.CPs = n-pageCheckpoints, v.CPs[n-pageCheckpoints:]
+	}
+	if n := len(rep.Lines); n > pageLines {
+		v.Text = fmt.Sprintf("(%d earlier lines in ?format=text)\n", n-pageLines) + SmokeReport{Lines: rep.Lines[n-pageLines:]}.Text()
+	} else {
+		v.Text = rep.Text()
+	}
 	if rep.Status == SmokeRunning {
 		el := time.Duration(0)
 		if !rep.BaselineAt.IsZero() {
@@ -455,7 +475,8 @@ var smokePage = template.Must(template.Must(template.New("smoke").Funcs(pageFunc
 {{end}}{{end}}
 <h2>Checkpoints</h2>
 <table><tr><th>#</th><th>at</th><th>GOR</th><th>growth</th><th>/min</th><th>FD</th><th>growth</th><th>/min</th></tr>
-{{range .R.Checkpoints}}<tr><td>{{.Index}}/{{.Of}}</td><td>{{.Label}}</td>{{if .Missed}}<td colspan="6">missed</td>{{else}}<td class="n">{{count .Goroutines}}</td><td class="n">{{sign .GoroutineGrowth}}</td><td class="n">{{rate .GoroutineRatePerMin}}</td><td class="n">{{count .FDs}}</td><td class="n">{{sign .FDGrowth}}</td><td class="n">{{rate .FDRatePerMin}}</td>{{end}}</tr>
+{{if .MoreCPs}}<tr><td colspan="8"><small>{{.MoreCPs}} earlier checkpoints in the JSON report</small></td></tr>{{end}}
+{{range .CPs}}<tr><td>{{.Index}}/{{.Of}}</td><td>{{.Label}}</td>{{if .Missed}}<td colspan="6">missed</td>{{else}}<td class="n">{{count .Goroutines}}</td><td class="n">{{sign .GoroutineGrowth}}</td><td class="n">{{rate .GoroutineRatePerMin}}</td><td class="n">{{count .FDs}}</td><td class="n">{{sign .FDGrowth}}</td><td class="n">{{rate .FDRatePerMin}}</td>{{end}}</tr>
 {{end}}</table>
 <h2>Stability</h2><p>Restarts: {{.R.Restarts}} {{mark (eq .R.Restarts 0)}}</p>
 {{if .R.Notes}}<h2>Notes</h2><ul>{{range .R.Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}

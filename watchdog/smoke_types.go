@@ -74,7 +74,8 @@ type SmokeReport struct {
 	// Growth is the evidence of a finished run: every series that grew from the baseline, the
 	// fastest first.
 	Growth []SmokeGrowth `json:"growth,omitempty"`
-	// Alerts raised between the start and the end of the run.
+	// Alerts raised during the run so far, oldest first (at most 256, the newest), with the
+	// evidence attribution attached to them.
 	Alerts []Alert `json:"alerts,omitempty"`
 	// Notes: restarts, state files set aside, probes not available.
 	Notes []string `json:"notes,omitempty"`
