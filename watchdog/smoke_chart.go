@@ -51,7 +51,9 @@ func (b *bucket) merge(o bucket) {
 // each column holds the minimum, maximum and mean of the samples in it, so that a chart shows
 // sampling noise as a band and covers the whole run at any length. The columns are planned for
 // the run's expected span; a run that outlasts it (a late baseline) halves its resolution.
-// Adding a sample allocates nothing.
+// Adding a sample allocates nothing. The columns live in memory only: after a restart (a run
+// resumed from its state file) the charts start at the resume, the checkpoints before it still
+// marked.
 type smokeChart struct {
 	t0    time.Time
 	width time.Duration // of one column
