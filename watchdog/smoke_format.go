@@ -217,6 +217,9 @@ func (r SmokeReport) Markdown() string {
 			p("| %s | %s | %s | %s | %s | %s |\n", mdEscape(g.Series), valueHuman(g.Series, g.Baseline), valueHuman(g.Series, g.Final),
 				growthHuman(g), rateHuman(g.Series, g.RatePerMin), g.Level)
 		}
+		if r.Status == SmokeFailed && len(r.Alerts) == 0 {
+			p("\nNo live alert was raised during the run: the verdict judges growth since the baseline, the detector judges its Window.\n")
+		}
 	}
 	if len(counters) > 0 {
 		p("\n## Rates\n\n")
