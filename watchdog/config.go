@@ -3,7 +3,6 @@ package watchdog
 import (
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"time"
@@ -141,9 +140,6 @@ type Config struct {
 	Smoke SmokeConfig
 	// Attribution says what to collect when an alert reaches warning or critical.
 	Attribution AttributionConfig
-	// SmokeOutput receives the smoke run's checkpoint lines as they happen; nil discards them
-	// (they still reach the logger and the /smoke endpoint).
-	SmokeOutput io.Writer `json:"-"`
 }
 
 // DefaultRules returns the seed's thresholds, the one place they are declared: goroutines

@@ -63,9 +63,10 @@
 //	http_<pool>_open       like fds
 //
 // Every rule can be replaced per series in Config.Rules, and gauges take rules the same way.
-// Collaborators are [Option]s: [WithLogger] (zap) or [WithSlog] (log/slog), [WithClock], [OnAlert], [WithGauge],
-// [WithHTTPPool], [WithProcRoot]. [Start] validates everything first and returns one error
-// naming every bad field (wrapping [ErrInvalidConfig]); then nothing is started.
+// Collaborators are [Option]s: [WithLogger] (zap) or [WithSlog] (log/slog), [WithClock],
+// [OnAlert], [WithGauge], [WithHTTPPool], [WithProcRoot], [WithSmokeOutput], [OnSmokeDone].
+// [Start] validates everything first and returns one error naming every bad field (wrapping
+// [ErrInvalidConfig]); then nothing is started.
 //
 // # Sampling
 //
@@ -179,7 +180,7 @@
 // Config.Smoke.Enabled, with [Watchdog.StartSmoke], or by POST /smoke when
 // [HandlerOptions].AllowSmokePOST is set. After Smoke.Warmup the baseline is taken, then a
 // checkpoint every Smoke.Checkpoint (default 2m) for Smoke.Duration (default 30m), each line
-// written to Config.SmokeOutput and logged with structured fields:
+// written to the [WithSmokeOutput] writer and logged with structured fields:
 //
 //	=== Connection Pool Smoke Test (30min) ===
 //	Start: Fri Nov  7 12:11:19 -03 2025
@@ -191,12 +192,17 @@
 //	Complete: Fri Nov  7 12:41:19 -03 2025
 //
 // Growth is counted from the baseline, and rates are per minute since the baseline. The run
-// passes when every must-have holds: it ran the full duration, goroutines grew < 10/min, FDs
-// < 5/min, no restart, and HTTP metrics were read at every checkpoint (when a pool is
-// configured). Nice-to-haves are reported beside them: idle connections > 0, reuse > 80%,
-// goroutines < 5/min, FDs < 2/min. A failed run lists the series that grew and the alerts
-// raised during it, with their evidence. [Watchdog.SmokeReport] returns the current or last run
-// at any time. A run more than 1.5 checkpoint intervals without a checkpoint is reported as
+// passes when every must-have holds: it ran the full duration, goroutines grew below the
+// goroutines rule's lowest growth threshold (NoticePerMin, 10/min by default), FDs below the
+// fds rule's (5/min), no restart, and HTTP metrics were read at every checkpoint (when a pool
+// is configured): tightening Config.Rules tightens the verdict ([SmokeTargets]).
+// Nice-to-haves are reported beside them: idle connections > 0, reuse > 80%, goroutines and
+// FDs under half and two fifths of their must-have (5 and 2/min by default). While the run is
+// going, a criterion that cannot be judged yet (the full duration, a figure not measured yet)
+// is pending, never failed. A finished run lists the series that grew and the alerts raised
+// during it, with their evidence. [Watchdog.SmokeReport] returns the current or last run at
+// any time; [OnSmokeDone] hands each finished run's report to a callback, so that nothing
+// polls. A run more than 1.5 checkpoint intervals without a checkpoint is reported as
 // stalled. With Smoke.ResultsDir, a finished run writes smoke_test_<ts>.log,
 // metrics_final_<ts>.json and smoke_report_<ts>.md and .json there (mode 0600). With
 // Smoke.StateFile, a run survives a restart: Start resumes it against its baseline and counts
@@ -211,10 +217,16 @@
 //	mux.Handle("/debug/", http.StripPrefix("/debug", w.Handler(watchdog.HandlerOptions{})))
 //
 // GET /debug/smoke returns the run as JSON; ?format=text gives the lines, ?format=md the
-// filled-in report template, and ?format=html a self-contained page with charts. GET
-// /debug/watchdog returns every series' value, rate, level and time to exhaustion, the recent
-// alerts with their evidence, and the heartbeat. Unknown or repeated parameters are 400, other
-// methods 405. GET never changes anything.
+// filled-in report template, and ?format=html a self-contained page: the run's phase (running
+// with its progress, passed, failed; a criterion not judged yet is pending), charts of the
+// whole run (kept at 600 columns per series whatever HistorySize) on clock-time axes with the
+// baseline, the threshold, the checkpoints and the alerts marked and sampling noise as a band,
+// what grew in its units, and the alerts' evidence laid out. GET /debug/watchdog returns every
+// series' value, rate, level and time to exhaustion, the recent alerts with their evidence,
+// and the heartbeat; ?format=html is the same as a live status page for a person, with
+// sparklines and the watchdog's own health, refreshed every 5 s. Every format escapes what it
+// prints. Unknown or repeated parameters are 400, other methods 405. GET never changes
+// anything.
 //
 // # Metrics
 //

@@ -34,19 +34,34 @@ type HandlerOptions struct {
 //     criteria, expected_end, stalled, ...);
 //   - format=text: the seed's output lines so far (text/plain);
 //   - format=md: the seed's report template filled in (text/markdown);
-//   - format=html: one self-contained page, inline SVG charts of each series over the run with
-//     the baseline, the threshold and the checkpoints drawn, the report beside them; no
-//     script, no external asset.
+//   - format=html: one self-contained page: the run's phase (running with its progress and
+//     what is on track so far, passed, failed; a criterion not judged yet is pending), inline
+//     SVG charts of the goroutines, FDs and HTTP connections over the whole run (the run keeps
+//     its own series, whatever Config.HistorySize) with clock-time axes, the baseline, the
+//     threshold, the checkpoints and the alerts drawn and sampling noise as a min-max band; the
+//     checklist, what grew in its units, the alerts with their evidence; no script, no
+//     external asset.
 //
-// Paths ending in /watchdog serve the continuous view as JSON: every series' value, rate per
-// minute, level and time to exhaustion, the recent alerts with their evidence, the heartbeat
-// (last tick, stalled) and the smoke run's status.
+// Paths ending in /watchdog serve the continuous view:
+//
+//   - no parameter or format=json: as JSON, every series' value, rate per minute, level and
+//     time to exhaustion, the recent alerts with their evidence, the heartbeat (last tick,
+//     stalled) and the smoke run's status;
+//   - format=html: the live status page, the same for a person: every series with its level,
+//     rate in its unit, a sparkline of its history and time to exhaustion, the series that
+//     need attention first; the recent alerts, newest first, each with its evidence laid out
+//     (diagnosis, goroutine groups, descriptors, connections); the watchdog's own health (tick
+//     cost, stalls, probe errors, dropped alerts, handler panics). It refreshes itself every
+//     5 s with a meta refresh: no script.
 //
 // GET and HEAD never change anything and no parameter reaches the filesystem. An unknown or
 // repeated parameter, or an unknown format, is answered 400; another path 404; another
 // method 405 with an Allow header, except POST /smoke with opts.AllowSmokePOST, which starts
 // a run (202 with the JSON report; 400 for bad values; 409 while a run is going; 503 after
-// Stop). Errors are text/plain. Every response carries X-Content-Type-Options: nosniff.
+// Stop). Errors are text/plain. Every response carries X-Content-Type-Options: nosniff. Every
+// format escapes what it prints (HTML by html/template, Markdown by backslashes and entities),
+// and the pages are bounded: at most 20 alerts, 10 rows per evidence table, 120 points per
+// sparkline, 600 columns per chart.
 // The handler is safe for concurrent use, also after Stop.
 func (w *Watchdog) Handler(opts HandlerOptions) http.Handler {
 	return &handler{w: w, opts: opts}
@@ -133,7 +148,10 @@ func (h *handler) smoke(rw http.ResponseWriter, r *http.Request) {
 	if !ok {
 		format = "json"
 	}
-	rep := h.w.SmokeReport()
+	var rep SmokeReport
+	if format != "html" {
+		rep = h.w.SmokeReport()
+	}
 	var body []byte
 	var ctype string
 	switch format {
@@ -145,7 +163,7 @@ func (h *handler) smoke(rw http.ResponseWriter, r *http.Request) {
 	case "md":
 		body, ctype = []byte(rep.Markdown()), "text/markdown; charset=utf-8"
 	case "html":
-		body, err = h.w.smokeHTML(r.Context(), rep)
+		body, err = h.w.smokeHTML(r.Context())
 		ctype = "text/html; charset=utf-8"
 	default:
 		httpError(rw, http.StatusBadRequest, fmt.Sprintf("watchdog: unknown format %q (json, text, md or html)", format))
@@ -286,8 +304,26 @@ func (h *handler) watchdog(rw http.ResponseWriter, r *http.Request) {
 		httpError(rw, http.StatusMethodNotAllowed, "watchdog: method "+r.Method+" not allowed on /watchdog (allowed: GET, HEAD)")
 		return
 	}
-	if _, err := params(r.URL.RawQuery); err != nil {
+	q, err := params(r.URL.RawQuery, "format")
+	if err != nil {
 		httpError(rw, http.StatusBadRequest, err.Error())
+		return
+	}
+	switch f, ok := q["format"]; {
+	case !ok || f == "json":
+	case f == "html":
+		body, err := h.w.liveHTML(r.Context())
+		if err != nil {
+			if r.Context().Err() != nil {
+				return // the client has gone
+			}
+			httpError(rw, http.StatusInternalServerError, "watchdog: "+err.Error())
+			return
+		}
+		write(rw, "text/html; charset=utf-8", http.StatusOK, body)
+		return
+	default:
+		httpError(rw, http.StatusBadRequest, fmt.Sprintf("watchdog: unknown format %q (json or html)", f))
 		return
 	}
 	s := h.w.Snapshot()

@@ -3,6 +3,7 @@ package watchdog
 import (
 	"context"
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -184,7 +185,11 @@ func TestWatchdogHandler(t *testing.T) {
 			{"json", "GET", "/watchdog", 200, `"name": "goroutines"`},
 			{"prefix", "GET", "/debug/watchdog", 200, `"heartbeat"`},
 			{"head", "HEAD", "/watchdog", 200, ""},
-			{"any param", "GET", "/watchdog?format=json", 400, "takes none"},
+			{"format json", "GET", "/watchdog?format=json", 200, `"heartbeat"`},
+			{"format html", "GET", "/watchdog?format=html", 200, `<meta http-equiv="refresh"`},
+			{"unknown format", "GET", "/watchdog?format=xml", 400, `unknown format "xml"`},
+			{"repeated format", "GET", "/watchdog?format=html&format=json", 400, "given 2 times"},
+			{"unknown param", "GET", "/watchdog?x=1", 400, `unknown parameter "x"`},
 			{"bad query", "GET", "/watchdog?%zz", 400, "bad query"},
 			{"post", "POST", "/watchdog", 405, "not allowed"},
 			{"patch", "PATCH", "/watchdog", 405, "not allowed"},
@@ -242,5 +247,54 @@ func TestWatchdogHandler(t *testing.T) {
 		if v.Smoke.Status != "failed" {
 			t.Errorf("smoke status = %q, want failed (stopped after 6s of 16s)", v.Smoke.Status)
 		}
+	}
+}
+
+// TestLiveHTML: GET /watchdog?format=html is the live status page of a watchdog during a
+// goroutine leak: every series with its level, the alert with its diagnosis and goroutine
+// groups, the watchdog's health; text/html, nosniff, a meta refresh and no script.
+func TestLiveHTML(t *testing.T) {
+	var w *Watchdog
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Warmup = time.Second
+		w, _ = leakSenders(t, c)
+	})
+	var ev *Evidence
+	for _, a := range w.Snapshot().Alerts {
+		if a.Series == SeriesGoroutines && a.Evidence != nil {
+			ev = a.Evidence
+		}
+	}
+	if ev == nil {
+		t.Fatal("no goroutine alert with evidence")
+	}
+	var summary strings.Builder // as html/template escapes text
+	if err := template.Must(template.New("").Parse("{{.}}")).Execute(&summary, ev.Diagnosis.Summary); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	w.Handler(HandlerOptions{}).ServeHTTP(rec, httptest.NewRequest("GET", "/debug/watchdog?format=html", nil))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "text/html; charset=utf-8" || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("GET: %d, headers %v", rec.Code, rec.Header())
+	}
+	page := rec.Body.String()
+	for _, want := range []string{`<meta http-equiv="refresh" content="5">`, `<span class="status critical" id="worst">critical</span>`,
+		`<p class="diag">` + summary.String() + `</p>`, "Goroutine groups that grew", "evidence_test.go:",
+		"chan send", "Watchdog health", `class="spark"`, "goroutines/min", ">stopped<"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("live page lacks %q", want)
+		}
+	}
+	for _, name := range []string{SeriesGoroutines, SeriesFDs, SeriesHeapBytes} {
+		if !strings.Contains(page, "<td>"+name+"</td>") {
+			t.Errorf("live page lacks series %s", name)
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("the live page has a script")
+	}
+	if n := len(page); n > 256<<10 {
+		t.Errorf("live page is %d bytes, want it bounded", n)
 	}
 }

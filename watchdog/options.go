@@ -1,6 +1,7 @@
 package watchdog
 
 import (
+	"io"
 	"log/slog"
 
 	"go.uber.org/zap"
@@ -28,6 +29,9 @@ type options struct {
 	gauges   []gauge
 	procRoot string
 	pools    []*httppool.Pool
+	// Smoke runs: see smoke.go.
+	smokeOut  io.Writer
+	smokeDone []func(SmokeReport)
 }
 
 // WithLogger sends the watchdog's logs to l, named "watchdog". A nil logger (the default)

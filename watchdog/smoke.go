@@ -1,8 +1,8 @@
 package watchdog
 
 import (
-	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"sync"
@@ -11,36 +11,12 @@ import (
 	"go.uber.org/zap"
 )
 
-// SmokeStatus is the state of a smoke run, as /smoke and [Watchdog.SmokeReport] show it.
-type SmokeStatus string
-
-// The states of a smoke run.
-const (
-	// SmokeNone: no run was started since the watchdog started (and none was found in the
-	// state file).
-	SmokeNone SmokeStatus = "none"
-	// SmokeRunning: a run is warming up or taking checkpoints.
-	SmokeRunning SmokeStatus = "running"
-	// SmokePassed: the run finished and every must-have criterion holds.
-	SmokePassed SmokeStatus = "passed"
-	// SmokeFailed: the run finished (or was stopped early) and a must-have criterion does not
-	// hold; [SmokeReport.Reasons] says which.
-	SmokeFailed SmokeStatus = "failed"
-)
-
-// Errors of [Watchdog.StartSmoke].
-var (
-	// ErrSmokeRunning is returned by StartSmoke (and answered 409 by POST /smoke) while a run
-	// is going: one run at a time.
-	ErrSmokeRunning = errors.New("watchdog: a smoke run is already running")
-	// ErrStopped is returned by StartSmoke once the watchdog has stopped.
-	ErrStopped = errors.New("watchdog: stopped")
-)
-
 // StartSmoke starts a smoke run with c (Enabled is ignored): the baseline is taken at the first
 // tick after c.Warmup, then a checkpoint every c.Checkpoint until c.Duration has passed, each
-// line written to Config.SmokeOutput and logged as it happens. A finished run stays readable
-// with [Watchdog.SmokeReport] until the next one starts.
+// line written to the [WithSmokeOutput] writer and logged as it happens. The criteria judge
+// against the configured rules ([SmokeTargets]). A finished run stays readable with
+// [Watchdog.SmokeReport] until the next one starts, and is handed to the [OnSmokeDone]
+// callbacks.
 //
 // It returns an error wrapping [ErrInvalidConfig] for a bad c (zero durations are not
 // defaulted here: start from [DefaultSmokeConfig]), [ErrSmokeRunning] while a run is going,
@@ -59,86 +35,157 @@ func (w *Watchdog) StartSmoke(c SmokeConfig) error {
 			return fmt.Errorf("watchdog: smoke results dir: %w", err)
 		}
 	}
-	s := w.smoke()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopped {
-		return ErrStopped
-	}
-	if s.run != nil && s.run.status == SmokeRunning {
-		return ErrSmokeRunning
-	}
-	s.begin(w, newSmokeRun(c, w.clock.Now(), w.poolNames()))
-	return nil
+	return w.smokeSt.start(c, w.clock.Now())
 }
 
 // SmokeReport returns the current or last smoke run: its checkpoints so far, the criteria as
-// they stand (final once the run has finished), the verdict and, for a failed run, the series
-// that grew and the alerts raised during it. Status is [SmokeNone] when there is none. The
-// report is a copy the caller owns. Safe for concurrent use and after Stop.
+// they stand (final once the run has finished; pending while they cannot be judged yet), the
+// verdict and the series that grew and the alerts raised during it. Status is [SmokeNone]
+// when there is none. The report is a copy the caller owns. Safe for concurrent use and after
+// Stop.
 func (w *Watchdog) SmokeReport() SmokeReport {
-	s := w.smoke()
-	now := w.clock.Now()
-	s.mu.Lock()
-	if s.run == nil {
-		defer s.mu.Unlock()
-		return SmokeReport{Status: SmokeNone, Notes: append([]string(nil), s.notes...)}
-	}
-	r := s.run.report(now)
-	r.Notes = append(append([]string(nil), s.notes...), r.Notes...)
-	s.mu.Unlock()
-	// Attribution fills an alert's evidence on another goroutine, possibly after the run took
-	// its copy: take it from the snapshot.
-	var snap []Alert
-	for i, a := range r.Alerts {
-		if a.Evidence != nil || a.Level < LevelWarning {
-			continue
-		}
-		if snap == nil {
-			snap = w.Snapshot().Alerts
-		}
-		for _, b := range snap {
-			if b.Evidence != nil && b.Series == a.Series && b.Time.Equal(a.Time) && b.Level == a.Level {
-				r.Alerts[i].Evidence = b.Evidence
-			}
-		}
+	r := w.smokeSt.report(w.clock.Now())
+	if needEvidence(r.Alerts) {
+		fillEvidence(r.Alerts, w.Snapshot().Alerts)
 	}
 	return r
 }
 
-// smokeState is a watchdog's smoke state. It holds no reference to the watchdog.
+// needEvidence reports whether an alert that attribution may explain has no evidence yet.
+func needEvidence(alerts []Alert) bool {
+	for _, a := range alerts {
+		if a.Evidence == nil && a.Level >= LevelWarning {
+			return true
+		}
+	}
+	return false
+}
+
+// fillEvidence copies into alerts the evidence that attribution attached, on another
+// goroutine, to the snapshot's copies (from) after the run took its own.
+func fillEvidence(alerts, from []Alert) {
+	for i, a := range alerts {
+		if a.Evidence != nil || a.Level < LevelWarning {
+			continue
+		}
+		for _, b := range from {
+			if b.Evidence != nil && b.Series == a.Series && b.Time.Equal(a.Time) && b.Level == a.Level {
+				alerts[i].Evidence = b.Evidence
+			}
+		}
+	}
+}
+
+// WithSmokeOutput writes the smoke run's output lines (the seed's checkpoint format) to out as
+// they happen, on a goroutine of the watchdog's own: a writer that blocks never delays
+// sampling. Without it the lines still reach the logger, [Watchdog.SmokeReport] and /smoke. A
+// nil writer is ignored.
+func WithSmokeOutput(out io.Writer) Option {
+	return optionFunc(func(o *options) {
+		if out != nil {
+			o.smokeOut = out
+		}
+	})
+}
+
+// OnSmokeDone adds a callback called once with the final report of every smoke run that
+// finishes (passed, failed, or ended by Stop), after its result files, if any, are written: a
+// caller waits for a run through it instead of polling. Callbacks run on the smoke writer's
+// goroutine, never on the sampling goroutine; one that panics is recovered and logged; Stop
+// waits at most 5 s for them. A nil callback is ignored.
+func OnSmokeDone(fn func(SmokeReport)) Option {
+	return optionFunc(func(o *options) {
+		if fn != nil {
+			o.smokeDone = append(o.smokeDone, fn)
+		}
+	})
+}
+
+// smokeFigures are the counts a smoke run reads at one tick. HTTP figures are summed over the
+// pools; httpOK is false without a pool or when one of its series could not be read.
+type smokeFigures struct {
+	goroutines float64 // NaN when not read
+	fds        float64
+	fdsOK      bool
+	http       SmokeHTTP
+	httpOK     bool
+}
+
+// smokeFiguresOf reads the figures from a tick's values: v holds the built-in series first,
+// then the httpSuffixes series of npools pools from pool0.
+func smokeFiguresOf(v []float64, pool0, npools int) smokeFigures {
+	f := smokeFigures{goroutines: v[idxGoroutines], fds: v[idxFDs]}
+	f.fdsOK = !math.IsNaN(f.fds)
+	if npools == 0 {
+		return f
+	}
+	var reuseW float64
+	for k := range npools {
+		p := v[pool0+k*len(httpSuffixes):]
+		for j := range httpSuffixes {
+			if math.IsNaN(p[j]) {
+				return f // not available at this tick
+			}
+		}
+		h := &f.http
+		h.Requests += p[0]
+		h.Errors += p[1]
+		h.Responses5xx += p[2]
+		h.Open += p[3]
+		h.Active += p[4]
+		h.Idle += p[5]
+		h.ReuseRatio += p[6] * p[0]
+		reuseW += p[0]
+		h.Waiting += p[7]
+	}
+	if reuseW > 0 {
+		f.http.ReuseRatio /= reuseW
+	}
+	f.httpOK = true
+	return f
+}
+
+// smokeInput is all a smoke run gets from the sampling goroutine, once per tick: the time, the
+// counts, the values of every series (in the order of the names the state was given; valid
+// during the call only, read at the baseline and at the end), the alerts raised on this tick,
+// and the snapshot for the end of a run.
+type smokeInput struct {
+	now      time.Time
+	fig      smokeFigures
+	values   []float64
+	alerts   []Alert
+	snapshot func() Snapshot
+}
+
+// smokeState is a watchdog's smoke state. It holds no reference to the watchdog: the sampling
+// goroutine hands it a [smokeInput] each tick and at Stop.
 type smokeState struct {
+	// Set at Start, read-only after.
+	names   []string // of the series, in the order of smokeInput.values
+	pools   []string
+	targets SmokeTargets
+	log     *zap.Logger
+	out     io.Writer
+	onDone  []func(SmokeReport)
+
 	mu      sync.Mutex
 	run     *smokeRun // current or last run; nil when none
 	notes   []string  // notes from Start (a state file set aside)
 	io      *smokeIO  // writer goroutine; nil until a run needs one
 	stopped bool
-	log     *zap.Logger
 }
 
-// smoke returns the watchdog's smoke state (the field smokeSt).
-func (w *Watchdog) smoke() *smokeState {
-	s := &w.smokeSt
-	s.mu.Lock()
-	if s.log == nil {
-		s.log = w.log
-	}
-	s.mu.Unlock()
-	return s
-}
-
-// poolNames returns the names of the watchdog's HTTP pools.
-func (w *Watchdog) poolNames() []string {
-	var n []string
-	for _, p := range w.pools {
-		n = append(n, p.Name())
-	}
-	return n
-}
-
-// initSmoke runs at Start, before the sampling goroutine: it loads the state file (resuming a
-// run in progress, counting the restart), or starts the configured run.
+// initSmoke runs at Start, before the sampling goroutine: it sets up the smoke state, loads
+// the state file (resuming a run in progress, counting the restart), or starts the configured
+// run.
 func (w *Watchdog) initSmoke() error {
+	w.smokeSnap = w.Snapshot
+	s := &w.smokeSt
+	s.names, s.log, s.out, s.onDone = w.names, w.log, w.opts.smokeOut, w.opts.smokeDone
+	for _, p := range w.pools {
+		s.pools = append(s.pools, p.Name())
+	}
+	s.targets = smokeTargetsFrom(w.cfg.Rules)
 	c := w.cfg.Smoke
 	if !c.Enabled && c.StateFile == "" {
 		return nil
@@ -148,7 +195,6 @@ func (w *Watchdog) initSmoke() error {
 			return fmt.Errorf("watchdog: smoke results dir: %w", err)
 		}
 	}
-	s := w.smoke()
 	now := w.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -156,38 +202,80 @@ func (w *Watchdog) initSmoke() error {
 		st, note := loadSmokeState(c.StateFile, now)
 		if note != "" {
 			s.notes = append(s.notes, note)
-			w.log.Warn("smoke state file set aside", zap.String("path", c.StateFile), zap.String("note", note))
+			s.log.Warn("smoke state file set aside", zap.String("path", c.StateFile), zap.String("note", note))
 		}
 		if st != nil {
-			r := st.run(c, w.poolNames(), now)
-			if r.status == SmokeRunning {
-				s.begin(w, r)
+			r := st.run(c, s.pools, s.targets, now)
+			if r.rep.Status == SmokeRunning {
+				s.begin(r)
 				return nil
 			}
 			s.run = r // the last run stays readable
 		}
 	}
 	if c.Enabled {
-		s.begin(w, newSmokeRun(c, now, w.poolNames()))
+		s.begin(newSmokeRun(c, now, s.pools, s.targets))
 	}
 	return nil
 }
 
-// smokeTick advances the run on the sampling goroutine: nothing but a lock and two time
-// comparisons between checkpoints.
-func (w *Watchdog) smokeTick(now time.Time) {
-	s := &w.smokeSt
+func (s *smokeState) start(c SmokeConfig, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return ErrStopped
+	}
+	if s.run != nil && s.run.rep.Status == SmokeRunning {
+		return ErrSmokeRunning
+	}
+	s.begin(newSmokeRun(c, now, s.pools, s.targets))
+	return nil
+}
+
+func (s *smokeState) report(now time.Time) SmokeReport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.run == nil {
+		return SmokeReport{Status: SmokeNone, Notes: append([]string(nil), s.notes...)}
+	}
+	r := s.run.report(now)
+	r.Notes = append(append([]string(nil), s.notes...), r.Notes...)
+	return r
+}
+
+// reportWithChart is report with a copy of the run's chart series.
+func (s *smokeState) reportWithChart(now time.Time) (SmokeReport, *smokeChart) {
+	s.mu.Lock()
+	var c *smokeChart
+	if s.run != nil {
+		c = s.run.chart.clone()
+	}
+	s.mu.Unlock()
+	return s.report(now), c
+}
+
+// step advances the run on the sampling goroutine: between checkpoints, nothing but a lock,
+// the chart's column and two time comparisons. It never blocks.
+func (s *smokeState) step(in *smokeInput) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.run
-	if r == nil || r.status != SmokeRunning {
+	if r == nil || r.rep.Status != SmokeRunning {
 		return
 	}
-	if r.baselineAt.IsZero() {
-		if now.Before(r.started.Add(r.cfg.Warmup)) {
+	now := in.now
+	r.chart.add(now, &in.fig)
+	for _, a := range in.alerts {
+		if len(r.rep.Alerts) == smokeMaxAlerts {
+			r.rep.Alerts = append(r.rep.Alerts[:0], r.rep.Alerts[1:]...)
+		}
+		r.rep.Alerts = append(r.rep.Alerts, a)
+	}
+	if r.rep.BaselineAt.IsZero() {
+		if now.Before(r.rep.Started.Add(r.rep.Warmup)) {
 			return
 		}
-		s.baseline(w, r, now)
+		s.baseline(r, in)
 		return
 	}
 	for r.next < r.n {
@@ -196,100 +284,125 @@ func (w *Watchdog) smokeTick(now time.Time) {
 			return
 		}
 		if i < r.n && !now.Before(r.dueAt(i+1)) {
-			s.missed(w, r, i)
+			s.missed(r, i)
 			continue
 		}
-		s.checkpoint(w, r, i, now)
+		s.checkpoint(r, i, in)
 		if i == r.n {
-			s.finish(w, r, now, "")
+			s.finish(r, in, "")
 		}
 		return
 	}
 }
 
-// smokeStop runs when the sampling goroutine ends: a run still going is ended (failed, as it
-// did not complete; with a state file the next Start resumes it) and the writer is drained.
-func (w *Watchdog) smokeStop() {
-	s := w.smoke()
+// stop runs when the sampling goroutine ends: a run still going is ended (failed, as it did
+// not complete; with a state file the next Start resumes it) and the writer is drained.
+func (s *smokeState) stop(in *smokeInput) {
 	s.mu.Lock()
 	s.stopped = true
-	if r := s.run; r != nil && r.status == SmokeRunning {
-		now := w.clock.Now()
-		how := fmt.Sprintf("the watchdog stopped after %s of %s", durLabel(r.elapsed(now)), durLabel(r.cfg.Duration))
+	if r := s.run; r != nil && r.rep.Status == SmokeRunning {
+		how := fmt.Sprintf("the watchdog stopped after %s of %s", durLabel(r.elapsed(in.now)), durLabel(r.rep.Duration))
 		if r.cfg.StateFile != "" {
 			how += fmt.Sprintf("; the run is kept in %s and resumes at the next Start", r.cfg.StateFile)
 		}
-		s.finish(w, r, now, how)
+		s.finish(r, in, how)
 	}
 	io := s.io
 	s.mu.Unlock()
 	if io != nil {
 		if !io.stop(hookGrace) {
-			w.log.Error("smoke output writer did not return within 5s of Stop; its goroutine is left behind")
+			s.log.Error("smoke output writer did not return within 5s of Stop; its goroutine is left behind")
 		}
 	}
 }
 
 // begin makes r the current run and writes its first lines. s.mu is held.
-func (s *smokeState) begin(w *Watchdog, r *smokeRun) {
+func (s *smokeState) begin(r *smokeRun) {
 	s.run = r
-	if s.io == nil && (w.cfg.SmokeOutput != nil || r.cfg.StateFile != "" || r.cfg.ResultsDir != "") {
-		s.io = startSmokeIO(w.cfg.SmokeOutput, w.log)
+	if s.io == nil && (s.out != nil || len(s.onDone) > 0 || r.cfg.StateFile != "" || r.cfg.ResultsDir != "") {
+		s.io = startSmokeIO(s.out, s.log)
 	}
-	if r.restarts > 0 && len(r.lines) > 0 {
-		s.emit(w, r, fmt.Sprintf("Resumed: %s (restart %d)", r.stamp(r.resumedAt), r.restarts))
-		w.log.Warn("smoke run resumed after a restart", zap.Int("restarts", r.restarts),
-			zap.Time("started", r.started), zap.Time("baseline_at", r.baselineAt))
+	if r.rep.Restarts > 0 && len(r.rep.Lines) > 0 {
+		s.emit(r, fmt.Sprintf("Resumed: %s (restart %d)", r.stamp(r.resumedAt), r.rep.Restarts))
+		s.log.Warn("smoke run resumed after a restart", zap.Int("restarts", r.rep.Restarts),
+			zap.Time("started", r.rep.Started), zap.Time("baseline_at", r.rep.BaselineAt))
 		return
 	}
-	w.log.Info("smoke run started", zap.Duration("duration", r.cfg.Duration),
-		zap.Duration("checkpoint", r.cfg.Checkpoint), zap.Duration("warmup", r.cfg.Warmup),
+	s.log.Info("smoke run started", zap.Duration("duration", r.rep.Duration),
+		zap.Duration("checkpoint", r.rep.Checkpoint), zap.Duration("warmup", r.rep.Warmup),
 		zap.Int("checkpoints", r.n))
-	s.emit(w, r, fmt.Sprintf("=== Connection Pool Smoke Test (%s) ===", durLabel(r.cfg.Duration)))
-	s.emit(w, r, "Start: "+r.stamp(r.started))
-	s.emit(w, r, "Getting baseline...")
+	s.emit(r, fmt.Sprintf("=== Connection Pool Smoke Test (%s) ===", durLabel(r.rep.Duration)))
+	s.emit(r, "Start: "+r.stamp(r.rep.Started))
+	s.emit(r, "Getting baseline...")
 }
 
 // emit appends a line to the run's output and hands it to the writer.
-func (s *smokeState) emit(w *Watchdog, r *smokeRun, line string) {
-	r.lines = append(r.lines, line)
-	if s.io != nil && w.cfg.SmokeOutput != nil {
+func (s *smokeState) emit(r *smokeRun, line string) {
+	line = textSafe(line)
+	r.rep.Lines = append(r.rep.Lines, line)
+	if s.io != nil && s.out != nil {
 		s.io.output(line)
 	}
 }
 
-func (s *smokeState) baseline(w *Watchdog, r *smokeRun, now time.Time) {
-	r.baselineAt = now
-	r.baseline = w.smokeSample(now)
-	r.baseVals = make(map[string]float64, len(w.names))
-	for i, n := range w.names {
-		if x := w.vals[i]; !math.IsNaN(x) && !math.IsInf(x, 0) {
-			r.baseVals[n] = x
+// valueMap returns the finite values of in, by series name.
+func (s *smokeState) valueMap(in *smokeInput) map[string]float64 {
+	m := make(map[string]float64, len(s.names))
+	for i, n := range s.names {
+		if i < len(in.values) {
+			if x := in.values[i]; !math.IsNaN(x) && !math.IsInf(x, 0) {
+				m[n] = x
+			}
 		}
 	}
-	s.emit(w, r, "Baseline: GOR="+count(r.baseline.Goroutines, true)+" FD="+count(r.baseline.FDs, r.baseline.FDsAvailable))
-	s.emit(w, r, "")
-	w.log.Info("smoke baseline", zap.Float64("goroutines", r.baseline.Goroutines),
-		zap.Float64("fds", r.baseline.FDs), zap.Bool("http_available", r.baseline.HTTP != nil))
+	return m
+}
+
+// sample converts a tick's figures to the sample a baseline or checkpoint keeps.
+func (f *smokeFigures) sample(now time.Time) SmokeSample {
+	x := SmokeSample{Time: now, Goroutines: f.goroutines, FDs: f.fds, FDsAvailable: f.fdsOK}
+	if math.IsNaN(x.Goroutines) {
+		x.Goroutines = 0
+	}
+	if !f.fdsOK {
+		x.FDs = 0
+	}
+	if f.httpOK {
+		h := f.http
+		x.HTTP = &h
+	}
+	return x
+}
+
+func (s *smokeState) baseline(r *smokeRun, in *smokeInput) {
+	r.rep.BaselineAt = in.now
+	b := in.fig.sample(in.now)
+	r.rep.Baseline = &b
+	r.baseVals = s.valueMap(in)
+	s.emit(r, "Baseline: GOR="+count(b.Goroutines, true)+" FD="+count(b.FDs, b.FDsAvailable))
+	s.emit(r, "")
+	s.log.Info("smoke baseline", zap.Float64("goroutines", b.Goroutines),
+		zap.Float64("fds", b.FDs), zap.Bool("http_available", b.HTTP != nil))
 	s.saveState(r)
 }
 
-func (s *smokeState) missed(w *Watchdog, r *smokeRun, i int) {
+func (s *smokeState) missed(r *smokeRun, i int) {
 	cp := SmokeCheckpoint{Index: i, Of: r.n, Label: durLabel(r.offset(i)), Elapsed: r.offset(i), Missed: true}
 	cp.Time = r.dueAt(i)
-	r.cps = append(r.cps, cp)
+	r.rep.Checkpoints = append(r.rep.Checkpoints, cp)
 	r.next = i
-	s.emit(w, r, fmt.Sprintf("[%d/%d] %s: missed (no sample; the process was down or the watchdog stalled)", i, r.n, cp.Label))
-	w.log.Warn("smoke checkpoint missed", zap.Int("index", i), zap.Int("of", r.n), zap.String("label", cp.Label))
+	s.emit(r, fmt.Sprintf("[%d/%d] %s: missed (no sample; the process was down or the watchdog stalled)", i, r.n, cp.Label))
+	s.log.Warn("smoke checkpoint missed", zap.Int("index", i), zap.Int("of", r.n), zap.String("label", cp.Label))
 }
 
-func (s *smokeState) checkpoint(w *Watchdog, r *smokeRun, i int, now time.Time) {
-	cp := SmokeCheckpoint{Index: i, Of: r.n, Label: durLabel(r.offset(i)), Elapsed: now.Sub(r.baselineAt)}
-	cp.SmokeSample = w.smokeSample(now)
-	cp.derive(r.baseline)
-	r.cps = append(r.cps, cp)
+func (s *smokeState) checkpoint(r *smokeRun, i int, in *smokeInput) {
+	now := in.now
+	cp := SmokeCheckpoint{Index: i, Of: r.n, Label: durLabel(r.offset(i)), Elapsed: now.Sub(r.rep.BaselineAt)}
+	cp.SmokeSample = in.fig.sample(now)
+	cp.derive(*r.rep.Baseline)
+	r.rep.Checkpoints = append(r.rep.Checkpoints, cp)
 	r.next = i
-	s.emit(w, r, cp.line())
+	s.emit(r, cp.line())
 	f := []zap.Field{
 		zap.Int("index", i), zap.Int("of", r.n), zap.String("label", cp.Label),
 		zap.Duration("elapsed", cp.Elapsed),
@@ -304,63 +417,59 @@ func (s *smokeState) checkpoint(w *Watchdog, r *smokeRun, i int, now time.Time) 
 		f = append(f, zap.Float64("http_requests", h.Requests), zap.Float64("http_idle", h.Idle),
 			zap.Float64("http_active", h.Active), zap.Float64("http_reuse_ratio", round2(h.ReuseRatio)))
 	}
-	w.log.Info("smoke checkpoint", f...)
+	s.log.Info("smoke checkpoint", f...)
 	if i < r.n {
 		s.saveState(r)
 	}
 }
 
 // finish ends the run: the verdict, the evidence, the closing line, the state and results
-// files. stopped, when not empty, says why the run ended before its duration.
-func (s *smokeState) finish(w *Watchdog, r *smokeRun, now time.Time, stopped string) {
-	r.completed = now
+// files, the completion callbacks. stopped, when not empty, says why the run ended before its
+// duration.
+func (s *smokeState) finish(r *smokeRun, in *smokeInput, stopped string) {
+	now := in.now
+	r.rep.Completed = now
 	r.stoppedWhy = stopped
-	final := make(map[string]float64, len(w.names))
-	for i, n := range w.names {
-		if x := w.vals[i]; !math.IsNaN(x) && !math.IsInf(x, 0) {
-			final[n] = x
-		}
-	}
-	snap := w.Snapshot()
-	r.growth = growthEvidence(r, final, snap)
-	for _, a := range snap.Alerts {
-		if !a.Time.Before(r.started) && !a.Time.After(now) {
-			r.alerts = append(r.alerts, a)
-		}
-	}
+	snap := in.snapshot()
+	fillEvidence(r.rep.Alerts, snap.Alerts)
+	r.rep.Growth = growthEvidence(r, s.valueMap(in), snap)
 	crit, passed, reasons := r.evaluate(true)
-	r.criteria, r.reasons = crit, reasons
-	r.status = SmokeFailed
+	r.rep.Criteria, r.rep.Reasons = crit, reasons
+	r.rep.Status = SmokeFailed
 	if passed {
-		r.status = SmokePassed
+		r.rep.Status = SmokePassed
 	}
-	s.emit(w, r, "")
+	s.emit(r, "")
 	if stopped != "" {
-		s.emit(w, r, "Stopped: "+r.stamp(now))
+		s.emit(r, "Stopped: "+r.stamp(now))
 	} else {
-		s.emit(w, r, "Complete: "+r.stamp(now))
+		s.emit(r, "Complete: "+r.stamp(now))
 	}
-	lvl := w.log.Info
+	lvl := s.log.Info
 	if !passed {
-		lvl = w.log.Warn
+		lvl = s.log.Warn
 	}
-	lvl("smoke run finished", zap.String("status", string(r.status)), zap.String("verdict", r.verdict()),
-		zap.Strings("reasons", reasons), zap.Int("restarts", r.restarts), zap.Int("checkpoints", len(r.cps)))
-	if stopped != "" && r.cfg.StateFile != "" {
-		return // the state file keeps the run for the next Start; results come when it finishes
+	lvl("smoke run finished", zap.String("status", string(r.rep.Status)), zap.String("verdict", r.verdict()),
+		zap.Strings("reasons", reasons), zap.Int("restarts", r.rep.Restarts), zap.Int("checkpoints", len(r.rep.Checkpoints)))
+	kept := stopped != "" && r.cfg.StateFile != "" // the state file keeps the run for the next Start
+	if !kept {
+		s.saveState(r)
 	}
-	s.saveState(r)
-	if r.cfg.ResultsDir != "" && s.io != nil {
-		rep := r.report(now)
-		files, err := resultFiles(rep, snap, r.cfg.ResultsDir, r.started.In(r.loc))
+	if r.cfg.ResultsDir != "" && s.io != nil && !kept {
+		files, err := resultFiles(r.report(now), snap, r.cfg.ResultsDir, r.rep.Started.In(r.loc))
 		if err != nil {
-			w.log.Error("smoke results", zap.Error(err))
-			return
+			s.log.Error("smoke results", zap.Error(err))
+		} else {
+			for _, f := range files {
+				r.rep.ResultFiles = append(r.rep.ResultFiles, f.path)
+			}
+			s.io.results(files)
 		}
-		for _, f := range files {
-			r.resultPaths = append(r.resultPaths, f.path)
-		}
-		s.io.results(files)
+	}
+	if len(s.onDone) > 0 && s.io != nil {
+		rep := r.report(now)
+		rep.Notes = append(append([]string(nil), s.notes...), rep.Notes...)
+		s.io.completed(rep, s.onDone)
 	}
 }
 
@@ -375,43 +484,4 @@ func (s *smokeState) saveState(r *smokeRun) {
 		return
 	}
 	s.io.state(r.cfg.StateFile, b)
-}
-
-// smokeSample reads the run's figures from the values of the current tick (sampling
-// goroutine only).
-func (w *Watchdog) smokeSample(now time.Time) SmokeSample {
-	x := SmokeSample{Time: now, Goroutines: w.vals[idxGoroutines]}
-	if f := w.vals[idxFDs]; !math.IsNaN(f) {
-		x.FDs, x.FDsAvailable = f, true
-	}
-	if math.IsNaN(x.Goroutines) {
-		x.Goroutines = 0
-	}
-	if len(w.pools) == 0 {
-		return x
-	}
-	var h SmokeHTTP
-	var reuseW float64
-	for k := range w.pools {
-		v := w.vals[w.pool0+k*len(httpSuffixes):]
-		for j := range httpSuffixes {
-			if math.IsNaN(v[j]) {
-				return x // not available at this checkpoint
-			}
-		}
-		h.Requests += v[0]
-		h.Errors += v[1]
-		h.Responses5xx += v[2]
-		h.Open += v[3]
-		h.Active += v[4]
-		h.Idle += v[5]
-		h.ReuseRatio += v[6] * v[0]
-		reuseW += v[0]
-		h.Waiting += v[7]
-	}
-	if reuseW > 0 {
-		h.ReuseRatio /= reuseW
-	}
-	x.HTTP = &h
-	return x
 }

@@ -15,11 +15,14 @@ func BenchmarkSmokeTick(b *testing.B) {
 	if err := w.StartSmoke(SmokeConfig{Duration: 1e15, Checkpoint: 1e14}); err != nil {
 		b.Fatal(err)
 	}
-	now := w.clock.Now()
-	w.smokeTick(now) // the baseline
+	// What the tick hands the run (see Watchdog.tick).
+	in := smokeInput{now: w.clock.Now(), fig: smokeFiguresOf(w.vals, w.pool0, len(w.pools)), values: w.vals, snapshot: w.smokeSnap}
+	now := in.now
+	w.smokeSt.step(&in) // the baseline
+	in.now = now.Add(time.Second)
 	b.ReportAllocs()
 	for b.Loop() {
-		w.smokeTick(now.Add(time.Second))
+		w.smokeSt.step(&in)
 	}
 	if got := w.SmokeReport(); got.Baseline == nil || len(got.Checkpoints) != 0 {
 		b.Fatalf("report = %+v, want a baseline and no checkpoint", got)

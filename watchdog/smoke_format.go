@@ -8,12 +8,29 @@ import (
 )
 
 // Text returns the run's output lines so far, each ending in a newline: exactly what was
-// written to Config.SmokeOutput.
+// written to the [WithSmokeOutput] writer.
 func (r SmokeReport) Text() string {
 	var b strings.Builder
 	for _, l := range r.Lines {
 		b.WriteString(l)
 		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// textSafe prints control characters (none in the lines the watchdog composes) as \x
+// escapes, so that no output line can move a terminal's cursor or hide another.
+func textSafe(l string) string {
+	if !strings.ContainsFunc(l, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+		return l
+	}
+	var b strings.Builder
+	for _, c := range l {
+		if c < 0x20 || c == 0x7f {
+			fmt.Fprintf(&b, "\\x%02x", c)
+			continue
+		}
+		b.WriteRune(c)
 	}
 	return b.String()
 }
@@ -68,7 +85,7 @@ func (r SmokeReport) Markdown() string {
 	if r.Status == SmokeNone {
 		p("No smoke run.\n")
 		for _, n := range r.Notes {
-			p("\n- %s\n", n)
+			p("\n- %s\n", mdEscape(n))
 		}
 		return b.String()
 	}
@@ -90,15 +107,17 @@ func (r SmokeReport) Markdown() string {
 	p("| Metric | Baseline | Final | Growth | Rate/min | Target | Status |\n")
 	p("|--------|----------|-------|--------|----------|--------|--------|\n")
 	last, have := r.final()
+	tg := r.Targets
+	gTarget, fTarget := target(tg.GoroutinesPerMin), target(tg.FDsPerMin)
 	if r.Baseline != nil && have {
 		bl := r.Baseline
-		p("| Goroutines | %s | %s | %s | %s/min | <10/min | %s |\n", count(bl.Goroutines, true), count(last.Goroutines, true),
-			signed(last.GoroutineGrowth), rate(last.GoroutineRatePerMin), mark(last.GoroutineRatePerMin < smokeGoroutineMust))
+		p("| Goroutines | %s | %s | %s | %s/min | %s | %s |\n", count(bl.Goroutines, true), count(last.Goroutines, true),
+			signed(last.GoroutineGrowth), rate(last.GoroutineRatePerMin), gTarget, rateMark(last.GoroutineRatePerMin, tg.GoroutinesPerMin))
 		if last.FDsAvailable {
-			p("| FDs | %s | %s | %s | %s/min | <5/min | %s |\n", count(bl.FDs, true), count(last.FDs, true),
-				signed(last.FDGrowth), rate(last.FDRatePerMin), mark(last.FDRatePerMin < smokeFDMust))
+			p("| FDs | %s | %s | %s | %s/min | %s | %s |\n", count(bl.FDs, true), count(last.FDs, true),
+				signed(last.FDGrowth), rate(last.FDRatePerMin), fTarget, rateMark(last.FDRatePerMin, tg.FDsPerMin))
 		} else {
-			p("| FDs | n/a | n/a | n/a | n/a | <5/min | not measurable here |\n")
+			p("| FDs | n/a | n/a | n/a | n/a | %s | not measurable here |\n", fTarget)
 		}
 		if bl.HTTP != nil && last.HTTP != nil {
 			p("| HTTP Requests | %s | %s | %s | - | - | - |\n", count(bl.HTTP.Requests, true), count(last.HTTP.Requests, true),
@@ -107,8 +126,8 @@ func (r SmokeReport) Markdown() string {
 			p("| HTTP Requests | - | - | - | - | - | no HTTP pool configured |\n")
 		}
 	} else {
-		p("| Goroutines | - | - | - | - | <10/min | no checkpoint yet |\n")
-		p("| FDs | - | - | - | - | <5/min | no checkpoint yet |\n")
+		p("| Goroutines | - | - | - | - | %s | no checkpoint yet |\n", gTarget)
+		p("| FDs | - | - | - | - | %s | no checkpoint yet |\n", fTarget)
 	}
 
 	p("\n## Connection Reuse\n\n")
@@ -149,7 +168,11 @@ func (r SmokeReport) Markdown() string {
 		up = last.Elapsed.Round(time.Second)
 	}
 	full, _ := r.criterion("Test completes")
-	p("- Uptime: %s of %s %s\n", durWords(up), durWords(r.Duration), mark(full.Passed))
+	if full.Pending {
+		p("- Uptime: %s of %s so far (running)\n", durWords(up), durWords(r.Duration))
+	} else {
+		p("- Uptime: %s of %s %s\n", durWords(up), durWords(r.Duration), mark(full.Passed))
+	}
 	missed := 0
 	for _, c := range r.Checkpoints {
 		if c.Missed {
@@ -183,29 +206,40 @@ func (r SmokeReport) Markdown() string {
 		p("Running: no verdict before %s.\n\n", r.ExpectedEnd.Format(time.UnixDate))
 	}
 	for _, s := range r.Reasons {
-		p("- %s\n", s)
+		p("- %s\n", mdEscape(s))
 	}
-	if len(r.Growth) > 0 {
+	gauges, counters := splitGrowth(r.Growth)
+	if len(gauges) > 0 {
 		p("\n## What Grew\n\n")
-		p("| Series | Baseline | Final | Growth | Rate/min | Detector level |\n")
-		p("|--------|----------|-------|--------|----------|----------------|\n")
-		for _, g := range r.Growth {
-			p("| %s | %s | %s | %s | %s/min | %s |\n", g.Series, num(g.Baseline), num(g.Final), signed(round2(g.Growth)), rate(g.RatePerMin), g.Level)
+		p("| Series | Baseline | Final | Growth | Rate | Detector level |\n")
+		p("|--------|----------|-------|--------|------|----------------|\n")
+		for _, g := range gauges {
+			p("| %s | %s | %s | %s | %s | %s |\n", mdEscape(g.Series), valueHuman(g.Series, g.Baseline), valueHuman(g.Series, g.Final),
+				growthHuman(g), rateHuman(g.Series, g.RatePerMin), g.Level)
+		}
+		if r.Status == SmokeFailed && len(r.Alerts) == 0 {
+			p("\nNo live alert was raised during the run: the verdict judges growth since the baseline, the detector judges its Window.\n")
+		}
+	}
+	if len(counters) > 0 {
+		p("\n## Rates\n\n")
+		for _, g := range counters {
+			p("- %s: %s over the run\n", mdEscape(g.Series), rateHuman(g.Series, g.RatePerMin))
 		}
 	}
 	if len(r.Alerts) > 0 {
 		p("\n## Alerts During the Run\n\n")
 		for _, a := range r.Alerts {
-			p("- %s %s\n", a.Time.Format(time.TimeOnly), a.String())
-			if ev := alertEvidence(a); ev != "" {
-				p("  - evidence: %s\n", ev)
+			p("- %s %s\n", a.Time.Format(time.TimeOnly), mdEscape(a.String()))
+			if v := viewEvidence(a.Evidence); v != nil {
+				v.markdown(&b)
 			}
 		}
 	}
 	if len(r.Notes) > 0 {
 		p("\n## Notes\n\n")
 		for _, n := range r.Notes {
-			p("- %s\n", n)
+			p("- %s\n", mdEscape(n))
 		}
 	}
 	return b.String()
@@ -215,13 +249,35 @@ func check(c SmokeCriterion) string {
 	switch {
 	case c.NotApplicable:
 		return "-"
+	case c.Pending:
+		return "~"
 	case c.Passed:
 		return "x"
 	}
 	return " "
 }
 
-func num(v float64) string { return strconv.FormatFloat(round2(v), 'f', -1, 64) }
+// splitGrowth parts the series that grew into gauges (a level now) and counters (counts since
+// start, whose growth is only a rate).
+func splitGrowth(gs []SmokeGrowth) (gauges, counters []SmokeGrowth) {
+	for _, g := range gs {
+		if seriesUnit(g.Series) == unitCounter {
+			counters = append(counters, g)
+		} else {
+			gauges = append(gauges, g)
+		}
+	}
+	return gauges, counters
+}
+
+// growthHuman prints a growth in the series' unit, signed.
+func growthHuman(g SmokeGrowth) string {
+	s := valueHuman(g.Series, g.Growth)
+	if g.Growth >= 0 {
+		s = "+" + s
+	}
+	return s
+}
 
 // durWords: "30 minutes" for whole minutes, else the Go duration.
 func durWords(d time.Duration) string {
@@ -230,6 +286,62 @@ func durWords(d time.Duration) string {
 			return "1 minute"
 		}
 		return strconv.FormatInt(int64(d/time.Minute), 10) + " minutes"
+	}
+	return d.String()
+}
+
+// target is a rate criterion's target as the report's table prints it: "<10/min".
+func target(limit float64) string {
+	if limit <= 0 {
+		return "no rule"
+	}
+	return "<" + perMin(limit)
+}
+
+// rateMark is the table's status of a rate against its limit (0: no rule).
+func rateMark(v, limit float64) string {
+	if limit <= 0 {
+		return "-"
+	}
+	return mark(v < limit)
+}
+
+// line is the seed's checkpoint line: "[1/15] 2min: GOR=98 (+3, 1.50/min) FD=22 (+0, 0.00/min)".
+func (c SmokeCheckpoint) line() string {
+	fd := "FD=n/a"
+	if c.FDsAvailable {
+		fd = "FD=" + count(c.FDs, true) + " (" + signed(c.FDGrowth) + ", " + rate(c.FDRatePerMin) + "/min)"
+	}
+	return fmt.Sprintf("[%d/%d] %s: GOR=%s (%s, %s/min) %s", c.Index, c.Of, c.Label,
+		count(c.Goroutines, true), signed(c.GoroutineGrowth), rate(c.GoroutineRatePerMin), fd)
+}
+
+func count(v float64, ok bool) string {
+	if !ok {
+		return "n/a"
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+func signed(v float64) string {
+	if v >= 0 {
+		return "+" + strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+func rate(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 2, 64)
+	if s == "-0.00" {
+		return "0.00"
+	}
+	return s
+}
+
+// durLabel prints whole minutes as "30min" and anything else as a Go duration ("16s").
+func durLabel(d time.Duration) string {
+	if d > 0 && d%time.Minute == 0 {
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "min"
 	}
 	return d.String()
 }

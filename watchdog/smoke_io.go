@@ -25,10 +25,17 @@ type smokeIO struct {
 	statePath string
 	stateData []byte
 	files     []smokeFile
+	finished  []smokeDone
 
 	wake chan struct{}
 	quit chan struct{}
 	done chan struct{}
+}
+
+// smokeDone is a finished run's report and the callbacks to hand it to.
+type smokeDone struct {
+	rep SmokeReport
+	fns []func(SmokeReport)
 }
 
 type smokeFile struct {
@@ -70,6 +77,14 @@ func (s *smokeIO) results(files []smokeFile) {
 	s.poke()
 }
 
+// completed queues the completion callbacks, called after the files queued before.
+func (s *smokeIO) completed(rep SmokeReport, fns []func(SmokeReport)) {
+	s.mu.Lock()
+	s.finished = append(s.finished, smokeDone{rep, fns})
+	s.mu.Unlock()
+	s.poke()
+}
+
 // stop drains what is pending and ends the goroutine, waiting at most grace.
 func (s *smokeIO) stop(grace time.Duration) bool {
 	select {
@@ -102,8 +117,8 @@ func (s *smokeIO) loop() {
 
 func (s *smokeIO) flush() {
 	s.mu.Lock()
-	lines, path, data, files := s.lines, s.statePath, s.stateData, s.files
-	s.lines, s.stateData, s.files = nil, nil, nil
+	lines, path, data, files, done := s.lines, s.statePath, s.stateData, s.files, s.finished
+	s.lines, s.stateData, s.files, s.finished = nil, nil, nil, nil
 	s.mu.Unlock()
 	if len(lines) > 0 && s.out != nil {
 		if _, err := s.out.Write(lines); err != nil {
@@ -124,6 +139,21 @@ func (s *smokeIO) flush() {
 			s.log.Error("smoke results", zap.String("path", f.path), zap.Error(err))
 		}
 	}
+	for _, d := range done {
+		for _, fn := range d.fns {
+			s.call(fn, d.rep)
+		}
+	}
+}
+
+// call runs one completion callback, recovering a panic.
+func (s *smokeIO) call(fn func(SmokeReport), rep SmokeReport) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("smoke completion callback panicked", zap.Any("panic", p))
+		}
+	}()
+	fn(rep)
 }
 
 // resultFiles renders a finished run's files, as the seed's "Results Collection" did by hand:

@@ -16,39 +16,25 @@ import (
 // a later format is recognised as foreign instead of being half understood.
 const (
 	smokeStateKind    = "leakwatch.smoke-state"
-	smokeStateVersion = 1
+	smokeStateVersion = 2       // 1: the fields of a run flat, before the report was the stored form
 	smokeStateMax     = 4 << 20 // bytes read at most; a bigger file is not ours
 	smokeMaxPoints    = 100000  // checkpoints a run may have
 )
 
+// smokeStateFile is the state file: the run's report, its one stored form, with the series'
+// values at the baseline. The alerts and the growth evidence are not kept (they are filled in
+// when the run finishes).
 type smokeStateFile struct {
-	Kind        string             `json:"kind"`
-	Version     int                `json:"version"`
-	Duration    time.Duration      `json:"duration_ns"`
-	Checkpoint  time.Duration      `json:"checkpoint_ns"`
-	Warmup      time.Duration      `json:"warmup_ns"`
-	Status      SmokeStatus        `json:"status"`
-	Started     time.Time          `json:"started"`
-	BaselineAt  time.Time          `json:"baseline_at"`
-	Completed   time.Time          `json:"completed,omitzero"`
-	Baseline    SmokeSample        `json:"baseline"`
-	BaseVals    map[string]float64 `json:"baseline_values"`
-	Checkpoints []SmokeCheckpoint  `json:"checkpoints"`
-	Lines       []string           `json:"lines"`
-	Restarts    int                `json:"restarts"`
-	Criteria    []SmokeCriterion   `json:"criteria,omitempty"`
-	Reasons     []string           `json:"reasons,omitempty"`
-	Notes       []string           `json:"notes,omitempty"`
+	Kind     string             `json:"kind"`
+	Version  int                `json:"version"`
+	Run      SmokeReport        `json:"run"`
+	BaseVals map[string]float64 `json:"baseline_values"`
 }
 
 func encodeSmokeState(r *smokeRun) ([]byte, error) {
-	st := smokeStateFile{
-		Kind: smokeStateKind, Version: smokeStateVersion,
-		Duration: r.cfg.Duration, Checkpoint: r.cfg.Checkpoint, Warmup: r.cfg.Warmup,
-		Status: r.status, Started: r.started, BaselineAt: r.baselineAt, Completed: r.completed,
-		Baseline: r.baseline, BaseVals: r.baseVals, Checkpoints: r.cps, Lines: r.lines,
-		Restarts: r.restarts, Criteria: r.criteria, Reasons: r.reasons, Notes: r.notes,
-	}
+	st := smokeStateFile{Kind: smokeStateKind, Version: smokeStateVersion, Run: r.rep, BaseVals: r.baseVals}
+	st.Run.Alerts, st.Run.Growth, st.Run.ResultFiles = nil, nil, nil
+	st.Run.Verdict, st.Run.Stalled, st.Run.ExpectedEnd = r.verdict(), false, r.expectedEnd()
 	return json.Marshal(st)
 }
 
@@ -73,37 +59,37 @@ func parseSmokeState(b []byte) (*smokeStateFile, error) {
 	if st.Version != smokeStateVersion {
 		return nil, fmt.Errorf("unsupported version %d (this build reads %d)", st.Version, smokeStateVersion)
 	}
-	if st.Duration <= 0 || st.Checkpoint <= 0 || st.Checkpoint > st.Duration || st.Warmup < 0 {
-		return nil, fmt.Errorf("bad durations: duration %v, checkpoint %v, warmup %v", st.Duration, st.Checkpoint, st.Warmup)
+	if st.Run.Duration <= 0 || st.Run.Checkpoint <= 0 || st.Run.Checkpoint > st.Run.Duration || st.Run.Warmup < 0 {
+		return nil, fmt.Errorf("bad durations: duration %v, checkpoint %v, warmup %v", st.Run.Duration, st.Run.Checkpoint, st.Run.Warmup)
 	}
-	n := checkpointCount(SmokeConfig{Duration: st.Duration, Checkpoint: st.Checkpoint})
+	n := checkpointCount(SmokeConfig{Duration: st.Run.Duration, Checkpoint: st.Run.Checkpoint})
 	if n > smokeMaxPoints {
 		return nil, fmt.Errorf("%d checkpoints, more than %d", n, smokeMaxPoints)
 	}
-	switch st.Status {
+	switch st.Run.Status {
 	case SmokeRunning, SmokePassed, SmokeFailed:
 	default:
-		return nil, fmt.Errorf("bad status %q", st.Status)
+		return nil, fmt.Errorf("bad status %q", st.Run.Status)
 	}
-	if st.Started.IsZero() || st.BaselineAt.IsZero() || st.BaselineAt.Before(st.Started) {
+	if st.Run.Started.IsZero() || st.Run.BaselineAt.IsZero() || st.Run.BaselineAt.Before(st.Run.Started) {
 		return nil, errors.New("missing or inconsistent start and baseline times")
 	}
-	if st.Status != SmokeRunning && st.Completed.Before(st.BaselineAt) {
+	if st.Run.Status != SmokeRunning && st.Run.Completed.Before(st.Run.BaselineAt) {
 		return nil, errors.New("finished run without a completion time")
 	}
-	if len(st.Checkpoints) > n {
-		return nil, fmt.Errorf("%d checkpoints for a run of %d", len(st.Checkpoints), n)
+	if len(st.Run.Checkpoints) > n {
+		return nil, fmt.Errorf("%d checkpoints for a run of %d", len(st.Run.Checkpoints), n)
 	}
-	if st.Status == SmokeRunning && len(st.Checkpoints) == n {
+	if st.Run.Status == SmokeRunning && len(st.Run.Checkpoints) == n {
 		return nil, errors.New("a running run with every checkpoint taken")
 	}
-	if st.Restarts < 0 || st.Restarts > 1<<20 {
-		return nil, fmt.Errorf("bad restart count %d", st.Restarts)
+	if st.Run.Restarts < 0 || st.Run.Restarts > 1<<20 {
+		return nil, fmt.Errorf("bad restart count %d", st.Run.Restarts)
 	}
-	if !validSample(st.Baseline) {
+	if st.Run.Baseline == nil || !validSample(*st.Run.Baseline) {
 		return nil, errors.New("bad baseline")
 	}
-	for i, c := range st.Checkpoints {
+	for i, c := range st.Run.Checkpoints {
 		if c.Index != i+1 || c.Of != n {
 			return nil, fmt.Errorf("checkpoint %d is numbered %d/%d", i+1, c.Index, c.Of)
 		}
@@ -111,8 +97,9 @@ func parseSmokeState(b []byte) (*smokeStateFile, error) {
 			return nil, fmt.Errorf("checkpoint %d: bad sample", i+1)
 		}
 	}
-	if len(st.Lines) > 4*n+64 || len(st.Criteria) > 64 || len(st.Reasons) > 64 || len(st.Notes) > 64 || len(st.BaseVals) > 10000 {
-		return nil, errors.New("too many lines, criteria, reasons, notes or values")
+	if len(st.Run.Lines) > 4*n+64 || len(st.Run.Criteria) > 64 || len(st.Run.Reasons) > 64 || len(st.Run.Notes) > 64 || len(st.BaseVals) > 10000 ||
+		len(st.Run.Alerts) > 0 || len(st.Run.Growth) > 0 || len(st.Run.HTTPPools) > 1000 {
+		return nil, errors.New("too many lines, criteria, reasons, notes, pools or values, or alerts kept")
 	}
 	return &st, nil
 }
@@ -150,20 +137,22 @@ func loadSmokeState(path string, now time.Time) (*smokeStateFile, string) {
 	return nil, note
 }
 
-// run rebuilds the run from the file. A run in progress counts one more restart.
-func (st *smokeStateFile) run(c SmokeConfig, pools []string, now time.Time) *smokeRun {
-	c.Duration, c.Checkpoint, c.Warmup = st.Duration, st.Checkpoint, st.Warmup
-	r := newSmokeRun(c, st.Started, pools)
+// run rebuilds the run from the file, with the pools and targets of this process. A run in
+// progress counts one more restart.
+func (st *smokeStateFile) run(c SmokeConfig, pools []string, tg SmokeTargets, now time.Time) *smokeRun {
+	c.Duration, c.Checkpoint, c.Warmup = st.Run.Duration, st.Run.Checkpoint, st.Run.Warmup
+	r := newSmokeRun(c, st.Run.Started, pools, tg)
 	r.loc = now.Location()
-	r.baselineAt = st.BaselineAt
-	r.baseline, r.baseVals = st.Baseline, st.BaseVals
-	r.cps, r.next = st.Checkpoints, len(st.Checkpoints)
-	r.lines, r.restarts, r.notes = st.Lines, st.Restarts, st.Notes
-	r.status, r.completed, r.criteria, r.reasons = st.Status, st.Completed, st.Criteria, st.Reasons
-	if r.status == SmokeRunning {
-		r.restarts++
+	rep := st.Run
+	rep.HTTPPools, rep.Targets = r.rep.HTTPPools, tg
+	rep.Verdict, rep.Stalled, rep.ExpectedEnd = "", false, time.Time{}
+	r.rep = rep
+	r.baseVals = st.BaseVals
+	r.next = len(rep.Checkpoints)
+	if rep.Status == SmokeRunning {
+		r.rep.Restarts++
 		r.resumedAt = now
-		r.notes = append(r.notes, fmt.Sprintf("resumed after a restart at %s (restart %d)", r.stamp(now), r.restarts))
+		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("resumed after a restart at %s (restart %d)", r.stamp(now), r.rep.Restarts))
 	}
 	return r
 }

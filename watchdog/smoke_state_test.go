@@ -10,17 +10,17 @@ import (
 func validStateFile(t testing.TB) []byte {
 	t.Helper()
 	t0 := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	r := newSmokeRun(SmokeConfig{Duration: 16 * time.Second, Checkpoint: 4 * time.Second}, t0, nil)
-	r.baselineAt = t0
-	r.baseline = SmokeSample{Time: t0, Goroutines: 9, FDs: 11, FDsAvailable: true}
+	r := newSmokeRun(SmokeConfig{Duration: 16 * time.Second, Checkpoint: 4 * time.Second}, t0, nil, smokeTargetsFrom(DefaultConfig().Rules))
+	r.rep.BaselineAt = t0
+	r.rep.Baseline = &SmokeSample{Time: t0, Goroutines: 9, FDs: 11, FDsAvailable: true}
 	r.baseVals = map[string]float64{SeriesGoroutines: 9, SeriesFDs: 11}
 	for i := 1; i <= 2; i++ {
 		cp := SmokeCheckpoint{Index: i, Of: 4, Label: durLabel(r.offset(i)), Elapsed: r.offset(i)}
 		cp.SmokeSample = SmokeSample{Time: t0.Add(r.offset(i)), Goroutines: 9 + float64(i), FDs: 11, FDsAvailable: true}
-		cp.derive(r.baseline)
-		r.cps = append(r.cps, cp)
+		cp.derive(*r.rep.Baseline)
+		r.rep.Checkpoints = append(r.rep.Checkpoints, cp)
 	}
-	r.lines = []string{"=== Connection Pool Smoke Test (16s) ===", "Baseline: GOR=9 FD=11"}
+	r.rep.Lines = []string{"=== Connection Pool Smoke Test (16s) ===", "Baseline: GOR=9 FD=11"}
 	b, err := encodeSmokeState(r)
 	if err != nil {
 		t.Fatal(err)
@@ -34,18 +34,18 @@ func TestParseSmokeState(t *testing.T) {
 	if err != nil {
 		t.Fatalf("valid state: %v", err)
 	}
-	r := st.run(SmokeConfig{}, nil, time.Date(2000, 1, 1, 0, 0, 9, 0, time.UTC))
-	if r.restarts != 1 || r.next != 2 || r.status != SmokeRunning || r.cfg.Duration != 16*time.Second {
-		t.Errorf("resumed run: restarts %d, next %d, status %q, duration %v", r.restarts, r.next, r.status, r.cfg.Duration)
+	r := st.run(SmokeConfig{}, nil, SmokeTargets{}, time.Date(2000, 1, 1, 0, 0, 9, 0, time.UTC))
+	if r.rep.Restarts != 1 || r.next != 2 || r.rep.Status != SmokeRunning || r.cfg.Duration != 16*time.Second {
+		t.Errorf("resumed run: restarts %d, next %d, status %q, duration %v", r.rep.Restarts, r.next, r.rep.Status, r.cfg.Duration)
 	}
 	for _, tc := range []struct{ name, from, to string }{
 		{"foreign kind", `"kind":"leakwatch.smoke-state"`, `"kind":"other"`},
-		{"version", `"version":1`, `"version":2`},
+		{"version", `"version":2`, `"version":1`},
 		{"zero checkpoint", `"checkpoint_ns":4000000000`, `"checkpoint_ns":0`},
 		{"status", `"status":"running"`, `"status":"paused"`},
 		{"numbering", `"index":2`, `"index":7`},
 		{"negative restarts", `"restarts":0`, `"restarts":-1`},
-		{"unknown field", `"version":1`, `"version":1,"extra":true`},
+		{"unknown field", `"version":2`, `"version":2,"extra":true`},
 		{"negative goroutines", `"goroutines":9,`, `"goroutines":-9,`},
 		{"missing baseline time", `"baseline_at":"2000-01-01T00:00:00Z"`, `"baseline_at":"0001-01-01T00:00:00Z"`},
 	} {
@@ -64,7 +64,7 @@ func TestParseSmokeState(t *testing.T) {
 
 func FuzzLoadSmokeState(f *testing.F) {
 	f.Add(validStateFile(f))
-	f.Add([]byte(`{"kind":"leakwatch.smoke-state","version":1}`))
+	f.Add([]byte(`{"kind":"leakwatch.smoke-state","version":2}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		st, err := parseSmokeState(b)
 		if err != nil {
@@ -72,10 +72,10 @@ func FuzzLoadSmokeState(f *testing.F) {
 		}
 		// Accepted: it rebuilds a run; a finished one encodes to the same state, a running one
 		// counts one more restart.
-		r := st.run(SmokeConfig{}, nil, st.Started.Add(time.Hour))
-		if st.Status == SmokeRunning {
-			if r.restarts != st.Restarts+1 {
-				t.Fatalf("resumed run has %d restarts, state %d", r.restarts, st.Restarts)
+		r := st.run(SmokeConfig{}, nil, SmokeTargets{}, st.Run.Started.Add(time.Hour))
+		if st.Run.Status == SmokeRunning {
+			if r.rep.Restarts != st.Run.Restarts+1 {
+				t.Fatalf("resumed run has %d restarts, state %d", r.rep.Restarts, st.Run.Restarts)
 			}
 			return
 		}
@@ -87,7 +87,7 @@ func FuzzLoadSmokeState(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoded state rejected: %v\n%s", err, again)
 		}
-		if st2.Restarts != st.Restarts || len(st2.Checkpoints) != len(st.Checkpoints) || !st2.BaselineAt.Equal(st.BaselineAt) {
+		if st2.Run.Restarts != st.Run.Restarts || len(st2.Run.Checkpoints) != len(st.Run.Checkpoints) || !st2.Run.BaselineAt.Equal(st.Run.BaselineAt) {
 			t.Fatalf("round trip changed the state:\n%+v\n%+v", st, st2)
 		}
 	})

@@ -153,8 +153,7 @@ func TestSmokeGoldenChild(t *testing.T) {
 		releaseA := park(2)
 		defer padFDs(t, goldenFDs)()
 		c := smokeConfig()
-		c.SmokeOutput = os.Stdout
-		w, err := Start(t.Context(), c)
+		w, err := Start(t.Context(), c, WithSmokeOutput(os.Stdout))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,8 +181,7 @@ func TestSmokePassesAndReports(t *testing.T) {
 		core, logs := observer.New(zapcore.InfoLevel)
 		var out syncBuffer
 		c := smokeConfig()
-		c.SmokeOutput = &out
-		w, err := Start(t.Context(), c, WithLogger(zap.New(core)))
+		w, err := Start(t.Context(), c, WithLogger(zap.New(core)), WithSmokeOutput(&out))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,7 +214,7 @@ func TestSmokePassesAndReports(t *testing.T) {
 		}
 		w.Stop()
 		if got, want := out.String(), rep.Text(); got != want {
-			t.Errorf("SmokeOutput = %q, want the report's lines %q", got, want)
+			t.Errorf("smoke output = %q, want the report's lines %q", got, want)
 		}
 		if n := logs.FilterMessage("smoke checkpoint").Len(); n != 4 {
 			t.Errorf("%d checkpoint logs, want 4", n)
@@ -599,14 +597,13 @@ type blockingWriter struct{ release chan struct{} }
 
 func (b blockingWriter) Write(p []byte) (int, error) { <-b.release; return len(p), nil }
 
-// TestSmokeOutputNeverBlocksSampling: a SmokeOutput that blocks delays neither the ticks nor
+// TestSmokeOutputNeverBlocksSampling: a smoke output writer that blocks delays neither the ticks nor
 // the run.
 func TestSmokeOutputNeverBlocksSampling(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		bw := blockingWriter{make(chan struct{})}
 		c := smokeConfig()
-		c.SmokeOutput = bw
-		w, err := Start(t.Context(), c)
+		w, err := Start(t.Context(), c, WithSmokeOutput(bw))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -621,6 +618,223 @@ func TestSmokeOutputNeverBlocksSampling(t *testing.T) {
 		close(bw.release)
 		if err := w.Stop(); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestSmokeTargetsFromRules: the criteria judge against the configured rules. The same slow
+// leak (2 goroutines over the 16s run: 7.5/min) passes the default 10/min and fails once
+// Rules["goroutines"] is tightened to 5/min, whose figure the criterion and the reasons name.
+func TestSmokeTargetsFromRules(t *testing.T) {
+	run := func(t *testing.T, c Config) SmokeReport {
+		var rep SmokeReport
+		synctest.Test(t, func(t *testing.T) {
+			w, err := Start(t.Context(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := make(chan struct{})
+			var parked sync.WaitGroup
+			time.Sleep(3 * time.Second)
+			parked.Go(func() { <-stop })
+			time.Sleep(8 * time.Second)
+			parked.Go(func() { <-stop })
+			time.Sleep(6 * time.Second)
+			close(stop)
+			parked.Wait()
+			if err := w.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			rep = w.SmokeReport()
+		})
+		return rep
+	}
+	def := run(t, smokeConfig())
+	if def.Status != SmokePassed {
+		t.Fatalf("default rules: status %q, want passed; reasons %q", def.Status, def.Reasons)
+	}
+	if got := def.Checkpoints[3].GoroutineRatePerMin; got != 7.5 {
+		t.Fatalf("goroutine rate = %v/min, want 7.5", got)
+	}
+	if def.Targets.GoroutinesPerMin != 10 || def.Targets.FDsPerMin != 5 || def.Targets.GoroutinesNicePerMin != 5 || def.Targets.FDsNicePerMin != 2 {
+		t.Errorf("default targets = %+v, want the seed's 10, 5, 5 and 2/min", def.Targets)
+	}
+
+	c := smokeConfig()
+	c.Rules[SeriesGoroutines] = Rule{NoticePerMin: 5, WarningPerMin: 20, CriticalPerMin: 50}
+	tight := run(t, c)
+	if tight.Status != SmokeFailed {
+		t.Fatalf("goroutines rule at 5/min: status %q, want failed", tight.Status)
+	}
+	gor, ok := tight.criterion("Goroutine leak rate <5/min")
+	if !ok || gor.Passed || gor.Value != "7.50/min" {
+		t.Errorf("criterion = %+v (found %v), want failed at 7.50/min", gor, ok)
+	}
+	if len(tight.Reasons) == 0 || !strings.Contains(tight.Reasons[0], "at or over the 5/min must-have") {
+		t.Errorf("reasons = %q, want the 5/min must-have named", tight.Reasons)
+	}
+	if nice, ok := tight.criterion("Goroutine growth <2.5/min"); !ok || nice.Passed {
+		t.Errorf("nice-to-have = %+v (found %v), want failed at the rule's half", nice, ok)
+	}
+	if md := tight.Markdown(); !strings.Contains(md, "| Goroutines |") || !strings.Contains(md, "| <5/min | ❌ |") {
+		t.Errorf("markdown table does not judge against 5/min:\n%s", md)
+	}
+
+	c = smokeConfig()
+	c.Rules[SeriesFDs] = Rule{ExhaustWarning: 6 * time.Hour, ExhaustCritical: time.Hour} // no growth rule
+	norule := run(t, c)
+	if fd, ok := norule.criterion("FD leak rate"); !ok || !fd.NotApplicable || !fd.Passed {
+		t.Errorf("FD criterion without a growth rule = %+v, want not applicable", fd)
+	}
+}
+
+// TestSmokeDoneCallback: OnSmokeDone hands every finished run's final report to the caller
+// once, after its result files are written, and a run ended by Stop too.
+func TestSmokeDoneCallback(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		done := make(chan SmokeReport, 4)
+		c := smokeConfig()
+		c.Smoke.ResultsDir = t.TempDir()
+		w, err := Start(t.Context(), c, OnSmokeDone(func(r SmokeReport) { done <- r }),
+			OnSmokeDone(func(SmokeReport) { panic("a callback that panics") }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		time.Sleep(15 * time.Second)
+		synctest.Wait()
+		if len(done) != 0 {
+			t.Fatalf("callback before the run finished: %+v", <-done)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		var rep SmokeReport
+		select {
+		case rep = <-done:
+		default:
+			t.Fatal("no callback after the run finished")
+		}
+		if rep.Status != SmokePassed || rep.Verdict != "PASS" || len(rep.Criteria) == 0 || len(rep.ResultFiles) != 4 {
+			t.Errorf("callback report: status %q verdict %q, %d criteria, files %q", rep.Status, rep.Verdict, len(rep.Criteria), rep.ResultFiles)
+		}
+		for _, f := range rep.ResultFiles {
+			if _, err := os.Stat(f); err != nil {
+				t.Errorf("result file not written before the callback: %v", err)
+			}
+		}
+
+		// A second run, ended by Stop: the callback gets it as failed.
+		if err := w.StartSmoke(c.Smoke); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Second)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case rep = <-done:
+		default:
+			t.Fatal("no callback for the run ended by Stop")
+		}
+		if rep.Status != SmokeFailed || !strings.Contains(strings.Join(rep.Reasons, " "), "the watchdog stopped") {
+			t.Errorf("stopped run: status %q reasons %q", rep.Status, rep.Reasons)
+		}
+		if len(done) != 0 {
+			t.Errorf("%d extra callbacks", len(done))
+		}
+	})
+}
+
+// TestSmokeStateSeam drives a run without a watchdog, through the value the sampling
+// goroutine hands it: the state needs nothing else.
+func TestSmokeStateSeam(t *testing.T) {
+	t0 := time.Date(2025, 11, 7, 12, 11, 19, 0, time.UTC)
+	s := &smokeState{names: []string{SeriesGoroutines}, log: zap.NewNop(), targets: smokeTargetsFrom(DefaultConfig().Rules)}
+	if err := s.start(SmokeConfig{Duration: 4 * time.Minute, Checkpoint: 2 * time.Minute}, t0); err != nil {
+		t.Fatal(err)
+	}
+	snap := func() Snapshot { return Snapshot{} }
+	for sec := 0; sec <= 240; sec++ {
+		g := 95.0 + float64(sec/40) // +1 every 40s: 1.5/min
+		s.step(&smokeInput{now: t0.Add(time.Duration(sec) * time.Second),
+			fig: smokeFigures{goroutines: g, fds: 22, fdsOK: true}, values: []float64{g}, snapshot: snap})
+	}
+	rep := s.report(t0.Add(5 * time.Minute))
+	want := []string{
+		"=== Connection Pool Smoke Test (4min) ===",
+		"Start: Fri Nov  7 12:11:19 UTC 2025",
+		"Getting baseline...",
+		"Baseline: GOR=95 FD=22",
+		"",
+		"[1/2] 2min: GOR=98 (+3, 1.50/min) FD=22 (+0, 0.00/min)",
+		"[2/2] 4min: GOR=101 (+6, 1.50/min) FD=22 (+0, 0.00/min)",
+		"",
+		"Complete: Fri Nov  7 12:15:19 UTC 2025",
+	}
+	if strings.Join(rep.Lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("lines:\n%s\nwant:\n%s", strings.Join(rep.Lines, "\n"), strings.Join(want, "\n"))
+	}
+	if rep.Status != SmokePassed || len(rep.Growth) != 1 || rep.Growth[0].Series != SeriesGoroutines || rep.Growth[0].Growth != 6 {
+		t.Errorf("status %q, growth %+v; want passed with goroutines +6", rep.Status, rep.Growth)
+	}
+}
+
+// TestSmokeRunningIsPending: a healthy run half-way through fails nothing: what cannot be
+// judged before the end is pending, in the report and in every format.
+func TestSmokeRunningIsPending(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w, err := Start(t.Context(), smokeConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		time.Sleep(9 * time.Second)
+		rep := w.SmokeReport()
+		if rep.Status != SmokeRunning {
+			t.Fatalf("status %q, want running", rep.Status)
+		}
+		for _, c := range rep.Criteria {
+			if !c.Passed && !c.Pending && !c.NotApplicable {
+				t.Errorf("criterion %q failed while the run is healthy and going: %+v", c.Name, c)
+			}
+		}
+		full, _ := rep.criterion("Test completes")
+		if !full.Pending || full.Passed || full.Value != "8s of 16s so far" {
+			t.Errorf("full-duration criterion = %+v, want pending at 8s of 16s so far", full)
+		}
+		md := rep.Markdown()
+		if strings.Contains(md, "❌") || !strings.Contains(md, "- Uptime: 8s of 16s so far (running)") ||
+			!strings.Contains(md, "- [~] Test completes full 16s: 8s of 16s so far") {
+			t.Errorf("markdown of a running healthy run:\n%s", md)
+		}
+	})
+}
+
+// TestSmokeStepAllocatesNothing: between checkpoints, the run's share of a tick (the value
+// the tick builds, the chart's column, the schedule) allocates nothing.
+func TestSmokeStepAllocatesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		w, err := Start(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		if err := w.StartSmoke(SmokeConfig{Duration: time.Hour, Checkpoint: 30 * time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second) // the baseline is taken
+		synctest.Wait()
+		w.mu.Lock()
+		vals := append([]float64(nil), w.snapVals...)
+		w.mu.Unlock()
+		now := time.Now()
+		if n := testing.AllocsPerRun(100, func() {
+			in := smokeInput{now: now, fig: smokeFiguresOf(vals, w.pool0, len(w.pools)), values: vals, snapshot: w.smokeSnap}
+			w.smokeSt.step(&in)
+		}); n != 0 {
+			t.Errorf("a smoke step allocates %v times, want 0", n)
 		}
 	})
 }

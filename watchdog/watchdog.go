@@ -72,7 +72,8 @@ type Watchdog struct {
 	handlerPanics    atomic.Uint64
 	handlerDropped   atomic.Uint64
 
-	smokeSt smokeState // smoke runs: see smoke.go
+	smokeSt   smokeState      // smoke runs: see smoke.go
+	smokeSnap func() Snapshot // w.Snapshot bound once (a method value per tick would allocate)
 
 	cancel       context.CancelFunc
 	done         chan struct{}
@@ -390,7 +391,8 @@ func (w *Watchdog) shutdown() {
 	if late := running(ws[nh:]); late > 0 {
 		errs = append(errs, fmt.Errorf("watchdog: a gauge did not return within 5s of Stop; %d gauge goroutine(s) left behind", late))
 	}
-	w.smokeStop() // smoke: owned by smoke.go
+	w.smokeSt.stop(&smokeInput{now: w.clock.Now(), fig: smokeFiguresOf(w.vals, w.pool0, len(w.pools)),
+		values: w.vals, snapshot: w.smokeSnap}) // smoke: see smoke.go
 	if w.rec != nil {
 		if err := w.rec.close(); err != nil {
 			errs = append(errs, err)
@@ -540,7 +542,8 @@ func (w *Watchdog) tick() {
 		w.deliver(a, now)
 	}
 	w.evidenceTick(now)
-	w.smokeTick(now) // smoke: owned by smoke.go; runs on the sampling goroutine, must not block
+	// smoke: see smoke.go; the run gets this value only, and must not block
+	w.smokeSt.step(&smokeInput{now: now, fig: smokeFiguresOf(v, w.pool0, len(w.pools)), values: v, alerts: alerts, snapshot: w.smokeSnap})
 	w.mu.Lock()
 	w.cost.add(time.Since(begin))
 	w.mu.Unlock()

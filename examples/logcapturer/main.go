@@ -192,7 +192,6 @@ func (o *options) config() watchdog.Config {
 		cfg.Smoke.Checkpoint = o.checkpoint
 		cfg.Smoke.ResultsDir = o.results
 	}
-	cfg.SmokeOutput = os.Stdout
 	return cfg
 }
 
@@ -351,8 +350,11 @@ func serve(o *options, log *zap.Logger) (status int, err error) {
 
 	// The watchdog, as a user embeds it.
 	cfg := o.config()
+	smokeOpt, smokeOver := smokeDone(o, log)
 	w, err := watchdog.Start(ctx, cfg,
 		watchdog.WithLogger(log),
+		watchdog.WithSmokeOutput(os.Stdout), // the checkpoint lines, as the seed's script printed them
+		smokeOpt,
 		watchdog.WithHTTPPool(pool),
 		watchdog.WithGauge("containers", func() float64 { return float64(capt.containers.Load()) }),
 	)
@@ -388,7 +390,7 @@ func serve(o *options, log *zap.Logger) (status int, err error) {
 		return exitOK, nil
 	case <-w.Done():
 		return exitFail, errors.New("watchdog stopped")
-	case passed := <-smokeFinished(runCtx, w, o, log, min(cfg.Interval, 250*time.Millisecond)):
+	case passed := <-smokeOver:
 		if passed {
 			return exitOK, nil
 		}

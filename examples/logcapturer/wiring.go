@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -13,38 +11,28 @@ import (
 	"github.com/leakwatch/leakwatch/watchdog"
 )
 
-// smokeFinished returns a channel that receives whether the smoke run passed once it has
-// finished, or nil (never ready) without -exit-after-smoke. It polls the watchdog's report
-// every poll until ctx ends, and logs the verdict with its reasons.
-func smokeFinished(ctx context.Context, w *watchdog.Watchdog, o *options, log *zap.Logger, poll time.Duration) <-chan bool {
+// smokeDone returns the watchdog option that reports the end of the smoke run, and the
+// channel that receives whether it passed; without -exit-after-smoke, no option (nil, which
+// Start ignores) and a nil channel (never ready). The watchdog calls back once the run has
+// finished and its result files are written; the verdict is logged with its reasons. Only the
+// first run's verdict is kept (a later run started by POST /smoke finds the channel full).
+func smokeDone(o *options, log *zap.Logger) (watchdog.Option, <-chan bool) {
 	if !o.exitAfterSmoke {
-		return nil
+		return nil, nil
 	}
 	ch := make(chan bool, 1)
-	go func() {
-		t := time.NewTicker(poll)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			r := w.SmokeReport()
-			switch r.Status {
-			case watchdog.SmokePassed, watchdog.SmokeFailed:
-				passed := r.Status == watchdog.SmokePassed
-				lvl := log.Info
-				if !passed {
-					lvl = log.Warn
-				}
-				lvl("smoke run over, exiting", zap.String("verdict", r.Verdict), zap.Strings("reasons", r.Reasons))
-				ch <- passed
-				return
-			}
+	return watchdog.OnSmokeDone(func(r watchdog.SmokeReport) {
+		passed := r.Status == watchdog.SmokePassed
+		lvl := log.Info
+		if !passed {
+			lvl = log.Warn
 		}
-	}()
-	return ch
+		lvl("smoke run over, exiting", zap.String("verdict", r.Verdict), zap.Strings("reasons", r.Reasons))
+		select {
+		case ch <- passed:
+		default:
+		}
+	}), ch
 }
 
 // mountWatchdog mounts the watchdog's self-report on mux: /smoke (the smoke run as JSON, or
