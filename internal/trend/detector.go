@@ -131,7 +131,6 @@ func New(p Params, r Rule) (*Detector, error) {
 // Params returns the parameters in use, with defaults filled in.
 func (d *Detector) Params() Params { return d.p }
 
-
 // Step feeds one sample: t is the time since an arbitrary origin, v the value, limit the
 // value's known limit (<= 0 or NaN: none). A NaN or infinite v (a failed probe) is skipped, and
 // so is a t earlier than the newest accepted sample (state is never rewound); a skipped sample
