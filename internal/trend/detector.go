@@ -377,7 +377,10 @@ func (d *Detector) evaluateFast(warm bool) {
 		hi = max(hi, q.v)
 		fall = max(fall, hi-q.v)
 	}
-	lag := r.cycleLag(d.p.StepFactor, d.minRate, r.h-r.n-1)
+	lag := d.lag // the window estimate's, found on this very slot
+	if warm {
+		lag = r.cycleLag(d.p.StepFactor, d.minRate, r.h-r.n-1)
+	}
 	// the window's raw slot minima (an odd slot is dropped by the envelope, or sits in one
 	// segment), floored over the cycle lag
 	from := r.cur - int64(r.n)
