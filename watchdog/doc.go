@@ -120,7 +120,8 @@
 // rate is critical about a minute after it starts, from the first sample or later (the
 // figures against the rate are in bench/README.md). A value at its limit (FDs at
 // RLIMIT_NOFILE, threads at the maximum, memory at its limit) is critical on the sample that
-// shows it, whatever the warm-up or Confirm. The warm-up also sets when the attribution
+// shows it, whatever the warm-up or Confirm, and so is steady growth that reaches the limit
+// within a Window. The warm-up also sets when the attribution
 // baseline is taken.
 //
 // The trade-off is latency against false alarms: a longer Window resists longer bursts and

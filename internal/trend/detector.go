@@ -73,6 +73,7 @@ type Detector struct {
 	// the fast rule (evaluateFast), refreshed when a slot closes
 	fastRaise, fastHold Level
 	fastRate            float64
+	fastTrend           float64 // rate of steady growth, whatever the bars: for the limit forecast
 
 	steps  [8]stepRec
 	nsteps int
@@ -130,9 +131,6 @@ func New(p Params, r Rule) (*Detector, error) {
 // Params returns the parameters in use, with defaults filled in.
 func (d *Detector) Params() Params { return d.p }
 
-// Level returns the current level (OK before the first sample).
-func (d *Detector) Level() Level { return d.level }
-
 // Step feeds one sample: t is the time since an arbitrary origin, v the value, limit the
 // value's known limit (<= 0 or NaN: none). A NaN or infinite v (a failed probe) is skipped, and
 // so is a t earlier than the newest accepted sample (state is never rewound); a skipped sample
@@ -165,9 +163,20 @@ func (d *Detector) Step(t time.Duration, v, limit float64, flowing bool) Verdict
 	if d.growth {
 		raise, hold, raiseCause = d.stepGrowth(t, v, limit, warm, &out)
 	}
-	// limit: a value at its limit is critical on this sample, warm-up or not
-	if limit > 0 && v >= limit && (d.r.ExhaustWarning > 0 || d.r.ExhaustCritical > 0) {
-		raise, hold, raiseCause, d.urgent = Critical, Critical, CauseLimit, Critical
+	// limit: a value at its limit is critical on this sample, warm-up or not; so is one that
+	// steady growth (the fast rule's trend) takes to the limit within a Window
+	if limit > 0 && (d.r.ExhaustWarning > 0 || d.r.ExhaustCritical > 0) {
+		switch {
+		case v >= limit:
+			raise, hold, raiseCause, d.urgent = Critical, Critical, CauseLimit, Critical
+		case d.fastTrend > 0:
+			left := time.Duration((limit - v) / d.fastTrend * float64(time.Minute))
+			if left <= d.p.Window {
+				raise, hold, raiseCause, d.urgent = Critical, Critical, CauseExhaustion, Critical
+				out.Exhaustion = max(left, time.Nanosecond)
+				out.RatePerMin = max(out.RatePerMin, d.fastTrend)
+			}
+		}
 	}
 	// increase: a counter that went up within the last Window
 	if l := d.r.OnIncrease; l > OK && d.incOK && t-d.lastInc < d.p.Window {
@@ -355,7 +364,7 @@ const (
 // threshold makes in two windows, so a faster leak shows it sooner. In warm-up the bar is that
 // of the highest enabled threshold for every level: what a start-up fill cannot be.
 func (d *Detector) evaluateFast(warm bool) {
-	d.fastRaise, d.fastHold, d.fastRate = OK, OK, 0
+	d.fastRaise, d.fastHold, d.fastRate, d.fastTrend = OK, OK, 0, 0
 	r := d.short
 	pts := r.history()
 	if len(pts) < 3 {
@@ -368,7 +377,10 @@ func (d *Detector) evaluateFast(warm bool) {
 		hi = max(hi, q.v)
 		fall = max(fall, hi-q.v)
 	}
-	lag := r.cycleLag(d.p.StepFactor, d.minRate, r.h-r.n-1)
+	lag := d.lag // the window estimate's, found on this very slot
+	if warm {
+		lag = r.cycleLag(d.p.StepFactor, d.minRate, r.h-r.n-1)
+	}
 	// the window's raw slot minima (an odd slot is dropped by the envelope, or sits in one
 	// segment), floored over the cycle lag
 	from := r.cur - int64(r.n)
@@ -414,6 +426,7 @@ func (d *Detector) evaluateFast(warm bool) {
 		if rise < fastCycles*fall {
 			continue
 		}
+		d.fastTrend = max(d.fastTrend, rNew)
 		for l := Notice; l <= Critical; l++ {
 			th := d.r.threshold(l)
 			if th <= 0 {

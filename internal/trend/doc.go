@@ -96,6 +96,10 @@
 //     warning threshold.
 //
 // The fast rule's level is kept while its rate and rise stay over ResolveRatio × those bars.
+// Where Step gets a limit and the rule enables exhaustion, steady growth (the newest rate of a
+// segment pair that passes 1. and the fall test) that takes the value to the limit within a
+// Window is critical on that sample (CauseExhaustion), and a value at its limit is critical on
+// that sample (CauseLimit), warm-up or not.
 // Its confirmation is Confirm × threshold / rate: the evidence needed shrinks with the speed,
 // so a leak a hundred times over the critical rate is critical within two slots of its start.
 // With the defaults (30 s slots) a leak at 5× the critical rate is critical after about 2 min,

@@ -78,3 +78,52 @@ func TestRulesHysteresis(t *testing.T) {
 		})
 	}
 }
+
+// TestLimitImminent: steady growth that reaches the limit within a Window is critical at once
+// (cause exhaustion), in warm-up too, well before the limit is reached; a fill that levels off
+// under the limit is not (the 6 h forecast of the long trend may still warn about it while the
+// fill is in its span).
+func TestLimitImminent(t *testing.T) {
+	rule := Rule{NoticePerMin: 5, WarningPerMin: 15, CriticalPerMin: 30, ExhaustWarning: 6 * time.Hour, ExhaustCritical: time.Hour}
+	d, err := New(Params{}, rule) // Window and Warmup 5 min
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 1024
+	var got Verdict
+	at := time.Duration(0)
+	for ; at < 20*time.Minute; at += 5 * time.Second {
+		v := 20 + 120*at.Minutes() // at the limit after 8 m 22 s
+		got = d.Step(at, min(v, limit), limit, true)
+		if got.Level == Critical {
+			break
+		}
+	}
+	if got.Level != Critical || at > 6*time.Minute {
+		t.Fatalf("120/min towards the limit: %v at %v, want critical before 6 min (the limit is reached at 8 m 22 s)", got.Level, at)
+	}
+	// slow (a notice by rate) but 100 from the limit: reached after 8 m 20 s
+	d, err = New(Params{}, rule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for at = 0; at < 20*time.Minute; at += 5 * time.Second {
+		got = d.Step(at, 900+12*at.Minutes(), limit-24, true)
+		if got.Level == Critical {
+			break
+		}
+	}
+	if got.Level != Critical || got.Cause != CauseExhaustion || at > 6*time.Minute {
+		t.Fatalf("12/min, 100 from the limit: %v (%v) at %v, want critical (exhaustion) before 6 min", got.Level, got.Cause, at)
+	}
+	d, err = New(Params{}, rule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for at := time.Duration(0); at < 30*time.Minute; at += 5 * time.Second {
+		v := 20 + 600*(1-math.Exp(-at.Minutes()/1.5)) // fills to 620 of 1024, and stays
+		if vd := d.Step(at, v, limit, true); vd.Level == Critical {
+			t.Fatalf("fill under the limit: %+v at %v", vd, at)
+		}
+	}
+}
