@@ -1,6 +1,7 @@
 package watchdog
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -604,4 +605,31 @@ func TestFDResidueOnResolution(t *testing.T) {
 		}
 		t.Fatalf("no resolution of fds from warning or above: %v", got)
 	})
+}
+
+// TestEvidenceJSON: evidence encodes with snake_case names and its kind as a word.
+func TestEvidenceJSON(t *testing.T) {
+	ev := &Evidence{AlertID: 7, Series: SeriesFDs, Kind: EvidenceDescriptors,
+		Descriptors: []attribution.FDPattern{{Kind: attribution.FDFile, Pattern: "/d/leaked-*.log", Count: 940}},
+		Connections: []attribution.ConnGroup{{Kind: attribution.FDTCP, Peer: "10.0.0.9:443", State: "CLOSE_WAIT", Count: 3}},
+		Pool:        &attribution.PoolStats{Name: "api", Open: 3},
+		Residue:     &Residue{FDs: 940, Summary: "940 descriptors remain above the baseline"},
+		DumpError:   "not written: no file descriptor left to write the dump",
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"alert_id":7`, `"series":"fds"`, `"kind":"descriptors"`, `"pattern":"/d/leaked-*.log"`,
+		`"peer":"10.0.0.9:443"`, `"state":"CLOSE_WAIT"`, `"pool":{"name":"api"`, `"residue":{"goroutines":0,"fds":940`, `"dump_error":"not written`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON %s lacks %s", b, want)
+		}
+	}
+	if s := ev.String(); !strings.Contains(s, "open now: /d/leaked-*.log: 940 regular files") || !strings.Contains(s, "residue: 940") {
+		t.Errorf("String() = %q", s)
+	}
+	if s := (&Evidence{Skipped: "within its cooldown"}).String(); s != "no evidence: within its cooldown" {
+		t.Errorf("skipped String() = %q", s)
+	}
 }
