@@ -216,8 +216,9 @@ const residueMin = 10
 // attributor holds what attribution needs. base, basePools and the residue state are used on
 // the sink goroutine only; baseGoroutines is read by the sampling goroutine.
 type attributor struct {
-	cfg       AttributionConfig // with defaults
-	fdDir     *os.File          // a /proc/self/fd of its own, opened at Start: FDs are classified even at EMFILE
+	cfg       AttributionConfig       // with defaults
+	fdDir     *os.File                // a /proc/self/fd of its own, opened at Start: FDs are classified even at EMFILE
+	net       *attribution.NetHandles // the socket tables' handles, opened at Start for the same reason
 	base      *attribution.Snapshot
 	basePools []poolFigures
 	dumper    *attribution.Dumper
@@ -241,6 +242,9 @@ func newAttributor(cfg AttributionConfig, procRoot string) *attributor {
 		if d, err := os.Open(filepath.Join(procRoot, "self", "fd")); err == nil {
 			a.fdDir = d
 		}
+		if procRoot == "/proc" {
+			a.net, _ = attribution.OpenNetHandles(procRoot) // what failed to open is opened per snapshot
+		}
 	}
 	if cfg.DumpDir != "" && !cfg.Disabled {
 		a.dumper = &attribution.Dumper{Dir: cfg.DumpDir, MaxFiles: a.cfg.DumpMaxFiles, MaxBytes: a.cfg.DumpMaxBytes}
@@ -254,6 +258,7 @@ func (a *attributor) options(leakProfile bool) attribution.Options {
 	o.MaxGoroutines = a.cfg.MaxGoroutines
 	o.LeakProfile = leakProfile
 	o.FDDir = a.fdDir
+	o.Net = a.net
 	o.Overlap = a.cfg.Overlap
 	return o
 }
@@ -261,6 +266,9 @@ func (a *attributor) options(leakProfile bool) attribution.Options {
 func (a *attributor) close() {
 	if a.fdDir != nil {
 		a.fdDir.Close()
+	}
+	if a.net != nil {
+		a.net.Close()
 	}
 	if a.dumper != nil {
 		a.dumper.Close()
