@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -343,7 +344,7 @@ func (w *Watchdog) attribute(al Alert, leakProfile bool) (ev *Evidence) {
 		}
 		ctx.Pools = append(ctx.Pools, ps)
 		if kind == EvidenceConnections {
-			ev.Pool = &ctx.Pools[len(ctx.Pools)-1]
+			ev.Pool = &ps
 		}
 	}
 	ev.Diagnosis = diagnoseFor(kind, ev.Report, ctx)
@@ -393,8 +394,8 @@ func (w *Watchdog) dump(ev *Evidence, snap *attribution.Snapshot) {
 }
 
 // diagnoseFor diagnoses r for evidence of kind k: a cause that does not explain the kind (a
-// goroutine leak for an fds alert, files for a goroutine alert) is set aside, and the report
-// diagnosed again without the part that suggested it.
+// goroutine leak for an fds alert, files for a goroutine alert, either for a pool's alert) is
+// set aside, and the report diagnosed again without the part that suggested it.
 func diagnoseFor(k EvidenceKind, r *attribution.Report, ctx attribution.Context) attribution.Diagnosis {
 	d := attribution.Diagnose(r, ctx)
 	switch k {
@@ -406,6 +407,21 @@ func diagnoseFor(k EvidenceKind, r *attribution.Report, ctx attribution.Context)
 			r2.Groups = nil
 			d = attribution.Diagnose(&r2, ctx)
 			d.Evidence = append(d.Evidence, "also seen, not the descriptors' cause ("+other.Cause.String()+"): "+other.Summary)
+		}
+	case EvidenceConnections:
+		switch d.Cause {
+		case attribution.CauseBlockedChannelSend, attribution.CauseBlockedChannelReceive,
+			attribution.CauseProvenGoroutineLeak, attribution.CauseFileNotClosed:
+			other := d
+			r2 := *r
+			r2.FDClasses, r2.Groups = nil, nil
+			for _, g := range r.Groups { // net/http's own goroutines tell of the pool's connections
+				if slices.ContainsFunc(g.Frames, func(f attribution.Frame) bool { return strings.HasPrefix(f.Function, "net/http.") }) {
+					r2.Groups = append(r2.Groups, g)
+				}
+			}
+			d = attribution.Diagnose(&r2, ctx)
+			d.Evidence = append(d.Evidence, "also seen, not the pool's cause ("+other.Cause.String()+"): "+other.Summary)
 		}
 	case EvidenceGoroutines:
 		if d.Cause == attribution.CauseFileNotClosed {

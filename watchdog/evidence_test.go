@@ -633,3 +633,33 @@ func TestEvidenceJSON(t *testing.T) {
 		t.Errorf("skipped String() = %q", s)
 	}
 }
+
+// TestDiagnoseFor: a report where goroutines blocked on a send and files both grew is
+// diagnosed for each kind of evidence by the cause that explains it; the other is kept as a fact.
+func TestDiagnoseFor(t *testing.T) {
+	top := attribution.Frame{Function: "main.produce", File: "/src/main.go", Line: 12}
+	r := &attribution.Report{
+		Goroutines: attribution.CountDelta{Base: 10, Current: 510, Delta: 500},
+		Groups: []attribution.GroupDelta{{Group: attribution.Group{Key: "k", Count: 500, Wait: attribution.WaitChanSend, Top: top,
+			Frames: []attribution.Frame{{Function: "runtime.chansend1"}, top}}, Delta: 500}},
+		FDs:       attribution.CountDelta{Base: 10, Current: 60, Delta: 50},
+		FDClasses: []attribution.FDClassDelta{{FDClass: attribution.FDClass{Kind: attribution.FDFile, Class: "/var/log/x", Count: 50}, Delta: 50}},
+	}
+	for _, c := range []struct {
+		kind EvidenceKind
+		not  attribution.Cause
+		want attribution.Cause
+	}{
+		{EvidenceGoroutines, attribution.CauseFileNotClosed, attribution.CauseBlockedChannelSend},
+		{EvidenceDescriptors, attribution.CauseBlockedChannelSend, attribution.CauseFileNotClosed},
+		{EvidenceConnections, attribution.CauseBlockedChannelSend, attribution.CauseUnknown},
+	} {
+		d := diagnoseFor(c.kind, r, attribution.Context{})
+		if d.Cause != c.want || d.Cause == c.not {
+			t.Errorf("%v evidence: cause %v, want %v: %v", c.kind, d.Cause, c.want, d)
+		}
+		if c.kind != EvidenceGoroutines && !strings.Contains(strings.Join(d.Evidence, "\n"), "also seen") {
+			t.Errorf("%v evidence: the cause set aside is not kept as a fact: %v", c.kind, d)
+		}
+	}
+}
