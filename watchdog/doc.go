@@ -160,8 +160,8 @@
 // Window after the warm-up, if nothing left ok and the counts stopped growing), so that a leak
 // present from start shows its full growth. Each series has its own cooldown; an alert within
 // it, or with attribution disabled, carries evidence that says why it has no snapshot. At
-// EMFILE the evidence still arrives: the descriptors are read through a /proc/self/fd opened at
-// Start, and a dump through a spare descriptor held for it (or its error says why not). When
+// EMFILE the evidence still arrives: the descriptors and sockets are read through handles opened
+// at Start, and a dump through a spare descriptor held for it (or its error says why not). When
 // the goroutines or fds series resolves, its evidence says what remains above the baseline; and
 // goroutines left behind after growth stops (proven leaked by the goroutineleak profile, or
 // blocked sending on a channel with none returned over half a Window) raise a notice with cause
@@ -240,11 +240,11 @@
 //
 // A tick costs one to three microseconds and allocates nothing (BenchmarkTick; figures in
 // bench/README.md); attribution, which is O(goroutines + descriptors), runs only on alerts, off
-// the sampling goroutine, and reports its cost. The watchdog holds three descriptors on Linux
-// (/proc/self/fd and /proc/self/statm for the probes, and a /proc/self/fd of its own for
-// attribution, so that descriptors are still classified when the process has none left), and a
-// fourth with Attribution.DumpDir (the dump's spare), one
-// sampling goroutine, one goroutine for alert handlers and attribution, and one per gauge; the
+// the sampling goroutine, and reports its cost. The watchdog holds five descriptors on Linux
+// (/proc/self/fd and /proc/self/statm for the probes; for attribution a /proc/self/fd of its
+// own, a sock_diag socket and /proc/self/net/sockstat, so that descriptors and sockets are
+// still classified when the process has none left), and a sixth with Attribution.DumpDir (the
+// dump's spare); one sampling goroutine, one goroutine for alert handlers and attribution, and one per gauge; the
 // history is a ring of Config.HistorySize samples per series. [Watchdog.Stop] waits for its
 // goroutines and releases the descriptors. A wedged watchdog is visible: [Snapshot] carries the
 // last tick's time and a Stalled flag.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -216,8 +217,9 @@ const residueMin = 10
 // attributor holds what attribution needs. base, basePools and the residue state are used on
 // the sink goroutine only; baseGoroutines is read by the sampling goroutine.
 type attributor struct {
-	cfg       AttributionConfig // with defaults
-	fdDir     *os.File          // a /proc/self/fd of its own, opened at Start: FDs are classified even at EMFILE
+	cfg       AttributionConfig       // with defaults
+	fdDir     *os.File                // a /proc/self/fd of its own, opened at Start: FDs are classified even at EMFILE
+	net       *attribution.NetHandles // the socket tables' handles, opened at Start for the same reason
 	base      *attribution.Snapshot
 	basePools []poolFigures
 	dumper    *attribution.Dumper
@@ -241,6 +243,9 @@ func newAttributor(cfg AttributionConfig, procRoot string) *attributor {
 		if d, err := os.Open(filepath.Join(procRoot, "self", "fd")); err == nil {
 			a.fdDir = d
 		}
+		if procRoot == "/proc" {
+			a.net, _ = attribution.OpenNetHandles(procRoot) // what failed to open is opened per snapshot
+		}
 	}
 	if cfg.DumpDir != "" && !cfg.Disabled {
 		a.dumper = &attribution.Dumper{Dir: cfg.DumpDir, MaxFiles: a.cfg.DumpMaxFiles, MaxBytes: a.cfg.DumpMaxBytes}
@@ -254,6 +259,7 @@ func (a *attributor) options(leakProfile bool) attribution.Options {
 	o.MaxGoroutines = a.cfg.MaxGoroutines
 	o.LeakProfile = leakProfile
 	o.FDDir = a.fdDir
+	o.Net = a.net
 	o.Overlap = a.cfg.Overlap
 	return o
 }
@@ -261,6 +267,9 @@ func (a *attributor) options(leakProfile bool) attribution.Options {
 func (a *attributor) close() {
 	if a.fdDir != nil {
 		a.fdDir.Close()
+	}
+	if a.net != nil {
+		a.net.Close()
 	}
 	if a.dumper != nil {
 		a.dumper.Close()
@@ -335,7 +344,7 @@ func (w *Watchdog) attribute(al Alert, leakProfile bool) (ev *Evidence) {
 		}
 		ctx.Pools = append(ctx.Pools, ps)
 		if kind == EvidenceConnections {
-			ev.Pool = &ctx.Pools[len(ctx.Pools)-1]
+			ev.Pool = &ps
 		}
 	}
 	ev.Diagnosis = diagnoseFor(kind, ev.Report, ctx)
@@ -385,8 +394,8 @@ func (w *Watchdog) dump(ev *Evidence, snap *attribution.Snapshot) {
 }
 
 // diagnoseFor diagnoses r for evidence of kind k: a cause that does not explain the kind (a
-// goroutine leak for an fds alert, files for a goroutine alert) is set aside, and the report
-// diagnosed again without the part that suggested it.
+// goroutine leak for an fds alert, files for a goroutine alert, either for a pool's alert) is
+// set aside, and the report diagnosed again without the part that suggested it.
 func diagnoseFor(k EvidenceKind, r *attribution.Report, ctx attribution.Context) attribution.Diagnosis {
 	d := attribution.Diagnose(r, ctx)
 	switch k {
@@ -398,6 +407,21 @@ func diagnoseFor(k EvidenceKind, r *attribution.Report, ctx attribution.Context)
 			r2.Groups = nil
 			d = attribution.Diagnose(&r2, ctx)
 			d.Evidence = append(d.Evidence, "also seen, not the descriptors' cause ("+other.Cause.String()+"): "+other.Summary)
+		}
+	case EvidenceConnections:
+		switch d.Cause {
+		case attribution.CauseBlockedChannelSend, attribution.CauseBlockedChannelReceive,
+			attribution.CauseProvenGoroutineLeak, attribution.CauseFileNotClosed:
+			other := d
+			r2 := *r
+			r2.FDClasses, r2.Groups = nil, nil
+			for _, g := range r.Groups { // net/http's own goroutines tell of the pool's connections
+				if slices.ContainsFunc(g.Frames, func(f attribution.Frame) bool { return strings.HasPrefix(f.Function, "net/http.") }) {
+					r2.Groups = append(r2.Groups, g)
+				}
+			}
+			d = attribution.Diagnose(&r2, ctx)
+			d.Evidence = append(d.Evidence, "also seen, not the pool's cause ("+other.Cause.String()+"): "+other.Summary)
 		}
 	case EvidenceGoroutines:
 		if d.Cause == attribution.CauseFileNotClosed {

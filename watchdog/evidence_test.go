@@ -1,6 +1,7 @@
 package watchdog
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -614,4 +615,61 @@ func TestFDResidueOnResolution(t *testing.T) {
 		}
 		t.Fatalf("no resolution of fds from warning or above: %v", got)
 	})
+}
+
+// TestEvidenceJSON: evidence encodes with snake_case names and its kind as a word.
+func TestEvidenceJSON(t *testing.T) {
+	ev := &Evidence{AlertID: 7, Series: SeriesFDs, Kind: EvidenceDescriptors,
+		Descriptors: []attribution.FDPattern{{Kind: attribution.FDFile, Pattern: "/d/leaked-*.log", Count: 940}},
+		Connections: []attribution.ConnGroup{{Kind: attribution.FDTCP, Peer: "10.0.0.9:443", State: "CLOSE_WAIT", Count: 3}},
+		Pool:        &attribution.PoolStats{Name: "api", Open: 3},
+		Residue:     &Residue{FDs: 940, Summary: "940 descriptors remain above the baseline"},
+		DumpError:   "not written: no file descriptor left to write the dump",
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"alert_id":7`, `"series":"fds"`, `"kind":"descriptors"`, `"pattern":"/d/leaked-*.log"`,
+		`"peer":"10.0.0.9:443"`, `"state":"CLOSE_WAIT"`, `"pool":{"name":"api"`, `"residue":{"goroutines":0,"fds":940`, `"dump_error":"not written`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON %s lacks %s", b, want)
+		}
+	}
+	if s := ev.String(); !strings.Contains(s, "open now: /d/leaked-*.log: 940 regular files") || !strings.Contains(s, "residue: 940") {
+		t.Errorf("String() = %q", s)
+	}
+	if s := (&Evidence{Skipped: "within its cooldown"}).String(); s != "no evidence: within its cooldown" {
+		t.Errorf("skipped String() = %q", s)
+	}
+}
+
+// TestDiagnoseFor: a report where goroutines blocked on a send and files both grew is
+// diagnosed for each kind of evidence by the cause that explains it; the other is kept as a fact.
+func TestDiagnoseFor(t *testing.T) {
+	top := attribution.Frame{Function: "main.produce", File: "/src/main.go", Line: 12}
+	r := &attribution.Report{
+		Goroutines: attribution.CountDelta{Base: 10, Current: 510, Delta: 500},
+		Groups: []attribution.GroupDelta{{Group: attribution.Group{Key: "k", Count: 500, Wait: attribution.WaitChanSend, Top: top,
+			Frames: []attribution.Frame{{Function: "runtime.chansend1"}, top}}, Delta: 500}},
+		FDs:       attribution.CountDelta{Base: 10, Current: 60, Delta: 50},
+		FDClasses: []attribution.FDClassDelta{{FDClass: attribution.FDClass{Kind: attribution.FDFile, Class: "/var/log/x", Count: 50}, Delta: 50}},
+	}
+	for _, c := range []struct {
+		kind EvidenceKind
+		not  attribution.Cause
+		want attribution.Cause
+	}{
+		{EvidenceGoroutines, attribution.CauseFileNotClosed, attribution.CauseBlockedChannelSend},
+		{EvidenceDescriptors, attribution.CauseBlockedChannelSend, attribution.CauseFileNotClosed},
+		{EvidenceConnections, attribution.CauseBlockedChannelSend, attribution.CauseUnknown},
+	} {
+		d := diagnoseFor(c.kind, r, attribution.Context{})
+		if d.Cause != c.want || d.Cause == c.not {
+			t.Errorf("%v evidence: cause %v, want %v: %v", c.kind, d.Cause, c.want, d)
+		}
+		if c.kind != EvidenceGoroutines && !strings.Contains(strings.Join(d.Evidence, "\n"), "also seen") {
+			t.Errorf("%v evidence: the cause set aside is not kept as a fact: %v", c.kind, d)
+		}
+	}
 }

@@ -57,7 +57,7 @@ func TestFDDirWorksOutOfDescriptors(t *testing.T) {
 		files = append(files, f)
 	}
 	// Without the pre-opened directory nothing can be read now.
-	if _, _, err := readFDTable("/proc", false, nil); !errors.Is(err, syscall.EMFILE) {
+	if _, _, err := readFDTable("/proc", false, nil, nil); !errors.Is(err, syscall.EMFILE) {
 		t.Fatalf("readFDTable without FDDir at the limit = %v, want EMFILE (the test did not exhaust descriptors)", err)
 	}
 	opts := Options{FDs: true, MaxGoroutines: -1, FDDir: dir}

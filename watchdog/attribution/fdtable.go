@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -75,7 +76,14 @@ type FDTable struct {
 // when diag is set (root is the live /proc), else from root/self/net.
 // Descriptors closed while being read are skipped. Problems with the socket
 // tables do not fail the read: they come back as notes.
-func readFDTable(root string, diag bool, dir *os.File) (*FDTable, []string, error) {
+//
+// net, when not nil, holds the sock_diag socket and sockstat file to use
+// (see [NetHandles]); it is held for the whole read.
+func readFDTable(root string, diag bool, dir *os.File, net *NetHandles) (*FDTable, []string, error) {
+	if net != nil {
+		net.mu.Lock()
+		defer net.mu.Unlock()
+	}
 	// With the live /proc (diag), descriptors are this process's own, so
 	// unbound unix sockets can be asked for their peer.
 	links, err := readFDLinks(filepath.Join(root, "self", "fd"), diag, dir)
@@ -88,11 +96,11 @@ func readFDTable(root string, diag bool, dir *os.File) (*FDTable, []string, erro
 		return os.Open(filepath.Join(root, "self", "net", name))
 	})
 	if diag {
-		tabs = diagNetTables(tabs, note)
+		tabs = diagNetTables(tabs, note, net)
 		tabs.peer = unixPeer
 		tabs.own = queryOwnSocket
 		tabs.timeWait = func() (int, map[string]int, error) {
-			return diagTimeWait(filepath.Join(root, "self", "net", "sockstat"))
+			return diagTimeWait(filepath.Join(root, "self", "net", "sockstat"), net)
 		}
 	}
 	return buildFDTable(links, tabs, note), notes, nil
@@ -103,18 +111,18 @@ func readFDTable(root string, diag bool, dir *os.File) (*FDTable, []string, erro
 // peer through sock_diag only when there are timeWaitCallout or more: the
 // dump walks the namespace's whole TCP hash table, 1.5-3 ms per
 // address family here whatever the number of sockets.
-func diagTimeWait(sockstat string) (int, map[string]int, error) {
-	f, err := os.Open(sockstat)
+// The sockstat file and sock_diag socket are net's when it has them.
+func diagTimeWait(sockstat string, net *NetHandles) (int, map[string]int, error) {
+	b, err := net.readSockstat(sockstat)
 	if err != nil {
-		return 0, nil, fmt.Errorf("attribution: %w", err)
+		return 0, nil, err
 	}
-	n, err := parseSockstatTimeWait(f)
-	f.Close()
+	n, err := parseSockstatTimeWait(bytes.NewReader(b))
 	if err != nil || n < timeWaitCallout {
 		return n, nil, err
 	}
 	count, byPeer := 0, map[string]int{}
-	err = diagDump(ipprotoTCP, 1<<TCPTimeWait, func(e netEntry) {
+	err = net.dump(ipprotoTCP, 1<<TCPTimeWait, func(e netEntry) {
 		if e.State == TCPTimeWait {
 			count++
 			byPeer[e.Remote.String()]++
@@ -205,7 +213,7 @@ func procNetTables(open func(name string) (io.ReadCloser, error)) netTables {
 
 // diagNetTables lists TCP and UDP sockets through sock_diag, falling back
 // to the files of fallback (with a note) where sock_diag fails.
-func diagNetTables(fallback netTables, note func(string)) netTables {
+func diagNetTables(fallback netTables, note func(string), net *NetHandles) netTables {
 	return netTables{
 		inet: func(tcp bool, fn func(netEntry)) error {
 			proto := uint8(ipprotoUDP)
@@ -213,7 +221,7 @@ func diagNetTables(fallback netTables, note func(string)) netTables {
 				proto = ipprotoTCP
 			}
 			seen := false
-			err := diagDump(proto, inetDiagAllStates, func(e netEntry) { seen = true; fn(e) })
+			err := net.dump(proto, inetDiagAllStates, func(e netEntry) { seen = true; fn(e) })
 			if err == nil {
 				return nil
 			}

@@ -12,7 +12,7 @@ import (
 )
 
 func TestFDTableFixture(t *testing.T) {
-	tab, notes, err := readFDTable("testdata/proc", false, nil)
+	tab, notes, err := readFDTable("testdata/proc", false, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestFDTableMissingNetFiles(t *testing.T) {
 	if err := os.Symlink("socket:[1]", filepath.Join(fd, "3")); err != nil {
 		t.Fatal(err)
 	}
-	tab, notes, err := readFDTable(root, false, nil)
+	tab, notes, err := readFDTable(root, false, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestFDTableMissingNetFiles(t *testing.T) {
 	if len(notes) != 5 {
 		t.Errorf("notes = %q, want one per unreadable net table (5)", notes)
 	}
-	if _, _, err := readFDTable(filepath.Join(root, "nope"), false, nil); err == nil {
+	if _, _, err := readFDTable(filepath.Join(root, "nope"), false, nil, nil); err == nil {
 		t.Error("readFDTable(missing root): no error")
 	}
 }

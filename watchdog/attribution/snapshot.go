@@ -45,6 +45,11 @@ type Options struct {
 	// are still classified when the process has none left to open. Nothing
 	// else may use it while Take runs. Take does not close it.
 	FDDir *os.File `json:"-"`
+	// Net, when set, holds the sock_diag socket and the sockstat file the
+	// socket tables are read with (see [NetHandles]): with it and FDDir,
+	// sockets are still identified and TIME_WAIT counted when the process
+	// has no descriptor left to open. Take does not close it.
+	Net *NetHandles `json:"-"`
 	// Overlap reads the descriptors on a second goroutine while this one
 	// takes the goroutine profile (when both are asked for and GOMAXPROCS
 	// is above 1). The wall time falls to about the longer of the two parts
@@ -229,7 +234,7 @@ func (r *fdResult) take(opts Options, aside bool) {
 		return
 	}
 	var notes []string
-	r.table, notes, r.err = readFDTable(opts.ProcRoot, fdsSupported && opts.ProcRoot == "/proc", opts.FDDir)
+	r.table, notes, r.err = readFDTable(opts.ProcRoot, fdsSupported && opts.ProcRoot == "/proc", opts.FDDir, opts.Net)
 	if r.err != nil {
 		r.notes = append(r.notes, r.err.Error())
 	}

@@ -90,11 +90,11 @@ func TestSockDiagMatchesProc(t *testing.T) {
 		c, s := dialAccept(t, ln)
 		conns = append(conns, c, s)
 	}
-	diag, notes, err := readFDTable("/proc", true, nil)
+	diag, notes, err := readFDTable("/proc", true, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proc, _, err := readFDTable("/proc", false, nil)
+	proc, _, err := readFDTable("/proc", false, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func TestOwnSocketsMatchTables(t *testing.T) {
 	note := func(s string) { notes = append(notes, s) }
 	tabs := diagNetTables(procNetTables(func(name string) (io.ReadCloser, error) {
 		return os.Open(filepath.Join("/proc/self/net", name))
-	}), note)
+	}), note, nil)
 	tabs.peer = unixPeer
 	fromTables := buildFDTable(slices.Clone(links), tabs, note)
 	tabs.own = queryOwnSocket
