@@ -199,6 +199,9 @@ func TestSemanticConventionInstruments(t *testing.T) {
 		{"leakwatch.http.client.requests", []attribute.KeyValue{otelexporter.PoolKey.String("docker")}, watchdog.HTTPSeries("docker", watchdog.HTTPRequests)},
 	} {
 		ss := seriesValue(t, snap, c.series)
+		if ss.Unsupported {
+			continue // fds off Linux
+		}
 		if !ss.Valid {
 			t.Fatalf("%s unread at the first tick: %+v", c.series, ss)
 		}
