@@ -203,6 +203,7 @@ func TestLeakShowsInVerdicts(t *testing.T) {
 			streams.Add(1) // 1/s = 60/min: critical at 50/min
 			time.Sleep(time.Second)
 		}
+		synctest.Wait() // the tick due at this instant is done: the snapshot and the scrape agree
 		c := New(w, Options{})
 		s := w.Snapshot()
 		ss, _ := s.Lookup("open_streams")

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/leakwatch/leakwatch/watchdog"
 )
 
@@ -244,4 +246,48 @@ func TestPromtoolRules(t *testing.T) {
 	}
 	runPromtool(t, dir, nil, "check", "rules", "rules.yml", "short.yml", "unscoped.yml")
 	runPromtool(t, dir, nil, "test", "rules", "rules_test.yml", "rules_unscoped_test.yml")
+}
+
+// TestAlertRulesYAMLRoundTrip: whatever characters a selector holds (quotes, backslashes, a
+// newline, YAML's own ": " and " #"), the file parses back to the expressions generated.
+func TestAlertRulesYAMLRoundTrip(t *testing.T) {
+	sel := `{job="a: b #c", env=~"x\"y\\\\z\n"}`
+	b, err := AlertRules(RulesOptions{Pools: []string{"docker"}, Selector: sel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Groups []struct {
+			Rules []struct {
+				Alert, Expr string
+				Labels      map[string]string
+			}
+		}
+	}
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		t.Fatalf("output does not parse: %v\n%s", err, b)
+	}
+	want := `job="a: b #c", env=~"x\"y\\\\z\n"}`
+	n := 0
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			n++
+			if !strings.Contains(r.Expr, want) {
+				t.Errorf("%s: expr %q lacks the selector %s", r.Alert, r.Expr, want)
+			}
+			if r.Labels["severity"] == "" {
+				t.Errorf("%s: no severity label", r.Alert)
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("%d rules parsed back, want the seed's (at least 10)", n)
+	}
+	if _, err := exec.LookPath("promtool"); err == nil { // and Prometheus parses the PromQL
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "odd.yml"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runPromtool(t, dir, nil, "check", "rules", "odd.yml")
+	}
 }

@@ -199,6 +199,9 @@ func TestSemanticConventionInstruments(t *testing.T) {
 		{"leakwatch.http.client.requests", []attribute.KeyValue{otelexporter.PoolKey.String("docker")}, watchdog.HTTPSeries("docker", watchdog.HTTPRequests)},
 	} {
 		ss := seriesValue(t, snap, c.series)
+		if ss.Unsupported {
+			continue // fds off Linux
+		}
 		if !ss.Valid {
 			t.Fatalf("%s unread at the first tick: %+v", c.series, ss)
 		}
@@ -273,6 +276,7 @@ func TestLevelsAndAlerts(t *testing.T) {
 			streams.Add(1)
 			time.Sleep(time.Second)
 		}
+		synctest.Wait() // the tick due at this instant, and its gauge read, are done
 		reader := sdkmetric.NewManualReader()
 		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 		defer mp.Shutdown(context.Background())
@@ -280,7 +284,7 @@ func TestLevelsAndAlerts(t *testing.T) {
 			t.Fatal(err)
 		}
 		ms := collect(t, reader)
-		s := w.Snapshot() // fake time stands still while this goroutine runs: the same tick
+		s := w.Snapshot() // nothing runs in the bubble but this goroutine: the same tick
 		ss := seriesValue(t, s, "open_streams")
 		if ss.Level != watchdog.LevelCritical || !ss.RateReady {
 			t.Fatalf("open_streams = %+v, want critical with a rate", ss)
@@ -292,7 +296,7 @@ func TestLevelsAndAlerts(t *testing.T) {
 		if got := only(t, ms, "leakwatch.growth_rate", series); got != ss.RatePerMin {
 			t.Errorf("leakwatch.growth_rate{open_streams} = %v, want %v", got, ss.RatePerMin)
 		}
-		if got := only(t, ms, "leakwatch.series.value", series); got != ss.Value || got < 39 {
+		if got := only(t, ms, "leakwatch.series.value", series); got != ss.Value {
 			t.Errorf("leakwatch.series.value{open_streams} = %v, want the snapshot's %v", got, ss.Value)
 		}
 		var raised float64

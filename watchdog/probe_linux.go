@@ -141,6 +141,7 @@ func (p *osProbe) fdLimit() (float64, error) {
 
 // rss returns the resident set size in bytes, from /proc/self/statm read with pread into a
 // fixed buffer (the file is regenerated at every read from offset 0).
+// Hand-written, not procfs's Proc.Statm: that opens and parses the file with 12 allocations a call (BenchmarkRSS).
 func (p *osProbe) rss() (float64, error) {
 	if p.statm < 0 {
 		if p.proc == nil {
