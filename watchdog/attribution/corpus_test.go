@@ -49,10 +49,16 @@ func diagnoseSince(t *testing.T, base *Snapshot) Diagnosis {
 // of marker in this file, and that it holds each of more.
 func checkDiagnosis(t *testing.T, d Diagnosis, want Cause, fn, marker string, more ...string) {
 	t.Helper()
+	checkDiagnosisIn(t, corpusFile, d, want, fn, marker, more...)
+}
+
+// checkDiagnosisIn is checkDiagnosis for a marker in file.
+func checkDiagnosisIn(t *testing.T, file string, d Diagnosis, want Cause, fn, marker string, more ...string) {
+	t.Helper()
 	t.Log(d)
-	line := sourceLine(t, corpusFile, marker)
+	line := sourceLine(t, file, marker)
 	where := fmt.Sprintf("%s (", fn)
-	at := fmt.Sprintf("%s:%d)", corpusFile, line)
+	at := fmt.Sprintf("%s:%d)", file, line)
 	if d.Cause != want {
 		t.Errorf("cause = %v, want %v\n%s", d.Cause, want, d)
 	}
@@ -530,4 +536,39 @@ func TestCorpusTimeAfterLoopIsNoLeak(t *testing.T) {
 			t.Logf("now %d %d %s", g.Count, g.Delta, g.Key)
 		}
 	}
+}
+
+// --- senders whose receiver is parked elsewhere ---
+
+// corpusGather starts two workers that send their results, then waits for
+// quit before it reads them: the workers stay blocked until then.
+func corpusGather(quit <-chan struct{}) int {
+	res := make(chan int)
+	for range 2 {
+		go func() {
+			res <- 1 // marker: gather workers send
+		}()
+	}
+	<-quit // marker: gather waits for quit
+	return <-res + <-res
+}
+
+func TestCorpusReceiverParkedElsewhere(t *testing.T) {
+	const n = 5
+	fn, handler := pkgPath+".corpusGather.func1", pkgPath+".corpusGather"
+	base := take(t, Options{})
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { corpusGather(quit) })
+	}
+	defer wg.Wait()
+	defer close(quit)
+	waitParked(t, fn, opChanSend, 2*n)
+	waitParked(t, handler, opChanRecv, n)
+	d := diagnoseSince(t, base)
+	checkDiagnosis(t, d, CauseBlockedChannelSend, fn, "marker: gather workers send",
+		"blocked sending on a channel nobody receives from",
+		fmt.Sprintf("the goroutines that could be the receiver (%d in %s (", n, handler),
+		fmt.Sprintf("%s:%d)) are parked elsewhere (chan receive), not receiving", corpusFile, sourceLine(t, corpusFile, "marker: gather waits for quit")))
 }

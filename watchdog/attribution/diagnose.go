@@ -174,7 +174,10 @@ const (
 
 // Diagnose names the most likely cause of the growth in r, with the
 // evidence behind it, or [CauseUnknown] with the largest growth stated as
-// fact. It is a pure function of its arguments; r may be nil.
+// fact. It depends on its arguments only (the first time it meets a
+// goroutine group blocked on a channel, it takes one goroutine profile to
+// learn where this runtime parks on a channel, once per process); r may be
+// nil. Safe for concurrent use.
 func Diagnose(r *Report, c Context) Diagnosis {
 	if r == nil {
 		return Diagnosis{Cause: CauseUnknown, Summary: "unknown: no report"}
@@ -444,7 +447,7 @@ var opText = map[blockOp]struct {
 	opNilChanSend:    {CauseNilChannel, "blocked sending on a nil channel (blocks forever)", "channel"},
 	opNilChanRecv:    {CauseNilChannel, "blocked receiving from a nil channel (blocks forever)", "channel"},
 	opSelect:         {CauseBlockedSelect, "blocked in a select with no case ready", "channels"},
-	opSelectForever:  {CauseEmptySelect, "blocked in select {} (blocks forever)", "select"},
+	opSelectForever:  {CauseEmptySelect, "blocked in select {} (blocks forever)", "select {}"},
 	opMutex:          {CauseBlockedMutex, "blocked locking a sync.Mutex", "mutex"},
 	opRWWriteReaders: {CauseBlockedRWMutex, "blocked locking a sync.RWMutex for writing while readers hold it", "RWMutex"},
 	opRWWriteWriter:  {CauseBlockedRWMutex, "blocked locking a sync.RWMutex for writing while another writer holds it", "RWMutex"},
@@ -593,7 +596,7 @@ func otherSide(r *Report, bgs []blockedGroup, i int) side {
 			return side{}
 		}
 		for _, o := range bgs {
-			if o.GroupDelta != w.GroupDelta && (o.b.op == opSelect || (o.b.op == opChanSend) == (w.b.op == opChanRecv) && (o.b.op == opChanSend || o.b.op == opChanRecv)) {
+			if o.GroupDelta != w.GroupDelta && o.Delta > 0 && (o.b.op == opSelect || (o.b.op == opChanSend) == (w.b.op == opChanRecv) && (o.b.op == opChanSend || o.b.op == opChanRecv)) {
 				return side{} // a counterpart may be among them: say nothing
 			}
 		}
