@@ -295,7 +295,11 @@ func (r *corpusRegistry) set(k string, v int) {
 }
 
 func TestCorpusRWMutexReaderWriterCycle(t *testing.T) {
-	const readers, writers = 10, 5
+	t.Run("more readers", func(t *testing.T) { corpusRWCycle(t, 10, 5) })
+	t.Run("more writers", func(t *testing.T) { corpusRWCycle(t, 3, 10) })
+}
+
+func corpusRWCycle(t *testing.T, readers, writers int) {
 	lookup, set := pkgPath+".(*corpusRegistry).lookup", pkgPath+".(*corpusRegistry).set"
 	base := take(t, Options{})
 	r := &corpusRegistry{m: map[string]int{}, pause: make(chan struct{})}
@@ -321,8 +325,11 @@ func TestCorpusRWMutexReaderWriterCycle(t *testing.T) {
 	waitParked(t, lookup, opRWRead, readers+1)
 	waitParked(t, set, opRWWriteWriter, writers)
 	d := diagnoseSince(t, base)
-	checkDiagnosis(t, d, CauseLockCycle, lookup, "marker: lookup read-locks",
-		"blocked locking a sync.RWMutex for reading while a writer holds or waits for it",
+	fn, marker, what := lookup, "marker: lookup read-locks", "blocked locking a sync.RWMutex for reading while a writer holds or waits for it"
+	if writers > readers {
+		fn, marker, what = set, "marker: set locks", "blocked locking a sync.RWMutex for writing while another writer holds it"
+	}
+	checkDiagnosis(t, d, CauseLockCycle, fn, marker, what,
 		"reader-writer cycle on a sync.RWMutex",
 		fmt.Sprintf("%s:%d) and wait to read-lock again at line %d", corpusFile,
 			sourceLine(t, corpusFile, "marker: lookup read-locks"), sourceLine(t, corpusFile, "marker: size read-locks again")),

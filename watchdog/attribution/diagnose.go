@@ -638,6 +638,14 @@ func heldSite(bgs []blockedGroup, g *GroupDelta) (Frame, bool) {
 // holder itself blocked on a lock is followed to a cycle where one shows.
 func lockSide(r *Report, bgs []blockedGroup, i int, s Frame) side {
 	w := bgs[i]
+	if w.b.op == opRWRead || w.b.op == opRWWriteWriter || w.b.op == opRWWriteReaders {
+		// A reader past an RLock and read-locking again, behind a writer
+		// that waits for the readers to leave: whichever group grew most,
+		// that is the block.
+		if sd, ok := rwCycle(bgs); ok {
+			return sd
+		}
+	}
 	var holders []*GroupDelta
 	for j := range r.Groups {
 		g := &r.Groups[j]
@@ -663,6 +671,14 @@ func lockSide(r *Report, bgs []blockedGroup, i int, s Frame) side {
 			h.Count, h.Top, h.Wait), groups: []*GroupDelta{h}}
 	}
 	if len(lockHolders) == 0 {
+		if w.b.op == opRWWriteWriter {
+			for _, o := range bgs {
+				if o.b.op == opRWWriteReaders {
+					return side{groups: []*GroupDelta{o.GroupDelta},
+						text: fmt.Sprintf("%d writers in %s are ahead of them, waiting for the readers to leave", o.Count, o.Top)}
+				}
+			}
+		}
 		if w.b.op == opRWWriteReaders {
 			return side{text: "no reader is parked holding it: an RUnlock was likely missed on a return path"}
 		}
@@ -670,17 +686,6 @@ func lockSide(r *Report, bgs []blockedGroup, i int, s Frame) side {
 	}
 	a := bgs[lockHolders[0]]
 	as, _ := a.siteFrame()
-	// A reader holding the RWMutex and read-locking it again, behind a
-	// writer that waits for the readers to leave.
-	if a.b.op == opRWRead {
-		for _, o := range bgs {
-			if o.b.op == opRWWriteReaders {
-				return side{cause: CauseLockCycle, groups: []*GroupDelta{a.GroupDelta, o.GroupDelta},
-					text: fmt.Sprintf("reader-writer cycle on a sync.RWMutex: %d goroutines hold a read lock taken in %s and wait to read-lock again at line %d, behind %d writers in %s waiting for the readers to leave",
-						a.Count, s, as.Line, o.Count, o.Top)}
-			}
-		}
-	}
 	// Another group past one lock and blocked on a second, elsewhere.
 	for k, o := range bgs {
 		if k == lockHolders[0] || k == i || !o.b.op.isLock() {
@@ -746,4 +751,27 @@ func enclosing(fn string) string {
 		}
 		fn = fn[:dot]
 	}
+}
+
+// rwCycle finds a reader group past a lock call and blocked read-locking
+// again, and a writer group waiting for the readers to leave.
+func rwCycle(bgs []blockedGroup) (side, bool) {
+	for _, rd := range bgs {
+		if rd.b.op != opRWRead {
+			continue
+		}
+		held, ok := heldSite(bgs, rd.GroupDelta)
+		at, ok2 := rd.siteFrame()
+		if !ok || !ok2 {
+			continue
+		}
+		for _, wr := range bgs {
+			if wr.b.op == opRWWriteReaders {
+				return side{cause: CauseLockCycle, groups: []*GroupDelta{rd.GroupDelta, wr.GroupDelta},
+					text: fmt.Sprintf("reader-writer cycle on a sync.RWMutex: %d goroutines hold a read lock taken in %s and wait to read-lock again at line %d, behind %d writers in %s waiting for the readers to leave",
+						rd.Count, held, at.Line, wr.Count, wr.Top)}, true
+			}
+		}
+	}
+	return side{}, false
 }
