@@ -745,8 +745,8 @@ func enclosing(fn string) string {
 			return fn
 		}
 		last := fn[dot+1:]
-		rest := strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(last, "func"), "gowrap"), "0123456789")
-		if rest != "" || last == "func" || last == "gowrap" || last == "" {
+		digits := strings.TrimPrefix(strings.TrimPrefix(last, "func"), "gowrap")
+		if digits == "" || !allDigits(digits) {
 			return fn
 		}
 		fn = fn[:dot]
@@ -774,4 +774,13 @@ func rwCycle(bgs []blockedGroup) (side, bool) {
 		}
 	}
 	return side{}, false
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
