@@ -579,3 +579,47 @@ func TestCorpusReceiverParkedElsewhere(t *testing.T) {
 		fmt.Sprintf("the goroutines that could be the receiver (%d in %s (", n, handler),
 		fmt.Sprintf("%s:%d)) are parked elsewhere (chan receive), not receiving", corpusFile, sourceLine(t, corpusFile, "marker: gather waits for quit")))
 }
+
+// --- a WaitGroup whose workers are blocked sending to the waiter ---
+
+// corpusFanIn waits for its workers before reading their results: the
+// workers block sending, so Done is never reached and Wait never returns.
+func corpusFanIn(results chan int, workers int) (sum int) {
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- i // marker: fan-in workers send
+		}()
+	}
+	wg.Wait() // marker: fan-in waits
+	return sum
+}
+
+func TestCorpusWaitGroupWorkersBlocked(t *testing.T) {
+	const requests, workers = 4, 3
+	fn, waiter := pkgPath+".corpusFanIn.func1", pkgPath+".corpusFanIn"
+	base := take(t, Options{})
+	results := make(chan int)
+	var wg sync.WaitGroup
+	for range requests {
+		wg.Go(func() { corpusFanIn(results, workers) })
+	}
+	defer wg.Wait()
+	defer func() {
+		for range requests * workers {
+			<-results
+		}
+	}()
+	waitParked(t, fn, opChanSend, requests*workers)
+	waitParked(t, waiter, opWaitGroup, requests)
+	d := diagnoseSince(t, base)
+	checkDiagnosis(t, d, CauseBlockedChannelSend, fn, "marker: fan-in workers send",
+		fmt.Sprintf("the goroutines that could be the receiver (%d in %s (", requests, waiter),
+		fmt.Sprintf("%s:%d)) are parked elsewhere (sync), not receiving", corpusFile, sourceLine(t, corpusFile, "marker: fan-in waits")))
+	also := fmt.Sprintf("also suspected (blocked_waitgroup): %d goroutines (+%d) waiting on a sync.WaitGroup whose counter never reaches zero, in %s (", requests, requests, waiter)
+	if !strings.Contains(d.String(), also) || !strings.Contains(d.String(), fmt.Sprintf("the goroutines it started (%d in %s (", requests*workers, fn)) {
+		t.Errorf("evidence does not name the WaitGroup and the workers it started:\n%s", d)
+	}
+}
