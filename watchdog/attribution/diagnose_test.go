@@ -72,7 +72,7 @@ func TestDiagnoseEvidence(t *testing.T) {
 }
 
 func TestCauseStrings(t *testing.T) {
-	for c := CauseUnknown; c <= CauseProvenGoroutineLeak; c++ {
+	for c := CauseUnknown; c <= CauseLockCycle; c++ {
 		if s := c.String(); s == "" || (c != CauseUnknown && s == "unknown") {
 			t.Errorf("Cause(%d).String() = %q", c, s)
 		}
@@ -83,5 +83,103 @@ func TestCauseStrings(t *testing.T) {
 	var k WaitKind
 	if err := k.UnmarshalText([]byte("chan send")); err != nil || k != WaitChanSend {
 		t.Errorf("UnmarshalText = %v, %v", k, err)
+	}
+}
+
+// parkedStack is a parked goroutine's frames: runtime.gopark, the runtime
+// and sync frames given, then the program's function fn at line.
+func parkedStack(fn string, line int, inner ...string) []Frame {
+	fs := []Frame{{Function: "runtime.gopark", File: "proc.go", Line: 1}}
+	for _, f := range inner {
+		fs = append(fs, Frame{Function: f, File: "x.go", Line: 1})
+	}
+	return append(fs, Frame{Function: fn, File: "app.go", Line: line}, Frame{Function: "main.serve", File: "app.go", Line: 99})
+}
+
+func blockedDelta(key string, n int, wait WaitKind, fn string, line int, inner ...string) GroupDelta {
+	fs := parkedStack(fn, line, inner...)
+	return GroupDelta{Group: Group{Key: key, Count: n, Wait: wait, Top: fs[len(inner)+1], Frames: fs}, Delta: n}
+}
+
+func TestDiagnoseEveryPrimitive(t *testing.T) {
+	mutex := []string{"runtime.goparkunlock", "runtime.semacquire1", "internal/sync.runtime_SemacquireMutex",
+		"internal/sync.(*Mutex).lockSlow", "internal/sync.(*Mutex).Lock", "sync.(*Mutex).Lock"}
+	for _, tc := range []struct {
+		name  string
+		inner []string
+		wait  WaitKind
+		want  Cause
+		says  string
+	}{
+		{"mutex", mutex, WaitSync, CauseBlockedMutex, "blocked locking a sync.Mutex, in main.h (app.go:10)"},
+		{"once", append(mutex, "sync.(*Once).doSlow", "sync.(*Once).Do"), WaitSync, CauseBlockedMutex, "blocked locking a sync.Mutex (inside sync.(*Once).Do)"},
+		{"rw writer behind writer", append(mutex, "sync.(*RWMutex).Lock"), WaitSync, CauseBlockedRWMutex, "for writing while another writer holds it"},
+		{"rw writer behind readers", []string{"runtime.semacquire1", "sync.runtime_SemacquireRWMutex", "sync.(*RWMutex).Lock"}, WaitSync, CauseBlockedRWMutex, "for writing while readers hold it"},
+		{"rw reader", []string{"runtime.semacquire1", "sync.runtime_SemacquireRWMutexR", "sync.(*RWMutex).RLock"}, WaitSync, CauseBlockedRWMutex, "for reading while a writer holds or waits for it"},
+		{"waitgroup", []string{"runtime.semacquire1", "sync.runtime_SemacquireWaitGroup", "sync.(*WaitGroup).Wait"}, WaitSync, CauseBlockedWaitGroup, "whose counter never reaches zero"},
+		{"waitgroup before go1.25", []string{"runtime.semacquire1", "sync.runtime_Semacquire", "sync.(*WaitGroup).Wait"}, WaitSync, CauseBlockedWaitGroup, "whose counter never reaches zero"},
+		{"cond", []string{"runtime.goparkunlock", "sync.runtime_notifyListWait", "sync.(*Cond).Wait"}, WaitSync, CauseBlockedCond, "waiting on a sync.Cond never signalled"},
+		{"select", []string{"runtime.selectgo"}, WaitSelect, CauseBlockedSelect, "in a select with no case ready"},
+		{"select {}", []string{"runtime.block"}, WaitSelect, CauseEmptySelect, "in select {} (blocks forever)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Report{Groups: []GroupDelta{blockedDelta("k", 5, tc.wait, "main.h", 10, tc.inner...)}}
+			d := Diagnose(r, Context{})
+			if d.Cause != tc.want || !strings.Contains(d.Summary, tc.says) {
+				t.Errorf("Diagnose = %v %q, want %v saying %q", d.Cause, d.Summary, tc.want, tc.says)
+			}
+			r.LeakProfile = true
+			r.Groups[0].Leaked = 5
+			d = Diagnose(r, Context{})
+			if d.Cause != tc.want || !strings.Contains(d.Summary, tc.says) || !strings.Contains(d.Summary, "5 proven leaked by the goroutineleak profile: the runtime proved the") {
+				t.Errorf("proven: Diagnose = %v %q, want %v saying %q and the proof", d.Cause, d.Summary, tc.want, tc.says)
+			}
+		})
+	}
+}
+
+func TestDiagnoseNotYetRunIsNoLeak(t *testing.T) {
+	backlog := GroupDelta{Group: Group{Key: "runtime.goexit:1;", Count: 108, Wait: WaitUnknown,
+		Top: Frame{"runtime.goexit", "asm.s", 1}, Frames: []Frame{{"runtime.goexit", "asm.s", 1}}}, Delta: 108}
+	mutex := blockedDelta("m", 40, WaitSync, "main.handle", 7, "runtime.semacquire1", "internal/sync.runtime_SemacquireMutex", "sync.(*Mutex).Lock")
+	d := Diagnose(&Report{Groups: []GroupDelta{backlog, mutex}}, Context{})
+	if d.Cause != CauseBlockedMutex || !strings.Contains(d.Summary, "main.handle") || strings.Contains(d.Summary, "goexit") {
+		t.Errorf("with a backlog: %v %q, want %v naming main.handle", d.Cause, d.Summary, CauseBlockedMutex)
+	}
+	sleep := GroupDelta{Group: Group{Key: "z", Count: 2, Wait: WaitSleep, Top: Frame{"main.poll", "main.go", 40}}, Delta: 2}
+	d = Diagnose(&Report{Groups: []GroupDelta{backlog, sleep}}, Context{})
+	if d.Cause != CauseUnknown || !strings.Contains(d.Summary, "+2 goroutines (sleep) in main.poll") {
+		t.Errorf("backlog and a sleeper: %v %q, want the sleeper named", d.Cause, d.Summary)
+	}
+	d = Diagnose(&Report{Groups: []GroupDelta{backlog}}, Context{})
+	if d.Cause != CauseUnknown || !strings.Contains(d.Summary, "+108 goroutines not yet run (a backlog of the scheduler, not blocked)") {
+		t.Errorf("backlog alone: %v %q", d.Cause, d.Summary)
+	}
+}
+
+// A goroutine caught running inside the runtime's channel code is not
+// blocked, and certainly not on a nil channel.
+func TestDiagnoseRunningIsNotBlocked(t *testing.T) {
+	fs := []Frame{{"runtime.lock2", "lock.go", 1}, {"runtime.chanrecv", "chan.go", 3}, {"runtime.chanrecv1", "chan.go", 2}, {"main.work", "w.go", 5}}
+	g := GroupDelta{Group: Group{Key: "w", Count: 9, Wait: WaitChanReceive, Top: fs[3], Frames: fs}, Delta: 9}
+	if b := blockingOf(&g.Group); b.op != opNone {
+		t.Errorf("blockingOf(running) = %v, want opNone", b.op)
+	}
+}
+
+func TestEnclosing(t *testing.T) {
+	for in, want := range map[string]string{
+		"main.f":                      "main.f",
+		"main.f.func1":                "main.f",
+		"main.f.func1.2":              "main.f",
+		"main.f.gowrap3":              "main.f",
+		"example.com/p.(*T).m.func2":  "example.com/p.(*T).m",
+		"example.com/p.v1.func":       "example.com/p.v1.func",
+		"example.com/p.funcs":         "example.com/p.funcs",
+		"example.com/p.func1/q.Serve": "example.com/p.func1/q.Serve",
+	} {
+		if got := enclosing(in); got != want {
+			t.Errorf("enclosing(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

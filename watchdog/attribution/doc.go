@@ -80,16 +80,49 @@
 //     connections do not;
 //   - [CausePoolStarved]: requests wait in net/http.(*Transport).getConn
 //     while a pool has waiters: MaxConnsPerHost is reached;
-//   - [CauseBlockedChannelSend]: a goroutine group blocked on a channel
-//     send grows (proven where the leak profile is collected);
-//   - [CauseBlockedChannelReceive]: a goroutine group blocked receiving
-//     from a channel grows (a worker whose input is never closed);
+//   - for goroutines blocked, the primitive and the operation, read from
+//     the runtime's and package sync's frames of their stack (the
+//     program's own function names play no part): [CauseBlockedChannelSend]
+//     and [CauseBlockedChannelReceive] (a channel nobody receives from, or
+//     sends on and closes), [CauseNilChannel], [CauseEmptySelect] (select {}),
+//     [CauseBlockedSelect] (no case ready), [CauseBlockedMutex] (also the
+//     mutex inside a sync.Once), [CauseBlockedRWMutex] (for reading behind a
+//     writer, for writing while readers hold it, or behind another writer),
+//     [CauseBlockedWaitGroup] and [CauseBlockedCond]. The group that grew
+//     most names the function and file:line where they wait. Only parked
+//     goroutines (runtime.gopark innermost) count as blocked, and goroutines
+//     not yet run (a backlog of the scheduler) are never named as the leak;
 //   - [CauseFileNotClosed]: descriptors of regular files under one
 //     directory grow;
 //   - [CauseProvenGoroutineLeak]: the leak profile proves goroutines
 //     leaked on something else;
 //   - [CauseUnknown] otherwise: the summary then states the largest growth
 //     as a fact rather than guess.
+//
+// Where the groups show the other side of a block, the summary says it,
+// and only what the stacks support; the other side is looked for among
+// the report's groups (those that grew, at most [Options.Top]). For a lock: a group parked past the
+// lock call, in the same function at a later line, likely holds it (named
+// with what it waits on); when none is, the lock was likely left locked
+// (an Unlock missed on a return path). When the holders are themselves
+// blocked locking, the cause becomes [CauseLockCycle]: two groups each past
+// one lock call and blocked in another ("n hold the lock taken in f and
+// wait for another at line L, while m hold the lock taken in g and wait
+// for another at line M"), or a reader past an RLock and read-locking
+// again behind a writer that waits for the readers. For a channel or a
+// WaitGroup: the goroutines related by the compiler's closure names (the
+// function that started a closure, its other closures) parked elsewhere;
+// for a channel with none, that no goroutine that grew is parked on the
+// other end (the sender returned without closing, the receiver returned
+// early). A nil channel is recognised by the line at which the runtime
+// parks: the first diagnosis of a channel group learns the runtime's
+// line for a non-nil channel from one goroutine profile of two goroutines
+// it parks and releases.
+//
+// With the leak profile, the proof stays the proof: the summary says the
+// primitive and that the runtime proved what the goroutines wait on
+// unreachable ("6 proven leaked by the goroutineleak profile"); without
+// it, the evidence says the leak is inferred from growth.
 //
 // # Dumps
 //

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 )
 
 // maxFrames bounds the frames kept per group in a report. The runtime
@@ -212,4 +214,183 @@ func goroutineRecords() []runtime.StackRecord {
 		}
 		n = got
 	}
+}
+
+// blockOp is the operation a goroutine group is blocked in, finer than
+// [WaitKind]: the primitive and how it is used, from the runtime and sync
+// frames of the stack (function names of the runtime and the sync package
+// only, never the program's). The zero value, opNone, is anything else.
+type blockOp int
+
+const (
+	opNone blockOp = iota
+	opChanSend
+	opChanRecv
+	opNilChanSend
+	opNilChanRecv
+	opSelect
+	opSelectForever
+	opMutex          // sync.Mutex.Lock, also the one inside Once, Map, ...
+	opRWWriteReaders // sync.RWMutex.Lock waiting for readers to leave
+	opRWWriteWriter  // sync.RWMutex.Lock waiting for another writer
+	opRWRead         // sync.RWMutex.RLock waiting for a writer
+	opWaitGroup
+	opCond
+)
+
+// isLock reports whether the operation acquires a lock.
+func (o blockOp) isLock() bool {
+	return o == opMutex || o == opRWWriteReaders || o == opRWWriteWriter || o == opRWRead
+}
+
+// blocking is how a group is blocked and where its own code asked for it.
+type blocking struct {
+	op blockOp
+	// api is the outermost runtime or sync frame of the blocking call:
+	// the sync method the program called ("sync.(*Once).doSlow"), or the
+	// runtime's channel or select function.
+	api string
+	// site is the index in Group.Frames of the caller of api: the call
+	// site of the blocking operation; -1 when the stack does not show it.
+	site int
+}
+
+// isSyncPkg reports whether fn belongs to package sync or internal/sync.
+func isSyncPkg(fn string) bool {
+	return strings.HasPrefix(fn, "sync.") || strings.HasPrefix(fn, "internal/sync.")
+}
+
+// blockingOf derives how g is blocked from its frames, innermost first:
+// the first frame that parks names the primitive, the sync frames above
+// it name the method, and the frame after them is the call site.
+//
+// Only a parked goroutine is blocked: its innermost frame is
+// runtime.gopark. One caught running inside the runtime's select or
+// channel code (preempted, or on its way to park) is not.
+func blockingOf(g *Group) blocking {
+	b := blocking{site: -1}
+	if len(g.Frames) == 0 || g.Frames[0].Function != "runtime.gopark" {
+		return b
+	}
+	i := 0
+	for ; i < len(g.Frames) && b.op == opNone; i++ {
+		f := g.Frames[i]
+		switch fn := f.Function; fn {
+		case "runtime.chansend":
+			b.op = opChanSend
+			if s, _ := chanParkLines(); s > 0 && f.Line != s {
+				b.op = opNilChanSend // chansend parks elsewhere only on a nil channel
+			}
+		case "runtime.chanrecv":
+			b.op = opChanRecv
+			if _, r := chanParkLines(); r > 0 && f.Line != r {
+				b.op = opNilChanRecv
+			}
+		case "runtime.selectgo":
+			b.op = opSelect
+		case "runtime.block":
+			b.op = opSelectForever
+		case "sync.runtime_notifyListWait":
+			b.op = opCond
+		case "sync.runtime_SemacquireWaitGroup":
+			b.op = opWaitGroup
+		case "sync.runtime_SemacquireRWMutexR":
+			b.op = opRWRead
+		case "sync.runtime_SemacquireRWMutex":
+			b.op = opRWWriteReaders
+		case "internal/sync.runtime_SemacquireMutex", "sync.runtime_SemacquireMutex":
+			b.op = opMutex
+		case "sync.runtime_Semacquire":
+			if g.HasFunction("sync.(*WaitGroup).Wait") {
+				b.op = opWaitGroup // before Go 1.25
+			}
+		}
+	}
+	if b.op == opNone {
+		return b
+	}
+	// Above the park: the runtime's own wrappers (chanrecv1, selectnbrecv)
+	// and the sync methods; the first frame past them is the call site.
+	for ; i < len(g.Frames); i++ {
+		fn := g.Frames[i].Function
+		if !isRuntime(fn) && !isSyncPkg(fn) {
+			b.site = i
+			break
+		}
+		switch fn {
+		case "sync.(*RWMutex).Lock":
+			if b.op == opMutex {
+				b.op = opRWWriteWriter // the writers' mutex: another writer holds the RWMutex
+			}
+		}
+		b.api = fn
+	}
+	if b.api == "" && i > 0 {
+		b.api = g.Frames[i-1].Function
+	}
+	return b
+}
+
+// chanPark holds the lines of runtime.chansend and runtime.chanrecv where
+// they park a goroutine on a non-nil channel, learnt once from the
+// runtime itself (they differ between Go releases). Each function parks
+// at one other line only: on a nil channel, forever.
+var chanPark struct {
+	once       sync.Once
+	send, recv int
+}
+
+// chanParkLines returns the lines at which runtime.chansend and
+// runtime.chanrecv park on a non-nil channel; 0 if they could not be
+// learnt. The first call takes one goroutine profile.
+func chanParkLines() (send, recv int) {
+	chanPark.once.Do(func() { chanPark.send, chanPark.recv = probeChanPark() })
+	return chanPark.send, chanPark.recv
+}
+
+// probeChanPark parks one goroutine sending and one receiving on fresh
+// channels, reads their stacks from a goroutine profile (retrying until
+// both are parked, at most about a second) and releases them.
+func probeChanPark() (send, recv int) {
+	sc, rc := make(chan int), make(chan int)
+	var wg sync.WaitGroup
+	wg.Go(func() { probeSend(sc) })
+	wg.Go(func() { probeRecv(rc) })
+	defer func() {
+		<-sc
+		close(rc)
+		wg.Wait()
+	}()
+	sendFn, recvFn := ownFunc("probeSend"), ownFunc("probeRecv")
+	for try := 0; try < 1000 && (send == 0 || recv == 0); try++ {
+		if try > 0 {
+			time.Sleep(time.Millisecond)
+		}
+		for _, g := range groupRecords(goroutineRecords()) {
+			if len(g.Frames) < 2 || g.Frames[0].Function != "runtime.gopark" {
+				continue // not parked (yet)
+			}
+			for _, f := range g.Frames[1:2] {
+				switch {
+				case f.Function == "runtime.chansend" && g.HasFunction(sendFn):
+					send = f.Line
+				case f.Function == "runtime.chanrecv" && g.HasFunction(recvFn):
+					recv = f.Line
+				}
+			}
+		}
+	}
+	return send, recv
+}
+
+//go:noinline
+func probeSend(c chan<- int) { c <- 1 }
+
+//go:noinline
+func probeRecv(c <-chan int) { <-c }
+
+// notYetRun reports whether the group is goroutines created and not yet
+// run: a scheduling backlog, not goroutines blocked on anything.
+func (g *Group) notYetRun() bool {
+	return len(g.Frames) == 1 && g.Frames[0].Function == "runtime.goexit"
 }
