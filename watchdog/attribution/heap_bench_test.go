@@ -43,16 +43,17 @@ func withSites(b *testing.B, n int) {
 // 1 000 and 10 000 allocation sites: take a profile, diff it against a
 // baseline taken before. It reports the profile's sites and records, the
 // longest stop-the-world pause during any op (the upper bound of its
-// histogram bucket) and the CPU time of the process per op.
+// histogram bucket), the CPU time of the process per op and the wall time
+// of DiffHeap alone.
 func BenchmarkHeapDiff(b *testing.B) {
 	for _, n := range []int{1_000, 10_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			withSites(b, n)
 			base := TakeHeap(HeapOptions{})
 			var (
-				maxPause time.Duration
-				long     int
-				cur      *HeapProfile
+				maxPause, diff time.Duration
+				long           int
+				cur            *HeapProfile
 			)
 			cpu0 := cpuTime()
 			b.ReportAllocs()
@@ -64,11 +65,13 @@ func BenchmarkHeapDiff(b *testing.B) {
 				if len(cur.Sites) < n || r == nil {
 					b.Fatalf("%d sites, want %d", len(cur.Sites), n)
 				}
+				diff += r.Cost
 				maxPause = max(maxPause, p)
 				if p > time.Millisecond {
 					long++
 				}
 			}
+			b.ReportMetric(float64(diff.Microseconds())/float64(b.N), "diff-µs/op")
 			b.ReportMetric(float64(len(cur.Sites)), "sites")
 			b.ReportMetric(float64(cur.Records), "records")
 			b.ReportMetric(float64(maxPause.Microseconds()), "max-pause-µs")
