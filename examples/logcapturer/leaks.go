@@ -116,3 +116,72 @@ func (l *leaker) cleanup() {
 		os.RemoveAll(l.dir)
 	}
 }
+
+// leakedLineSize is the size of one log line the heap leak retains.
+const leakedLineSize = 256
+
+// heapLeaker retains log lines in a map that is never pruned, at a steady rate: a cache of
+// the lines seen, keyed by container and line number, as a deduplicating or replaying
+// capturer keeps them when nobody evicts anything. Only its own goroutine uses it.
+type heapLeaker struct {
+	bytesPerMin float64
+	containers  []string
+
+	seen    map[lineKey][]byte // never pruned
+	payload int64              // bytes of line text retained: len of every value
+}
+
+// lineKey identifies a log line: the container it came from and its number there.
+type lineKey struct {
+	container string
+	line      int
+}
+
+// newHeapLeaker returns a leaker that retains about kibPerMin KiB of log lines per minute
+// (the lines' text; the map's own entries add about 40% to the live heap); 0 retains nothing.
+func newHeapLeaker(kibPerMin int) *heapLeaker {
+	return &heapLeaker{
+		bytesPerMin: float64(kibPerMin) * 1024,
+		containers:  []string{"web-1", "web-2", "api-1", "api-2", "worker-1", "worker-2", "db-1", "cache-1"},
+		seen:        make(map[lineKey][]byte),
+	}
+}
+
+// rememberLine is the leak: it renders one log line of the container and keeps it in the map
+// for good. It is the function the watchdog's heap evidence should name.
+func (h *heapLeaker) rememberLine(container string, line int) {
+	text := make([]byte, 0, leakedLineSize)
+	text = fmt.Appendf(text, `2026-12-03T14:00:00.%09dZ stdout F {"level":"info","container":%q,"line":%d,"msg":"request served"`,
+		line%1_000_000_000, container, line)
+	for len(text) < leakedLineSize-1 {
+		text = append(text, ' ')
+	}
+	text = append(text[:leakedLineSize-1], '}')
+	h.seen[lineKey{container, line}] = text
+	h.payload += int64(len(text))
+}
+
+// retainUntil retains lines until the payload is what mins minutes at the rate retain.
+func (h *heapLeaker) retainUntil(mins float64) {
+	for n := len(h.seen); float64(h.payload) < mins*h.bytesPerMin; n++ {
+		h.rememberLine(h.containers[n%len(h.containers)], n/len(h.containers))
+	}
+}
+
+// run retains lines at the leaker's rate until ctx ends, in steps of step.
+func (h *heapLeaker) run(ctx context.Context, step time.Duration) {
+	if h.bytesPerMin <= 0 {
+		return
+	}
+	t := time.NewTicker(step)
+	defer t.Stop()
+	start := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			h.retainUntil(now.Sub(start).Minutes())
+		}
+	}
+}

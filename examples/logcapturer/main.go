@@ -84,7 +84,7 @@ type options struct {
 	logJSON                    bool
 	alertSelector              string
 
-	leakGoroutines, leakFDs, leakConns int
+	leakGoroutines, leakFDs, leakConns, leakHeap int
 
 	set map[string]bool // flags given on the command line
 }
@@ -123,6 +123,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.IntVar(&o.leakGoroutines, "leak-goroutines", 0, "leak `N` goroutines per minute (blocked forever on a channel send)")
 	fs.IntVar(&o.leakFDs, "leak-fds", 0, "leak `N` file descriptors per minute (files opened and never closed)")
 	fs.IntVar(&o.leakConns, "leak-conns", 0, "leak `N` docker connections per minute (response bodies never closed)")
+	fs.IntVar(&o.leakHeap, "leak-heap", 0, "retain `N` KiB of log lines per minute (in a map never pruned)")
 	return fs
 }
 
@@ -152,7 +153,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	if o.tail < 0 {
 		errs = append(errs, fmt.Errorf("-tail %d: must be >= 0", o.tail))
 	}
-	if o.leakGoroutines < 0 || o.leakFDs < 0 || o.leakConns < 0 {
+	if o.leakGoroutines < 0 || o.leakFDs < 0 || o.leakConns < 0 || o.leakHeap < 0 {
 		errs = append(errs, errors.New("leak rates must be >= 0"))
 	}
 	return o, errors.Join(errs...)
@@ -347,6 +348,7 @@ func serve(o *options, log *zap.Logger) (status int, err error) {
 	defer cancelRun()
 	wg.Go(func() { capt.run(runCtx) })
 	wg.Go(func() { leaks.run(runCtx, 100*time.Millisecond) })
+	wg.Go(func() { newHeapLeaker(o.leakHeap).run(runCtx, 100*time.Millisecond) })
 
 	// The watchdog, as a user embeds it.
 	cfg := o.config()
