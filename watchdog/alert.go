@@ -65,12 +65,13 @@ func (c *Cause) UnmarshalText(b []byte) error {
 // snapshot and to the exporter. New fields may be added; handlers take the struct by value.
 //
 // Its JSON and its log fields use one vocabulary: the names below (series, alert_level,
-// previous_level, cause, value, baseline, rate_per_min, window_s, limit,
+// previous_level, cause, value, baseline, rate_per_min, window_s, limit, alert_id,
 // time_to_exhaustion_s, created_per_min, reason, evidence), durations in seconds.
 type Alert struct {
 	// ID is the alert's sequence number within its watchdog, from 1, in the order alerts were
-	// raised. Evidence collected later for an alert is attached to the alert with its ID.
-	ID uint64 `json:"id"`
+	// raised (0 for an alert that no watchdog raised, such as one from [Replay]). Evidence
+	// collected later for an alert is attached to the alert with its ID.
+	ID uint64 `json:"alert_id,omitempty"`
 	// Time of the sample that changed the level.
 	Time time.Time `json:"time"`
 	// Series is the name of the series ("goroutines", "fds", "http_docker_idle", ...).
@@ -149,8 +150,11 @@ func (a Alert) String() string {
 // zapFields returns the alert as structured fields, named as in its JSON. The level is
 // "alert_level", not "level", which log encoders use for the entry's own level.
 func (a Alert) zapFields() []zap.Field {
-	f := []zap.Field{
-		zap.Uint64("alert_id", a.ID),
+	f := make([]zap.Field, 0, 16)
+	if a.ID != 0 {
+		f = append(f, zap.Uint64("alert_id", a.ID))
+	}
+	f = append(f,
 		zap.String("series", a.Series),
 		zap.Stringer("alert_level", a.Level),
 		zap.Stringer("previous_level", a.Previous),
@@ -160,7 +164,7 @@ func (a Alert) zapFields() []zap.Field {
 		zap.Float64("rate_per_min", round2(a.RatePerMin)),
 		zap.Float64("window_s", a.Window.Seconds()),
 		zap.String("reason", a.Reason),
-	}
+	)
 	if a.Limit > 0 {
 		f = append(f, zap.Float64("limit", a.Limit))
 	}

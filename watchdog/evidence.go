@@ -45,6 +45,18 @@ func (k EvidenceKind) String() string {
 // MarshalText encodes the kind as its name.
 func (k EvidenceKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText decodes a kind from its name, so that evidence read back from JSON (a snapshot,
+// a smoke state file) keeps its kind; it rejects a name that is no kind.
+func (k *EvidenceKind) UnmarshalText(b []byte) error {
+	for i, n := range evidenceKindNames {
+		if string(b) == n {
+			*k = EvidenceKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("watchdog: unknown evidence kind %q (want one of %v)", b, evidenceKindNames)
+}
+
 // Evidence is what attribution found for one alert: the goroutine groups and descriptor
 // classes that grew since the baseline (taken at Start, and refreshed once a Window after the
 // warm-up if no series has left ok by then), what is there now where growth does not

@@ -64,7 +64,7 @@ func TestPoolAlertCarriesConnections(t *testing.T) {
 	clk := &evidenceClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), c: make(chan time.Time)}
 	c := DefaultConfig()
 	c.Window = 30 * time.Second
-	c.Warmup = 0
+	c.Warmup = time.Nanosecond // judge from the first sample (zero would mean the default)
 	var mu sync.Mutex
 	var pa *Alert
 	w, err := Start(t.Context(), c, WithClock(clk), WithHTTPPool(pool), OnAlert(func(a Alert) {
