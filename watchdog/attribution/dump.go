@@ -106,6 +106,7 @@ func (d *Dumper) Close() error {
 // has no descriptor left.
 var ErrNoDescriptors = errors.New("no file descriptor left to write the dump")
 
+// isNoFDs uses syscall's errno values: this file builds on every system, x/sys/unix does not.
 func isNoFDs(err error) bool {
 	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }
