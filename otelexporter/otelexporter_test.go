@@ -70,7 +70,7 @@ func heldPool(t *testing.T) *httppool.Pool {
 func startWatchdog(t *testing.T, opts ...watchdog.Option) *watchdog.Watchdog {
 	t.Helper()
 	cfg := watchdog.DefaultConfig()
-	cfg.Interval, cfg.Window, cfg.Warmup = time.Hour, 3*time.Hour, 0
+	cfg.Interval, cfg.Window, cfg.Warmup = time.Hour, 3*time.Hour, time.Nanosecond // no warm-up (zero means the default)
 	cfg.Attribution.Disabled = true
 	w, err := watchdog.Start(context.Background(), cfg, opts...)
 	if err != nil {
@@ -262,7 +262,7 @@ func TestLevelsAndAlerts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var streams atomic.Int64
 		cfg := watchdog.DefaultConfig()
-		cfg.Interval, cfg.Window, cfg.Warmup = time.Second, 10*time.Second, 0
+		cfg.Interval, cfg.Window, cfg.Warmup = time.Second, 10*time.Second, time.Nanosecond // no warm-up (zero means the default)
 		cfg.Jitter = 0
 		cfg.Attribution.Disabled = true
 		cfg.Rules["open_streams"] = watchdog.Rule{NoticePerMin: 10, WarningPerMin: 20, CriticalPerMin: 50}
