@@ -245,13 +245,16 @@ func (s *smokeState) report(now time.Time) SmokeReport {
 
 // reportWithChart is report with a copy of the run's chart series.
 func (s *smokeState) reportWithChart(now time.Time) (SmokeReport, *smokeChart) {
+	return s.report(now), s.chart()
+}
+
+func (s *smokeState) chart() *smokeChart {
 	s.mu.Lock()
-	var c *smokeChart
+	defer s.mu.Unlock()
 	if s.run != nil {
-		c = s.run.chart.clone()
+		return s.run.chart.clone()
 	}
-	s.mu.Unlock()
-	return s.report(now), c
+	return nil
 }
 
 // step advances the run on the sampling goroutine: between checkpoints, nothing but a lock,
@@ -298,7 +301,17 @@ func (s *smokeState) step(in *smokeInput) {
 // stop runs when the sampling goroutine ends: a run still going is ended (failed, as it did
 // not complete; with a state file the next Start resumes it) and the writer is drained.
 func (s *smokeState) stop(in *smokeInput) {
+	if io := s.end(in); io != nil {
+		if !io.stop(hookGrace) {
+			s.log.Error("smoke output writer did not return within 5s of Stop; its goroutine is left behind")
+		}
+	}
+}
+
+// end marks s stopped and finishes a run still going; it returns the writer to drain.
+func (s *smokeState) end(in *smokeInput) *smokeIO {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.stopped = true
 	if r := s.run; r != nil && r.rep.Status == SmokeRunning {
 		how := fmt.Sprintf("the watchdog stopped after %s of %s", durLabel(r.elapsed(in.now)), durLabel(r.rep.Duration))
@@ -307,13 +320,7 @@ func (s *smokeState) stop(in *smokeInput) {
 		}
 		s.finish(r, in, how)
 	}
-	io := s.io
-	s.mu.Unlock()
-	if io != nil {
-		if !io.stop(hookGrace) {
-			s.log.Error("smoke output writer did not return within 5s of Stop; its goroutine is left behind")
-		}
-	}
+	return s.io
 }
 
 // begin makes r the current run and writes its first lines. s.mu is held.
