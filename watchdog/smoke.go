@@ -78,7 +78,8 @@ func fillEvidence(alerts, from []Alert) {
 
 // WithSmokeOutput writes the smoke run's output lines (the seed's checkpoint format) to out as
 // they happen, on a goroutine of the watchdog's own: a writer that blocks never delays
-// sampling. Without it the lines still reach the logger, [Watchdog.SmokeReport] and /smoke. A
+// sampling; one whose Write panics is recovered and logged (the lines it was given are lost).
+// Without it the lines still reach the logger, [Watchdog.SmokeReport] and /smoke. A
 // nil writer is ignored.
 func WithSmokeOutput(out io.Writer) Option {
 	return optionFunc(func(o *options) {

@@ -121,9 +121,7 @@ func (s *smokeIO) flush() {
 	s.lines, s.stateData, s.files, s.finished = nil, nil, nil, nil
 	s.mu.Unlock()
 	if len(lines) > 0 && s.out != nil {
-		if _, err := s.out.Write(lines); err != nil {
-			s.log.Warn("smoke output", zap.Error(err))
-		}
+		s.write(lines)
 	}
 	if data != nil {
 		if err := writeFileAtomic(path, data); err != nil {
@@ -143,6 +141,19 @@ func (s *smokeIO) flush() {
 		for _, fn := range d.fns {
 			s.call(fn, d.rep)
 		}
+	}
+}
+
+// write hands lines to the user's writer, recovering a panic: a faulty writer loses its lines
+// (logged), never the host process or the state and results writes after it.
+func (s *smokeIO) write(lines []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("smoke output writer panicked; its lines are lost", zap.Any("panic", p))
+		}
+	}()
+	if _, err := s.out.Write(lines); err != nil {
+		s.log.Warn("smoke output", zap.Error(err))
 	}
 }
 
