@@ -77,8 +77,10 @@ func fillEvidence(alerts, from []Alert) {
 }
 
 // WithSmokeOutput writes the smoke run's output lines (the seed's checkpoint format) to out as
-// they happen, on a goroutine of the watchdog's own: a writer that blocks never delays
-// sampling; one whose Write panics is recovered and logged (the lines it was given are lost).
+// they happen, on a goroutine of its own through a queue of at most 1 MiB: a writer that
+// blocks delays neither sampling nor the state and results files (lines it cannot take are
+// dropped, counted and logged; Stop waits for it within its 5 s and logs the lines it did not
+// get); one whose Write panics is recovered and logged (the lines it was given are lost).
 // Without it the lines still reach the logger, [Watchdog.SmokeReport] and /smoke. A
 // nil writer is ignored.
 func WithSmokeOutput(out io.Writer) Option {
