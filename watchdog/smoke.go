@@ -77,8 +77,11 @@ func fillEvidence(alerts, from []Alert) {
 }
 
 // WithSmokeOutput writes the smoke run's output lines (the seed's checkpoint format) to out as
-// they happen, on a goroutine of the watchdog's own: a writer that blocks never delays
-// sampling. Without it the lines still reach the logger, [Watchdog.SmokeReport] and /smoke. A
+// they happen, on a goroutine of its own through a queue of at most 1 MiB: a writer that
+// blocks delays neither sampling nor the state and results files (lines it cannot take are
+// dropped, counted and logged; Stop waits for it within its 5 s and logs the lines it did not
+// get); one whose Write panics is recovered and logged (the lines it was given are lost).
+// Without it the lines still reach the logger, [Watchdog.SmokeReport] and /smoke. A
 // nil writer is ignored.
 func WithSmokeOutput(out io.Writer) Option {
 	return optionFunc(func(o *options) {
@@ -245,13 +248,16 @@ func (s *smokeState) report(now time.Time) SmokeReport {
 
 // reportWithChart is report with a copy of the run's chart series.
 func (s *smokeState) reportWithChart(now time.Time) (SmokeReport, *smokeChart) {
+	return s.report(now), s.chart()
+}
+
+func (s *smokeState) chart() *smokeChart {
 	s.mu.Lock()
-	var c *smokeChart
+	defer s.mu.Unlock()
 	if s.run != nil {
-		c = s.run.chart.clone()
+		return s.run.chart.clone()
 	}
-	s.mu.Unlock()
-	return s.report(now), c
+	return nil
 }
 
 // step advances the run on the sampling goroutine: between checkpoints, nothing but a lock,
@@ -298,7 +304,17 @@ func (s *smokeState) step(in *smokeInput) {
 // stop runs when the sampling goroutine ends: a run still going is ended (failed, as it did
 // not complete; with a state file the next Start resumes it) and the writer is drained.
 func (s *smokeState) stop(in *smokeInput) {
+	if io := s.end(in); io != nil {
+		if !io.stop(hookGrace) {
+			s.log.Error("smoke output writer did not return within 5s of Stop; its goroutine is left behind")
+		}
+	}
+}
+
+// end marks s stopped and finishes a run still going; it returns the writer to drain.
+func (s *smokeState) end(in *smokeInput) *smokeIO {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.stopped = true
 	if r := s.run; r != nil && r.rep.Status == SmokeRunning {
 		how := fmt.Sprintf("the watchdog stopped after %s of %s", durLabel(r.elapsed(in.now)), durLabel(r.rep.Duration))
@@ -307,13 +323,7 @@ func (s *smokeState) stop(in *smokeInput) {
 		}
 		s.finish(r, in, how)
 	}
-	io := s.io
-	s.mu.Unlock()
-	if io != nil {
-		if !io.stop(hookGrace) {
-			s.log.Error("smoke output writer did not return within 5s of Stop; its goroutine is left behind")
-		}
-	}
+	return s.io
 }
 
 // begin makes r the current run and writes its first lines. s.mu is held.

@@ -8,13 +8,14 @@ type SmokeConfig struct {
 	// Enabled starts a smoke run when the watchdog starts. Off by default; runs can also be
 	// started with [Watchdog.StartSmoke] or, when allowed, by POST /smoke.
 	Enabled bool
-	// Duration of the run. Default 30m. Must be at least one Checkpoint.
+	// Duration of the run. Default 30m. Must be at least one Checkpoint and at most 366 days,
+	// with at most 4096 checkpoints in it.
 	Duration time.Duration
 	// Checkpoint is the time between two checkpoint lines. Default 2m. Must be at least the
 	// sampling Interval.
 	Checkpoint time.Duration
 	// Warmup before the baseline is taken. Default 0: the baseline is the first sample, as in
-	// the seed's script. Must be >= 0.
+	// the seed's script. Must be >= 0 and at most 366 days.
 	Warmup time.Duration
 	// ResultsDir, when set, receives the finished run's output log
 	// (smoke_test_YYYYMMDD_HHMMSS.log, the run's start time), the final metrics snapshot
@@ -38,19 +39,35 @@ func DefaultSmokeConfig() SmokeConfig {
 	return SmokeConfig{Duration: 30 * time.Minute, Checkpoint: 2 * time.Minute}
 }
 
+// Bounds of a smoke run, checked by Validate and StartSmoke: Duration and Warmup at most
+// smokeMaxDuration each (so that Warmup+Duration and every checkpoint's offset fit a
+// time.Duration), and at most smokeMaxCheckpoints checkpoints (so that the report and the
+// state file stay small).
+const (
+	smokeMaxDuration    = 366 * 24 * time.Hour
+	smokeMaxCheckpoints = 4096
+)
+
 func (s SmokeConfig) validate(p *problems, interval time.Duration) {
 	if s.Duration <= 0 {
 		p.addf("Smoke.Duration must be > 0 (got %v)", s.Duration)
+	} else if s.Duration > smokeMaxDuration {
+		p.addf("Smoke.Duration must be at most %v (got %v)", smokeMaxDuration, s.Duration)
 	}
 	if s.Checkpoint <= 0 {
 		p.addf("Smoke.Checkpoint must be > 0 (got %v)", s.Checkpoint)
 	} else if s.Duration > 0 && s.Checkpoint > s.Duration {
 		p.addf("Smoke.Checkpoint (%v) must not exceed Smoke.Duration (%v)", s.Checkpoint, s.Duration)
+	} else if s.Duration > 0 && checkpointCount(s) > smokeMaxCheckpoints {
+		p.addf("Smoke.Checkpoint (%v) makes %d checkpoints in Smoke.Duration (%v); at most %d are allowed",
+			s.Checkpoint, checkpointCount(s), s.Duration, smokeMaxCheckpoints)
 	}
 	if interval > 0 && s.Checkpoint > 0 && s.Checkpoint < interval {
 		p.addf("Smoke.Checkpoint (%v) must be at least the Interval (%v)", s.Checkpoint, interval)
 	}
 	if s.Warmup < 0 {
 		p.addf("Smoke.Warmup must be >= 0 (got %v)", s.Warmup)
+	} else if s.Warmup > smokeMaxDuration {
+		p.addf("Smoke.Warmup must be at most %v (got %v)", smokeMaxDuration, s.Warmup)
 	}
 }

@@ -17,11 +17,10 @@ import (
 // that the sampling goroutine never waits for a disk or for the user's writer. Lines keep
 // their order; of the state, only the latest version is written.
 type smokeIO struct {
-	out io.Writer
+	out *smokeOut // nil without a writer
 	log *zap.Logger
 
 	mu        sync.Mutex
-	lines     []byte
 	statePath string
 	stateData []byte
 	files     []smokeFile
@@ -44,9 +43,122 @@ type smokeFile struct {
 }
 
 func startSmokeIO(out io.Writer, log *zap.Logger) *smokeIO {
-	s := &smokeIO{out: out, log: log, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	s := &smokeIO{log: log, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	if out != nil {
+		s.out = &smokeOut{w: out, log: log, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+		go s.out.loop()
+	}
 	go s.loop()
 	return s
+}
+
+// smokeOutMaxBytes bounds the output lines queued for the user's writer; lines beyond it are
+// dropped and counted.
+const smokeOutMaxBytes = 1 << 20
+
+// smokeSyncGrace is how long the completion callbacks wait for the output lines before them.
+const smokeSyncGrace = time.Second
+
+// smokeOut writes the output lines to the user's writer on a goroutine of its own, through a
+// bounded queue: a writer that blocks or panics delays nothing else (state file, results,
+// callbacks); lines it cannot take are dropped, counted and logged.
+type smokeOut struct {
+	w   io.Writer
+	log *zap.Logger
+
+	mu      sync.Mutex
+	buf     []byte
+	queued  int             // lines in buf
+	dropped int             // lines dropped since the last report
+	waiters []chan struct{} // closed once the lines queued before them are written
+
+	wake, quit, done chan struct{}
+}
+
+func (o *smokeOut) add(line string) {
+	o.mu.Lock()
+	if len(o.buf)+len(line)+1 > smokeOutMaxBytes {
+		o.dropped++
+	} else {
+		o.buf = append(append(o.buf, line...), '\n')
+		o.queued++
+	}
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pending returns the lines still queued and dropped unreported.
+func (o *smokeOut) pending() (queued, dropped int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.queued, o.dropped
+}
+
+func (o *smokeOut) loop() {
+	defer close(o.done)
+	for {
+		select {
+		case <-o.wake:
+			o.flush()
+		case <-o.quit:
+			o.flush()
+			return
+		}
+	}
+}
+
+func (o *smokeOut) flush() {
+	o.mu.Lock()
+	buf, dropped, waiters := o.buf, o.dropped, o.waiters
+	o.buf, o.dropped, o.waiters = nil, 0, nil
+	o.mu.Unlock()
+	defer func() {
+		for _, w := range waiters {
+			close(w)
+		}
+	}()
+	if dropped > 0 {
+		o.log.Warn("smoke output writer too slow; lines dropped", zap.Int("dropped", dropped))
+	}
+	if len(buf) > 0 {
+		o.write(buf)
+	}
+	o.mu.Lock()
+	o.queued -= bytesCount(buf, '\n')
+	o.mu.Unlock()
+}
+
+// sync waits, at most grace, until the lines queued so far are written; false if not.
+func (o *smokeOut) sync(grace time.Duration) bool {
+	ch := make(chan struct{})
+	o.mu.Lock()
+	o.waiters = append(o.waiters, ch)
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+func bytesCount(b []byte, c byte) int {
+	n := 0
+	for _, x := range b {
+		if x == c {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *smokeIO) poke() {
@@ -57,10 +169,9 @@ func (s *smokeIO) poke() {
 }
 
 func (s *smokeIO) output(line string) {
-	s.mu.Lock()
-	s.lines = append(append(s.lines, line...), '\n')
-	s.mu.Unlock()
-	s.poke()
+	if s.out != nil {
+		s.out.add(line)
+	}
 }
 
 func (s *smokeIO) state(path string, data []byte) {
@@ -85,19 +196,35 @@ func (s *smokeIO) completed(rep SmokeReport, fns []func(SmokeReport)) {
 	s.poke()
 }
 
-// stop drains what is pending and ends the goroutine, waiting at most grace.
+// stop drains what is pending and ends the goroutines, waiting at most grace in all. When
+// the user's writer has not taken its lines by then, that is logged with the count of lines
+// it did not get.
 func (s *smokeIO) stop(grace time.Duration) bool {
 	select {
 	case <-s.quit:
 	default:
 		close(s.quit)
+		if s.out != nil {
+			close(s.out.quit)
+		}
 	}
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {
 	case <-s.done:
+	case <-t.C:
+		return false
+	}
+	if s.out == nil {
+		return true
+	}
+	select {
+	case <-s.out.done:
 		return true
 	case <-t.C:
+		q, d := s.out.pending()
+		s.log.Error("smoke output writer blocked at Stop; its lines are lost and its goroutine is left behind",
+			zap.Int("undelivered", q), zap.Int("dropped", d))
 		return false
 	}
 }
@@ -117,14 +244,9 @@ func (s *smokeIO) loop() {
 
 func (s *smokeIO) flush() {
 	s.mu.Lock()
-	lines, path, data, files, done := s.lines, s.statePath, s.stateData, s.files, s.finished
-	s.lines, s.stateData, s.files, s.finished = nil, nil, nil, nil
+	path, data, files, done := s.statePath, s.stateData, s.files, s.finished
+	s.stateData, s.files, s.finished = nil, nil, nil
 	s.mu.Unlock()
-	if len(lines) > 0 && s.out != nil {
-		if _, err := s.out.Write(lines); err != nil {
-			s.log.Warn("smoke output", zap.Error(err))
-		}
-	}
 	if data != nil {
 		if err := writeFileAtomic(path, data); err != nil {
 			s.log.Error("smoke state file", zap.String("path", path), zap.Error(err))
@@ -139,10 +261,26 @@ func (s *smokeIO) flush() {
 			s.log.Error("smoke results", zap.String("path", f.path), zap.Error(err))
 		}
 	}
+	if len(done) > 0 && s.out != nil && !s.out.sync(smokeSyncGrace) {
+		s.log.Warn("smoke output writer still busy; completion callbacks run before it has all the lines")
+	}
 	for _, d := range done {
 		for _, fn := range d.fns {
 			s.call(fn, d.rep)
 		}
+	}
+}
+
+// write hands lines to the user's writer, recovering a panic: a faulty writer loses its lines
+// (logged), never the host process or the state and results writes after it.
+func (o *smokeOut) write(lines []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			o.log.Error("smoke output writer panicked; its lines are lost", zap.Any("panic", p))
+		}
+	}()
+	if _, err := o.w.Write(lines); err != nil {
+		o.log.Warn("smoke output", zap.Error(err))
 	}
 }
 

@@ -23,7 +23,7 @@ type smokeRun struct {
 const smokeMaxAlerts = 256
 
 func newSmokeRun(c SmokeConfig, now time.Time, pools []string, tg SmokeTargets) *smokeRun {
-	r := &smokeRun{cfg: c, n: checkpointCount(c), loc: now.Location()}
+	r := &smokeRun{cfg: c, n: int(min(checkpointCount(c), smokeMaxCheckpoints)), loc: now.Location()}
 	r.rep = SmokeReport{
 		Status: SmokeRunning, Duration: c.Duration, Checkpoint: c.Checkpoint, Warmup: c.Warmup,
 		Started: now, HTTPPools: append([]string(nil), pools...), Targets: tg,
@@ -32,8 +32,17 @@ func newSmokeRun(c SmokeConfig, now time.Time, pools []string, tg SmokeTargets) 
 	return r
 }
 
-func checkpointCount(c SmokeConfig) int {
-	return int((c.Duration + c.Checkpoint - 1) / c.Checkpoint)
+// checkpointCount is ceil(Duration/Checkpoint), without overflow for any positive values;
+// 0 when either is not positive.
+func checkpointCount(c SmokeConfig) int64 {
+	if c.Duration <= 0 || c.Checkpoint <= 0 {
+		return 0
+	}
+	n := int64(c.Duration / c.Checkpoint)
+	if c.Duration%c.Checkpoint != 0 {
+		n++
+	}
+	return n
 }
 
 // offset is the scheduled time of checkpoint i after the baseline.

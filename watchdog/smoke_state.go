@@ -16,9 +16,9 @@ import (
 // a later format is recognised as foreign instead of being half understood.
 const (
 	smokeStateKind    = "leakwatch.smoke-state"
-	smokeStateVersion = 2       // 1: the fields of a run flat, before the report was the stored form
-	smokeStateMax     = 4 << 20 // bytes read at most; a bigger file is not ours
-	smokeMaxPoints    = 100000  // checkpoints a run may have
+	smokeStateVersion = 2                   // 1: the fields of a run flat, before the report was the stored form
+	smokeStateMax     = 4 << 20             // bytes read at most; a bigger file is not ours
+	smokeMaxPoints    = smokeMaxCheckpoints // checkpoints a run may have
 )
 
 // smokeStateFile is the state file: the run's report, its one stored form, with the series'
@@ -59,13 +59,15 @@ func parseSmokeState(b []byte) (*smokeStateFile, error) {
 	if st.Version != smokeStateVersion {
 		return nil, fmt.Errorf("unsupported version %d (this build reads %d)", st.Version, smokeStateVersion)
 	}
-	if st.Run.Duration <= 0 || st.Run.Checkpoint <= 0 || st.Run.Checkpoint > st.Run.Duration || st.Run.Warmup < 0 {
+	if st.Run.Duration <= 0 || st.Run.Checkpoint <= 0 || st.Run.Checkpoint > st.Run.Duration || st.Run.Warmup < 0 ||
+		st.Run.Duration > smokeMaxDuration || st.Run.Warmup > smokeMaxDuration {
 		return nil, fmt.Errorf("bad durations: duration %v, checkpoint %v, warmup %v", st.Run.Duration, st.Run.Checkpoint, st.Run.Warmup)
 	}
-	n := checkpointCount(SmokeConfig{Duration: st.Run.Duration, Checkpoint: st.Run.Checkpoint})
-	if n > smokeMaxPoints {
-		return nil, fmt.Errorf("%d checkpoints, more than %d", n, smokeMaxPoints)
+	n64 := checkpointCount(SmokeConfig{Duration: st.Run.Duration, Checkpoint: st.Run.Checkpoint})
+	if n64 > smokeMaxPoints {
+		return nil, fmt.Errorf("%d checkpoints, more than %d", n64, smokeMaxPoints)
 	}
+	n := int(n64)
 	switch st.Run.Status {
 	case SmokeRunning, SmokePassed, SmokeFailed:
 	default:

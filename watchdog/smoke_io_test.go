@@ -1,0 +1,91 @@
+package watchdog
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+type panicWriter struct{}
+
+func (panicWriter) Write([]byte) (int, error) { panic("hostile writer") }
+
+// TestSmokeOutputPanicRecovered: a WithSmokeOutput writer that panics loses its lines (logged);
+// the process lives on and the state file is still written.
+func TestSmokeOutputPanicRecovered(t *testing.T) {
+	core, logs := observer.New(zap.ErrorLevel)
+	s := startSmokeIO(panicWriter{}, zap.New(core))
+	path := filepath.Join(t.TempDir(), "state.json")
+	s.output("line one")
+	s.state(path, []byte("{}\n"))
+	s.output("line two")
+	if !s.stop(time.Minute) {
+		t.Fatal("smoke writer goroutine did not end")
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "{}\n" {
+		t.Fatalf("state file = %q, %v; want it written", b, err)
+	}
+	if n := logs.FilterMessage("smoke output writer panicked; its lines are lost").Len(); n == 0 {
+		t.Fatal("the writer's panic was not logged")
+	}
+}
+
+// blockWriter blocks every Write until release is closed.
+type blockWriter struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockWriter) Write(p []byte) (int, error) {
+	select {
+	case b.entered <- struct{}{}:
+	default:
+	}
+	<-b.release
+	return len(p), nil
+}
+
+// TestSmokeOutputBlockedWriter: a writer that blocks stops neither the state file nor the
+// results; the lines it cannot take are dropped (bounded queue), counted and logged, and Stop
+// says it gave up on it.
+func TestSmokeOutputBlockedWriter(t *testing.T) {
+	core, logs := observer.New(zap.WarnLevel)
+	bw := &blockWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	s := startSmokeIO(bw, zap.New(core))
+	dir := t.TempDir()
+	s.output("first")
+	<-bw.entered // the writer now holds the output goroutine
+	line := string(make([]byte, 1023))
+	for range 2 * smokeOutMaxBytes / 1024 {
+		s.output(line)
+	}
+	if _, d := s.out.pending(); d == 0 {
+		t.Fatal("no line dropped: the queue is not bounded")
+	}
+	state := filepath.Join(dir, "state.json")
+	s.state(state, []byte("{}\n"))
+	s.results([]smokeFile{{filepath.Join(dir, "r.json"), []byte("{}\n")}})
+	done := make(chan struct{})
+	s.completed(SmokeReport{}, []func(SmokeReport){func(SmokeReport) { close(done) }})
+	<-done // callbacks run after the files queued before them, with the writer still blocked
+	for _, p := range []string{state, filepath.Join(dir, "r.json")} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s not written while the output writer blocks: %v", p, err)
+		}
+	}
+	if s.stop(2 * time.Second) {
+		t.Fatal("stop reported success with the writer still blocked")
+	}
+	if logs.FilterMessage("smoke output writer blocked at Stop; its lines are lost and its goroutine is left behind").Len() != 1 {
+		t.Fatal("Stop did not say it gave up on the writer")
+	}
+	close(bw.release)
+	<-s.out.done
+	if logs.FilterMessage("smoke output writer too slow; lines dropped").Len() == 0 {
+		t.Fatal("dropped lines not reported")
+	}
+}
