@@ -104,15 +104,21 @@ func newSink(capacity int) *sink {
 func (s *sink) run() {
 	defer close(s.done)
 	s.enter()
+	serve(s.jobs, s.quit, s.do)
+}
+
+// serve calls do for each value received on ch until quit is closed, then for what was queued
+// before the quit, and returns: the loop of the sink and of every handler runner.
+func serve[T any](ch <-chan T, quit <-chan struct{}, do func(T)) {
 	for {
 		select {
-		case job := <-s.jobs:
-			s.do(job)
-		case <-s.quit:
-			for { // finish what was queued before the quit
+		case v := <-ch:
+			do(v)
+		case <-quit:
+			for {
 				select {
-				case job := <-s.jobs:
-					s.do(job)
+				case v := <-ch:
+					do(v)
 				default:
 					return
 				}
@@ -166,21 +172,7 @@ func newHandlerRunner(fn func(Alert), capacity int, panicked func(Alert, any)) *
 func (h *handlerRunner) run() {
 	defer close(h.done)
 	h.enter()
-	for {
-		select {
-		case a := <-h.alerts:
-			h.call(a)
-		case <-h.quit:
-			for { // deliver what was queued before the quit
-				select {
-				case a := <-h.alerts:
-					h.call(a)
-				default:
-					return
-				}
-			}
-		}
-	}
+	serve(h.alerts, h.quit, h.call)
 }
 
 func (h *handlerRunner) call(a Alert) {
