@@ -626,28 +626,29 @@ func TestSmokeOutputNeverBlocksSampling(t *testing.T) {
 // leak (2 goroutines over the 16s run: 7.5/min) passes the default 10/min and fails once
 // Rules["goroutines"] is tightened to 5/min, whose figure the criterion and the reasons name.
 func TestSmokeTargetsFromRules(t *testing.T) {
+	// The run is driven through its seam with a made-up goroutine count (+1 at 3 s, +1 at
+	// 11 s): the process-wide runtime.NumGoroutine would also count goroutines of earlier
+	// tests that are still winding down.
 	run := func(t *testing.T, c Config) SmokeReport {
-		var rep SmokeReport
-		synctest.Test(t, func(t *testing.T) {
-			w, err := Start(t.Context(), c)
-			if err != nil {
-				t.Fatal(err)
+		t.Helper()
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		s := &smokeState{names: []string{SeriesGoroutines}, log: zap.NewNop(), targets: smokeTargetsFrom(c.Rules)}
+		if err := s.start(c.Smoke, t0); err != nil {
+			t.Fatal(err)
+		}
+		snap := func() Snapshot { return Snapshot{} }
+		for sec := 0; sec <= 17; sec++ {
+			g := 40.0
+			if sec >= 3 {
+				g++
 			}
-			stop := make(chan struct{})
-			var parked sync.WaitGroup
-			time.Sleep(3 * time.Second)
-			parked.Go(func() { <-stop })
-			time.Sleep(8 * time.Second)
-			parked.Go(func() { <-stop })
-			time.Sleep(6 * time.Second)
-			close(stop)
-			parked.Wait()
-			if err := w.Stop(); err != nil {
-				t.Fatal(err)
+			if sec >= 11 {
+				g++
 			}
-			rep = w.SmokeReport()
-		})
-		return rep
+			s.step(&smokeInput{now: t0.Add(time.Duration(sec) * time.Second),
+				fig: smokeFigures{goroutines: g, fds: 22, fdsOK: true}, values: []float64{g}, snapshot: snap})
+		}
+		return s.report(t0.Add(18 * time.Second))
 	}
 	def := run(t, smokeConfig())
 	if def.Status != SmokePassed {
