@@ -105,22 +105,17 @@
 // With the defaults (30 s slots) a leak at 5× the critical rate is critical after about 2 min,
 // at 10× or more after about one minute, from the first sample or later; leaks between 1× and
 // about 2× the threshold wait for the window estimate (warm-up + window + Confirm from start).
-// On the start-of-process detection traces this gives median latency 170 s and max 335 s; the
-// randomised robustness test (below) includes fast and slow warm-ups and sawtooth pools and
-// stays without false alarm.
 //
 // # Cost
 //
 // Step is O(1) within a slot: it updates the open slot's minimum (no division while t stays in
 // the slot), checks the limit and the exhaustion horizon against the cached trend, and runs the
-// confirmation and resolve clocks. Measured on the 2 shared cores of the development machine
-// (go test -bench Step, several counts, medians, under load): about 45–75 ns and 0 allocations
-// for a tick inside a slot. When a sample opens a slot, the estimate is refreshed: O(Slots ×
-// (Slots + lag)) for the window (45 Theil–Sen pairs at the defaults) and the cycle search over
-// the history, and, for a series with a limit, the exhaustion trend (435 pairs): about 5–15 µs,
-// 0 allocations, once per 30 s at the defaults. At the watchdog's 1 s interval that is one tick
-// in 30, so a tick of 10 series costs well under a microsecond in the median and some tens of
-// microseconds at a slot boundary. Memory is O(Slots × (1 + CycleMemory/Window)).
+// confirmation and resolve clocks. When a sample opens a slot, the estimate is refreshed: O(Slots ×
+// (Slots + lag)) for the window (45 Theil–Sen pairs at the defaults), the cycle search over the
+// history and the fast rule, and, for a series with a limit, the exhaustion trend (435 pairs);
+// once per 30 s at the defaults. Step never allocates. Memory is O(Slots × (1 + CycleMemory/Window)).
+// In figures: tens of nanoseconds for a Step inside a slot, microseconds for one that closes a
+// slot (BenchmarkStep; bench/README.md, "What does the detector cost per sample?").
 //
 // # Levels, confirmation and hysteresis
 //
@@ -179,15 +174,12 @@
 // only where the series has shown cycles: a leak under a sawtooth is graded about one period
 // later, and a leak under bursts that fill slots one burst later.
 //
-// On the public detection traces the defaults give no false alarm, no miss, median latency 260 s
-// and max 800 s (the staircase, which needs two steps to be told from a one-time step). The
-// randomised robustness test (robust_test.go: 15 kinds × 2 series × 40 seeds: sawtooth periods
-// 2–15 min, bursts up to 1.5 min, fast and slow warm-ups, steps, spikes, irregular sampling,
-// diurnal cycles; leaks at 1.2–8× the notice rate, steady, late, stair-wise, under bursts, under
-// a sawtooth, stopping, to a limit) gives no false alarm, no miss and every stopped leak
-// resolved; median latencies are about 235 s for plain leaks, 350–365 s under bursts, 450–470 s
-// under a sawtooth and 550–560 s for staircases. On 200 other seeds per kind (3200 clean
-// traces) one false alarm remained: the first-ramp case below.
+// The public detection traces and the randomised robustness test (robust_test.go: 15 kinds × 2
+// series × 40 seeds: sawtooth periods 2–15 min, bursts up to 1.5 min, fast and slow warm-ups,
+// steps, spikes, irregular sampling, diurnal cycles; leaks at 1.2–8× the notice rate, steady,
+// late, stair-wise, under bursts, under a sawtooth, stopping, to a limit) must give no false
+// alarm, no miss and every stopped leak resolved; the tests fail otherwise. The latencies they
+// measure are in bench/README.md ("How does the detector score?").
 //
 // Known limits: a pool recycled every few slots (a 10 s period at a 30 s or 1 min Window) has
 // slot minima that alias, so its ramps can be graded as growth. A sawtooth whose ramp runs over the notice rate for longer than Window and that

@@ -120,7 +120,7 @@ type SeriesRate struct {
 // PoolStats are one HTTP pool's (transport's) connection counts now, and
 // their growth since the baseline.
 type PoolStats struct {
-	// Name names the transport, for example "docker-api".
+	// Name names the transport, for example "docker".
 	Name string `json:"name"`
 	// Open, Active and Idle are connection counts; Waiting is the number
 	// of requests waiting for a connection.

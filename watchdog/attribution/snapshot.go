@@ -52,12 +52,11 @@ type Options struct {
 	Net *NetHandles `json:"-"`
 	// Overlap reads the descriptors on a second goroutine while this one
 	// takes the goroutine profile (when both are asked for and GOMAXPROCS
-	// is above 1). The wall time falls to about the longer of the two parts
-	// (0.65x on two cores here), but the profile's and the collector's
-	// stop-the-world pauses then have a running goroutine to stop, and on
-	// the VM measured they ran over 1 ms about 1.6 times as often (from as
-	// often to 3.5 times as often, hour by hour). Off by default; see the
-	// package's Cost section.
+	// is above 1). The wall time falls to about the longer of the two
+	// parts, for about the same CPU time, but the profile's and the
+	// collector's stop-the-world pauses then have a running goroutine to
+	// stop, so pauses over 1 ms are more frequent. Off by default; see the
+	// package's Cost section, and bench/README.md for the figures.
 	Overlap bool `json:"overlap"`
 }
 
