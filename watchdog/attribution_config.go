@@ -31,10 +31,9 @@ type AttributionConfig struct {
 	// 64 MiB.
 	DumpMaxBytes int64
 	// Overlap reads the descriptors while the goroutine profile is taken
-	// (attribution.Options.Overlap): a snapshot takes about 0.65x the wall
-	// time on two cores, but stop-the-world pauses over 1 ms become more
-	// likely. Off by default: the pauses stop the host, the wall time of a
-	// snapshot taken off the sampling goroutine does not.
+	// (attribution.Options.Overlap): a snapshot takes less wall time, but stop-the-world
+	// pauses over 1 ms become more frequent. Off by default: the pauses stop the host, the
+	// wall time of a snapshot taken off the sampling goroutine does not.
 	Overlap bool
 }
 

@@ -127,14 +127,13 @@
 // The trade-off is latency against false alarms: a longer Window resists longer bursts and
 // slower sawtooth periods, a shorter one detects sooner. Every time constant derives from
 // Window, so a test or demo with a 200 ms Interval and a 6 s Window behaves like production with
-// 5 minutes. On the detection corpus (bench/README.md) the defaults raise no false alarm, miss
-// no leak, and grade leaks a median 260 s after they start (at most 800 s, the staircase), where
-// a careful Prometheus rule (deriv over 10 min, for: 5m) takes 720 s and misses the staircase;
-// on the start-of-process traces (leaks from the first seconds beside start-up fills and
-// bursts) a median 170 s, at most 335 s, where that rule takes 590 s. A leak under a sawtooth
-// is graded from the cycle bottoms, about one period later than a plain leak. Known limit: a
-// pool recycled every few seconds, at a Window of a minute or less (a period of a few slots),
-// can still be graded as growth.
+// 5 minutes. On the labelled detection traces (leaks after start, and leaks from the first
+// seconds beside start-up fills and bursts) the defaults raise no false alarm and miss no leak,
+// within latency goals that TestCorpusTraces and TestCorpusEarly enforce; the latencies, beside
+// a careful Prometheus rule's, are in bench/README.md ("How does the detector score?"). A leak
+// under a sawtooth is graded from the cycle bottoms, about one period later than a plain leak.
+// Known limit: a pool recycled every few seconds, at a Window of a minute or less (a period of
+// a few slots), can still be graded as growth.
 //
 // The engine is a pure function of the samples and their times: [Replay] runs a recording made
 // with Config.Record (or any trace in the same CSV format) through exactly the code the live
@@ -238,13 +237,18 @@
 //
 // # Cost and footprint
 //
-// A tick costs one to three microseconds and allocates nothing (BenchmarkTick; figures in
-// bench/README.md); attribution, which is O(goroutines + descriptors), runs only on alerts, off
-// the sampling goroutine, and reports its cost. The watchdog holds five descriptors on Linux
-// (/proc/self/fd and /proc/self/statm for the probes; for attribution a /proc/self/fd of its
-// own, a sock_diag socket and /proc/self/net/sockstat, so that descriptors and sockets are
-// still classified when the process has none left), and a sixth with Attribution.DumpDir (the
-// dump's spare); one sampling goroutine, one goroutine for alert handlers and attribution, and one per gauge; the
+// A tick allocates nothing and costs about a microsecond in a hot loop (BenchmarkTick), some
+// microseconds at a real interval, where it finds the caches cold; bench/README.md ("What does
+// a tick cost?") has the figures. Attribution, which is O(goroutines + descriptors), runs only
+// on alerts, off the sampling goroutine, and reports its cost.
+//
+// The watchdog holds five descriptors on Linux (/proc/self/fd and /proc/self/statm for the
+// probes; for attribution a /proc/self/fd of its own, a sock_diag socket and
+// /proc/self/net/sockstat, so that descriptors and sockets are still classified when the
+// process has none left), and a sixth with Attribution.DumpDir (the dump's spare). Goroutines:
+// one samples, one takes the attributions and logs their evidence, one runs each [OnAlert]
+// handler and one each gauge, and from the first smoke run that writes output, files or
+// [OnSmokeDone] callbacks, one does that I/O and one feeds the [WithSmokeOutput] writer. The
 // history is a ring of Config.HistorySize samples per series. [Watchdog.Stop] waits for its
 // goroutines and releases the descriptors. A wedged watchdog is visible: [Snapshot] carries the
 // last tick's time and a Stalled flag.

@@ -54,8 +54,8 @@
 //
 // With [Options.FDs], [Take] reads the process's descriptor table and
 // classifies each entry ([FDKind]): TCP and UDP sockets (local and peer
-// address, TCP state), unix sockets (bound path, or for a connected one
-// its peer: "to /var/run/docker.sock"), pipes, anonymous inodes by kind
+// address, TCP state), unix sockets (the bound path; an unbound one of this
+// process names its peer: "to /var/run/docker.sock"), pipes, anonymous inodes by kind
 // (eventpoll, eventfd, timerfd...), regular files by directory, devices.
 // The process's own sockets are asked what they are (getsockname,
 // TCP_INFO, getpeername), so no table of the network namespace is read for
