@@ -2,6 +2,7 @@ package trend_test
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/leakwatch/leakwatch/internal/trend"
@@ -26,4 +27,19 @@ func Example() {
 	// Output:
 	// 23m20s notice growth 25/min
 	// 24m20s warning growth 30/min
+}
+
+// A recorded trace: one column per series, "t" in seconds; an empty cell is NaN.
+func ExampleReadCSV() {
+	tr, err := trend.ReadCSV(strings.NewReader("t,goroutines,fds\n0,94,23\n10,99,\n20,101,24\n"))
+	if err != nil {
+		panic(err)
+	}
+	g, _ := tr.Column("goroutines")
+	f, _ := tr.Column("fds")
+	fmt.Println(tr.T, tr.Columns)
+	fmt.Println(g, f)
+	// Output:
+	// [0 10 20] [goroutines fds]
+	// [94 99 101] [23 NaN 24]
 }
