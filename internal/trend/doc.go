@@ -169,16 +169,17 @@
 // window, so with the defaults a leak over its threshold by 20% or more is graded about
 // 3–4 minutes after it starts, plus Confirm. Refreshing the estimate once per slot instead of on
 // every sample costs at most one slot (30 s) and usually nothing: the slot that opens is taken
-// with its first sample, as before. A longer Window or Confirm resists longer bursts at the price
+// with its first sample. A longer Window or Confirm resists longer bursts at the price
 // of latency; a shorter one is faster and noisier. The cycle lag trades latency for false alarms
 // only where the series has shown cycles: a leak under a sawtooth is graded about one period
 // later, and a leak under bursts that fill slots one burst later.
 //
-// The public detection traces and the randomised robustness test (robust_test.go: 15 kinds × 2
-// series × 40 seeds: sawtooth periods 2–15 min, bursts up to 1.5 min, fast and slow warm-ups,
-// steps, spikes, irregular sampling, diurnal cycles; leaks at 1.2–8× the notice rate, steady,
-// late, stair-wise, under bursts, under a sawtooth, stopping, to a limit) must give no false
-// alarm, no miss and every stopped leak resolved; the tests fail otherwise. The latencies they
+// The randomised robustness test (robust_test.go: 15 kinds of goroutine trace and 16 of FD
+// trace, 40 seeds each: sawtooth periods 2–15 min, bursts up to 1.5 min, fast and slow
+// warm-ups, steps, spikes, irregular sampling, diurnal cycles; leaks at 1.2–8× the notice rate,
+// steady, late, stair-wise, under bursts, under a sawtooth, stopping, to a limit) fails on any
+// false alarm, miss or stopped leak left unresolved, as the watchdog package's
+// TestCorpusTraces and TestCorpusEarly fail on the public detection traces. The latencies they
 // measure are in bench/README.md ("How does the detector score?").
 //
 // Known limits: a pool recycled every few slots (a 10 s period at a 30 s or 1 min Window) has
