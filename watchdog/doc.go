@@ -95,7 +95,7 @@
 // warning, without flapping. A value at its limit and an error counter's increase are facts,
 // not estimates: they are raised on the sample that shows them. Exhaustion forecasts use the
 // same floor over three windows. The estimate is refreshed when a slot closes (every 30 s by
-// default); between, a step costs tens of nanoseconds. Memory per series is fixed, whatever the
+// default); between, a step costs well under a microsecond. Memory per series is fixed, whatever the
 // uptime or the sampling interval.
 //
 // # Warm-up and fast leaks

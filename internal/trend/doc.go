@@ -114,8 +114,9 @@
 // (Slots + lag)) for the window (45 Theil–Sen pairs at the defaults), the cycle search over the
 // history and the fast rule, and, for a series with a limit, the exhaustion trend (435 pairs);
 // once per 30 s at the defaults. Step never allocates. Memory is O(Slots × (1 + CycleMemory/Window)).
-// In figures: tens of nanoseconds for a Step inside a slot, microseconds for one that closes a
-// slot (BenchmarkStep; bench/README.md, "What does the detector cost per sample?").
+// In figures: well under a microsecond for a Step inside a slot, microseconds to tens of
+// microseconds for one that closes a slot (BenchmarkStep; bench/README.md, "What does the
+// detector cost per sample?").
 //
 // # Levels, confirmation and hysteresis
 //

@@ -122,7 +122,7 @@
 // An instrumented round trip costs one allocation more than the bare
 // transport (the 32-byte body wrapper; connection wrappers are allocated
 // per dial) and a fraction of a microsecond of CPU, well under 5% of a
-// loopback round trip; [Pool.Stats] costs tens of nanoseconds and
+// loopback round trip; [Pool.Stats] costs well under a microsecond and
 // allocates nothing. bench/README.md ("What does the HTTP pool probe
 // cost?") has the current figures and the commands (BenchmarkRoundTrip,
 // BenchmarkLayer, BenchmarkStats).
