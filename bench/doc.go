@@ -17,8 +17,10 @@
 //
 // The peers that are only used for comparison (mosn.io/holmes and the gopsutil calls it makes)
 // live in bench/peers, a module of its own, so that the library's users never download them.
-// bench/replay is the detection scorer's replay program. bench/README.md holds the figures, the
-// machine they came from and the exact commands that reproduce them.
+// bench/replay is the detection scorer's replay program, bench/heaptraces the generator of the
+// live-heap detection traces. bench/README.md holds the figures, one section per question (what
+// does a tick cost, what does attribution cost, how does the detector score, ...), each with
+// the current figure first, the exact command that reproduces it and the machine it came from.
 //
 // # Running
 //
