@@ -683,3 +683,77 @@ func TestDiagnoseFor(t *testing.T) {
 		}
 	}
 }
+
+// TestAttributionEscalation: a series that went warning (a snapshot) and critical a second
+// later gets a snapshot of its own for the critical alert, whatever the cooldown; within the
+// cooldown, a later alert of the same or a lower level gets none and says so, naming the
+// critical alert's snapshot.
+func TestAttributionEscalation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Warmup = 200 * time.Millisecond
+		c.Attribution.Cooldown = time.Hour
+		// warning while a rises, critical while it is under 1
+		c.Rules["a"] = Rule{OnIncrease: LevelWarning, Below: 1, BelowLevel: LevelCritical}
+		var a atomic.Int64
+		a.Store(5)
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c,
+			WithGauge("a", func() float64 { return float64(a.Load()) }),
+			OnAlert(func(al Alert) {
+				if al.Series == "a" {
+					mu.Lock()
+					got = append(got, al)
+					mu.Unlock()
+				}
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		a.Store(6) // warning: a snapshot
+		time.Sleep(time.Second)
+		a.Store(0) // critical a second later: the escalation's own snapshot
+		time.Sleep(time.Second)
+		a.Store(5) // back to warning (an increase), then ok: no snapshot
+		time.Sleep(6 * time.Second)
+		a.Store(0) // critical again, within the cooldown of the last critical: no snapshot
+		time.Sleep(2 * time.Second)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		var raised []Alert
+		for _, al := range got {
+			if al.Level >= LevelWarning {
+				raised = append(raised, al)
+			}
+		}
+		if len(raised) < 4 || raised[0].Level != LevelWarning || raised[1].Level != LevelCritical ||
+			raised[len(raised)-1].Level != LevelCritical {
+			t.Fatalf("alerts on a at warning or above: %v; want warning, critical, ..., critical", raised)
+		}
+		for i, al := range raised {
+			if e := al.Evidence; e == nil || e.AlertID != al.ID || e.Series != "a" {
+				t.Fatalf("alert %d (%v) has evidence %+v, want evidence for its own ID and series", i, al, e)
+			}
+		}
+		if e := raised[0].Evidence; e.Skipped != "" || e.Report == nil {
+			t.Errorf("warning %v: evidence %v, want a snapshot", raised[0], e)
+		}
+		if e := raised[1].Evidence; e.Skipped != "" || e.Report == nil {
+			t.Errorf("critical %v a second after the warning: evidence %v, want a snapshot of its own", raised[1], e)
+		}
+		for _, al := range raised[2:] {
+			if e := al.Evidence; e.Report != nil || !strings.Contains(e.Skipped, "cooldown") ||
+				!strings.Contains(e.Skipped, fmt.Sprintf("alert %d (critical)", raised[1].ID)) {
+				t.Errorf("%v within the cooldown: evidence %+v, want none, skipped naming critical alert %d", al, e, raised[1].ID)
+			}
+		}
+		if s := w.Snapshot(); s.Attributions != 2 {
+			t.Errorf("Snapshot().Attributions = %d, want 2", s.Attributions)
+		}
+	})
+}
