@@ -14,6 +14,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/leakwatch/leakwatch/watchdog/attribution"
 )
 
@@ -754,6 +758,61 @@ func TestAttributionEscalation(t *testing.T) {
 		}
 		if s := w.Snapshot(); s.Attributions != 2 {
 			t.Errorf("Snapshot().Attributions = %d, want 2", s.Attributions)
+		}
+	})
+}
+
+// TestEvidenceQueueFullSaysWhy: an alert due a snapshot when the queue to the attribution
+// goroutine is full (Config.AlertQueue) gets none, and says so, in the snapshot and in the log.
+func TestEvidenceQueueFullSaysWhy(t *testing.T) {
+	defer func() { testHookAttribute = nil }()
+	synctest.Test(t, func(t *testing.T) {
+		hold := make(chan struct{}) // of the bubble: the attribution goroutine blocked on it is durably blocked
+		testHookAttribute = func() { <-hold }
+		c := fastConfig()
+		c.AlertQueue = 1
+		core, logs := observer.New(zapcore.InfoLevel)
+		var gauges [3]atomic.Int64
+		opts := []Option{WithLogger(zap.New(core))}
+		for i, name := range []string{"a", "b", "c"} {
+			c.Rules[name] = Rule{OnIncrease: LevelWarning}
+			opts = append(opts, WithGauge(name, func() float64 { return float64(gauges[i].Load()) }))
+		}
+		w, err := Start(t.Context(), c, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second) // the baseline is taken
+		for i := range gauges { // a's snapshot holds the attribution goroutine, b's waits in the queue, c's finds it full
+			gauges[i].Add(1)
+			time.Sleep(2 * time.Second)
+		}
+		close(hold)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		var ca *Alert
+		for _, al := range w.Snapshot().Alerts {
+			if al.Series == "c" && al.Level == LevelWarning {
+				ca = &al
+			}
+		}
+		if ca == nil {
+			t.Fatalf("no warning on c in the snapshot: %v", w.Snapshot().Alerts)
+		}
+		if e := ca.Evidence; e == nil || e.AlertID != ca.ID || e.Report != nil || !strings.Contains(e.Skipped, "queue") ||
+			!strings.Contains(e.Skipped, "full") {
+			t.Fatalf("warning on c: evidence %+v, want none, saying the queue was full", ca.Evidence)
+		}
+		logged := false
+		for _, e := range logs.All() {
+			m := e.ContextMap()
+			if ev, _ := m["evidence"].(map[string]any); m["alert_id"] == ca.ID && ev != nil {
+				logged = logged || strings.Contains(fmt.Sprint(ev["skipped"]), "full")
+			}
+		}
+		if !logged {
+			t.Errorf("the log does not say why warning %d on c has no evidence: %v", ca.ID, logs.All())
 		}
 	})
 }
