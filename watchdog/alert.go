@@ -96,9 +96,11 @@ type Alert struct {
 	CreatedPerMin float64 `json:"created_per_min,omitempty"`
 	// Reason says in words why the level changed.
 	Reason string `json:"reason"`
-	// Evidence is what attribution found (goroutine groups, descriptors, a diagnosis) when the
-	// alert reached warning or critical outside the cooldown. It is collected on the handlers'
-	// goroutine: handlers receive it, and the snapshot's copy of the alert gets it once ready.
+	// Evidence is what attribution found (goroutine groups, descriptors, a diagnosis) for an
+	// alert at warning or critical, or why it has no snapshot (Evidence.Skipped: its series'
+	// cooldown, which an escalation is not held back by, attribution disabled, a full queue). It
+	// is collected on the handlers' goroutine: handlers receive it, and the snapshot's copy of
+	// the alert gets it once ready.
 	Evidence *Evidence `json:"evidence,omitempty"`
 }
 

@@ -15,7 +15,10 @@ type AttributionConfig struct {
 	// Cooldown is the least time between two snapshots for one series (each series has its
 	// own: an fds alert seconds after a goroutine alert gets its own evidence). An alert
 	// within its series' cooldown gets evidence that says so and names the alert that has the
-	// last snapshot. Zero means the default, 10m.
+	// last snapshot. An escalation is not held back: an alert of a higher level than the one
+	// that got the series' last snapshot (critical seconds after warning) gets a snapshot of
+	// its own and starts the series' cooldown again; an alert of the same or a lower level
+	// within the cooldown does not. Zero means the default, 10m.
 	Cooldown time.Duration
 	// MaxGoroutines is the ceiling above which goroutine stacks are not collected (the profile
 	// costs O(goroutines)); the report says so. Zero means the default, 100000.

@@ -498,21 +498,24 @@ func (w *Watchdog) attachEvidence(id uint64, ev *Evidence) {
 
 // evidencePlan is the sampling goroutine's attribution state.
 type evidencePlan struct {
-	last     []time.Time // per series: when its last snapshot was planned
-	lastID   []uint64    // per series: the alert that got it
-	episode  bool        // some series is above ok since the last episode began
-	started  bool        // the baseline is queued
-	settled  bool        // Warmup + Window has passed (the baseline refreshed or kept)
-	raised   bool        // some series left ok since Start
-	mid      [2]float64  // goroutines and fds half a Window after the warm-up
-	midTaken bool
-	nextLook time.Time // the residue watch's next look
+	last      []time.Time // per series: when its last snapshot was planned
+	lastID    []uint64    // per series: the alert that got it
+	lastLevel []Level     // per series: that alert's level
+	episode   bool        // some series is above ok since the last episode began
+	started   bool        // the baseline is queued
+	settled   bool        // Warmup + Window has passed (the baseline refreshed or kept)
+	raised    bool        // some series left ok since Start
+	mid       [2]float64  // goroutines and fds half a Window after the warm-up
+	midTaken  bool
+	nextLook  time.Time // the residue watch's next look
 }
 
 // planAttribution decides, on the sampling goroutine, whether alert al (on series i) gets a
 // snapshot: level warning or critical, or a resolution of goroutines or fds from warning or
-// above; attribution enabled; and the series' cooldown elapsed. skipped says why not when al
-// should have had evidence. The first snapshot of an episode (from the first warning until
+// above; attribution enabled; and the series' cooldown elapsed, or al's level above the level
+// of the alert that got the series' last snapshot (an escalation from warning to critical is
+// not held back: the critical alert gets evidence of its own, and starts the cooldown again).
+// skipped says why not when al should have had evidence. The first snapshot of an episode (from the first warning until
 // every series is back at ok) also collects the goroutineleak profile where the runtime has
 // it, since that costs a garbage collection.
 func (w *Watchdog) planAttribution(al Alert, now time.Time) (take, leakProfile bool, skipped string) {
@@ -529,14 +532,14 @@ func (w *Watchdog) planAttribution(al Alert, now time.Time) (take, leakProfile b
 	}
 	p := &w.attributionPlan
 	if p.last == nil {
-		p.last, p.lastID = make([]time.Time, len(w.names)), make([]uint64, len(w.names))
+		p.last, p.lastID, p.lastLevel = make([]time.Time, len(w.names)), make([]uint64, len(w.names)), make([]Level, len(w.names))
 	}
-	if cd := w.attr.cfg.Cooldown; !resolution && !p.last[i].IsZero() && now.Sub(p.last[i]) < cd {
-		return false, false, fmt.Sprintf("%s is within its %v cooldown: the last snapshot for it was taken %v ago, for alert %d",
-			al.Series, cd, now.Sub(p.last[i]).Round(time.Millisecond), p.lastID[i])
+	if cd := w.attr.cfg.Cooldown; !resolution && !p.last[i].IsZero() && now.Sub(p.last[i]) < cd && al.Level <= p.lastLevel[i] {
+		return false, false, fmt.Sprintf("%s is within its %v cooldown: the last snapshot for it was taken %v ago, for alert %d (%v)",
+			al.Series, cd, now.Sub(p.last[i]).Round(time.Millisecond), p.lastID[i], p.lastLevel[i])
 	}
 	if !resolution {
-		p.last[i], p.lastID[i] = now, al.ID
+		p.last[i], p.lastID[i], p.lastLevel[i] = now, al.ID, al.Level
 		leakProfile = !p.episode
 		p.episode = true
 	}

@@ -107,6 +107,33 @@ func emfileScenario(t *testing.T) {
 		if n := <-baseFDs; n >= len(files) {
 			t.Errorf("the baseline holds %d descriptors: refreshed with the %d leaked files in it", n, len(files))
 		}
+		// The dump's reserve lost (the leak took its slot while a dump had it): the evidence is
+		// complete without the dump, and says why the dump is not written, in its String and log.
+		leaked := len(files) // when the alert's evidence was taken
+		lost := make(chan *Evidence)
+		w.sink.post(func() {
+			w.attr.dumper.Close()
+			for {
+				f, err := os.Create(filepath.Join(dir, fmt.Sprintf("leaked-%d.log", len(files))))
+				if err != nil {
+					break
+				}
+				files = append(files, f)
+			}
+			lost <- w.attribute(Alert{ID: 1 << 40, Series: SeriesFDs, Level: LevelCritical, Cause: CauseLimit}, false)
+		})
+		lev := <-lost
+		if !strings.HasPrefix(lev.DumpError, "not written: ") || !strings.Contains(lev.DumpError, "no file descriptor left") || len(lev.Dumps) != 0 {
+			t.Errorf("dump without its reserve at EMFILE: files %q, error %q; want none, saying no descriptor was left", lev.Dumps, lev.DumpError)
+		}
+		if len(lev.Descriptors) == 0 || lev.Descriptors[0].Pattern != filepath.Join(dir, "leaked-*.log") || lev.Report == nil {
+			t.Errorf("evidence without its dump: open now %v, report %v; want the leaked files first", lev.Descriptors, lev.Report)
+		}
+		enc := zapcore.NewMapObjectEncoder()
+		lev.MarshalLogObject(enc)
+		if !strings.Contains(lev.String(), "(dump: not written: ") || !strings.Contains(fmt.Sprint(enc.Fields["dump_error"]), "no file descriptor left") {
+			t.Errorf("evidence %q, logged %v: want the dump error in both", lev.String(), enc.Fields)
+		}
 		if err := w.Stop(); err != nil {
 			t.Fatal(err)
 		}
@@ -127,8 +154,8 @@ func emfileScenario(t *testing.T) {
 			t.Fatalf("fds alert %v: evidence %+v", al, ev)
 		}
 		pattern := filepath.Join(dir, "leaked-*.log")
-		if len(ev.Descriptors) == 0 || ev.Descriptors[0].Pattern != pattern || ev.Descriptors[0].Count != len(files) {
-			t.Errorf("open now %v, want %s with %d files first", ev.Descriptors, pattern, len(files))
+		if len(ev.Descriptors) == 0 || ev.Descriptors[0].Pattern != pattern || ev.Descriptors[0].Count != leaked {
+			t.Errorf("open now %v, want %s with %d files first", ev.Descriptors, pattern, leaked)
 		}
 		if !strings.Contains(ev.Diagnosis.String(), dir) || ev.Diagnosis.Cause != attribution.CauseFileNotClosed {
 			t.Errorf("diagnosis %q does not say files are not closed in %s", ev.Diagnosis.String(), dir)

@@ -14,6 +14,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/leakwatch/leakwatch/watchdog/attribution"
 )
 
@@ -682,4 +686,133 @@ func TestDiagnoseFor(t *testing.T) {
 			t.Errorf("%v evidence: the cause set aside is not kept as a fact: %v", c.kind, d)
 		}
 	}
+}
+
+// TestAttributionEscalation: a series that went warning (a snapshot) and critical a second
+// later gets a snapshot of its own for the critical alert, whatever the cooldown; within the
+// cooldown, a later alert of the same or a lower level gets none and says so, naming the
+// critical alert's snapshot.
+func TestAttributionEscalation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Warmup = 200 * time.Millisecond
+		c.Attribution.Cooldown = time.Hour
+		// warning while a rises, critical while it is under 1
+		c.Rules["a"] = Rule{OnIncrease: LevelWarning, Below: 1, BelowLevel: LevelCritical}
+		var a atomic.Int64
+		a.Store(5)
+		var mu sync.Mutex
+		var got []Alert
+		w, err := Start(t.Context(), c,
+			WithGauge("a", func() float64 { return float64(a.Load()) }),
+			OnAlert(func(al Alert) {
+				if al.Series == "a" {
+					mu.Lock()
+					got = append(got, al)
+					mu.Unlock()
+				}
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		a.Store(6) // warning: a snapshot
+		time.Sleep(time.Second)
+		a.Store(0) // critical a second later: the escalation's own snapshot
+		time.Sleep(time.Second)
+		a.Store(5) // back to warning (an increase), then ok: no snapshot
+		time.Sleep(6 * time.Second)
+		a.Store(0) // critical again, within the cooldown of the last critical: no snapshot
+		time.Sleep(2 * time.Second)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		var raised []Alert
+		for _, al := range got {
+			if al.Level >= LevelWarning {
+				raised = append(raised, al)
+			}
+		}
+		if len(raised) < 4 || raised[0].Level != LevelWarning || raised[1].Level != LevelCritical ||
+			raised[len(raised)-1].Level != LevelCritical {
+			t.Fatalf("alerts on a at warning or above: %v; want warning, critical, ..., critical", raised)
+		}
+		for i, al := range raised {
+			if e := al.Evidence; e == nil || e.AlertID != al.ID || e.Series != "a" {
+				t.Fatalf("alert %d (%v) has evidence %+v, want evidence for its own ID and series", i, al, e)
+			}
+		}
+		if e := raised[0].Evidence; e.Skipped != "" || e.Report == nil {
+			t.Errorf("warning %v: evidence %v, want a snapshot", raised[0], e)
+		}
+		if e := raised[1].Evidence; e.Skipped != "" || e.Report == nil {
+			t.Errorf("critical %v a second after the warning: evidence %v, want a snapshot of its own", raised[1], e)
+		}
+		for _, al := range raised[2:] {
+			if e := al.Evidence; e.Report != nil || !strings.Contains(e.Skipped, "cooldown") ||
+				!strings.Contains(e.Skipped, fmt.Sprintf("alert %d (critical)", raised[1].ID)) {
+				t.Errorf("%v within the cooldown: evidence %+v, want none, skipped naming critical alert %d", al, e, raised[1].ID)
+			}
+		}
+		if s := w.Snapshot(); s.Attributions != 2 {
+			t.Errorf("Snapshot().Attributions = %d, want 2", s.Attributions)
+		}
+	})
+}
+
+// TestEvidenceQueueFullSaysWhy: an alert due a snapshot when the queue to the attribution
+// goroutine is full (Config.AlertQueue) gets none, and says so, in the snapshot and in the log.
+func TestEvidenceQueueFullSaysWhy(t *testing.T) {
+	defer func() { testHookAttribute = nil }()
+	synctest.Test(t, func(t *testing.T) {
+		hold := make(chan struct{}) // of the bubble: the attribution goroutine blocked on it is durably blocked
+		testHookAttribute = func() { <-hold }
+		c := fastConfig()
+		c.AlertQueue = 1
+		core, logs := observer.New(zapcore.InfoLevel)
+		var gauges [3]atomic.Int64
+		opts := []Option{WithLogger(zap.New(core))}
+		for i, name := range []string{"a", "b", "c"} {
+			c.Rules[name] = Rule{OnIncrease: LevelWarning}
+			opts = append(opts, WithGauge(name, func() float64 { return float64(gauges[i].Load()) }))
+		}
+		w, err := Start(t.Context(), c, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second) // the baseline is taken
+		for i := range gauges { // a's snapshot holds the attribution goroutine, b's waits in the queue, c's finds it full
+			gauges[i].Add(1)
+			time.Sleep(2 * time.Second)
+		}
+		close(hold)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		var ca *Alert
+		for _, al := range w.Snapshot().Alerts {
+			if al.Series == "c" && al.Level == LevelWarning {
+				ca = &al
+			}
+		}
+		if ca == nil {
+			t.Fatalf("no warning on c in the snapshot: %v", w.Snapshot().Alerts)
+		}
+		if e := ca.Evidence; e == nil || e.AlertID != ca.ID || e.Report != nil || !strings.Contains(e.Skipped, "queue") ||
+			!strings.Contains(e.Skipped, "full") {
+			t.Fatalf("warning on c: evidence %+v, want none, saying the queue was full", ca.Evidence)
+		}
+		logged := false
+		for _, e := range logs.All() {
+			m := e.ContextMap()
+			if ev, _ := m["evidence"].(map[string]any); m["alert_id"] == ca.ID && ev != nil {
+				logged = logged || strings.Contains(fmt.Sprint(ev["skipped"]), "full")
+			}
+		}
+		if !logged {
+			t.Errorf("the log does not say why warning %d on c has no evidence: %v", ca.ID, logs.All())
+		}
+	})
 }

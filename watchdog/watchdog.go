@@ -577,7 +577,8 @@ func (w *Watchdog) createdPerMin(now time.Time) float64 {
 
 // deliver logs the alert and hands it to the sink goroutine: attribution first when planned (its
 // evidence goes to the log and the snapshot), then the handlers, each on its own queue. An alert
-// that gets no snapshot but should have evidence gets evidence saying why, at once. It never
+// that gets no snapshot but should have evidence gets evidence saying why, at once; one whose
+// snapshot finds the queue full is logged again ("attribution") with evidence saying so. It never
 // blocks: a full queue drops the job (or the alert for that handler) and counts it.
 func (w *Watchdog) deliver(a Alert, now time.Time) {
 	take, leakProfile, skipped := w.planAttribution(a, now)
@@ -601,10 +602,12 @@ func (w *Watchdog) deliver(a Alert, now time.Time) {
 	})
 	if !ok {
 		w.handlerDropped.Add(uint64(max(1, len(w.handlers))))
-		if take {
+		if take { // the alert is logged already: log it again with the evidence that says why there is none
 			kind, _ := w.evidenceKindOf(w.index[a.Series])
-			w.attachEvidence(a.ID, &Evidence{AlertID: a.ID, Series: a.Series, Kind: kind,
-				Skipped: "the queue to the attribution goroutine was full (Config.AlertQueue)"})
+			a.Evidence = &Evidence{AlertID: a.ID, Series: a.Series, Kind: kind,
+				Skipped: "the queue to the attribution goroutine was full (Config.AlertQueue)"}
+			w.attachEvidence(a.ID, a.Evidence)
+			w.log.Check(a.logLevel(), "attribution").Write(a.zapFields()...)
 		}
 	}
 }
