@@ -157,8 +157,10 @@
 // alert, as at the limit), and the pool's figures and connections by peer and state for an HTTP
 // pool's series. It is diffed against a baseline of counts taken at Start (refreshed once, a
 // Window after the warm-up, if nothing left ok and the counts stopped growing), so that a leak
-// present from start shows its full growth. Each series has its own cooldown; an alert within
-// it, or with attribution disabled, carries evidence that says why it has no snapshot. At
+// present from start shows its full growth. Each series has its own cooldown, which holds back
+// alerts of the level already explained, not an escalation: a critical alert seconds after a
+// warning gets a snapshot of its own. An alert held back, or with attribution disabled, carries
+// evidence that says why it has no snapshot. At
 // EMFILE the evidence still arrives: the descriptors and sockets are read through handles opened
 // at Start, and a dump through a spare descriptor held for it (or its error says why not). When
 // the goroutines or fds series resolves, its evidence says what remains above the baseline; and
