@@ -62,16 +62,22 @@ func needEvidence(alerts []Alert) bool {
 }
 
 // fillEvidence copies into alerts the evidence that attribution attached, on another
-// goroutine, to the snapshot's copies (from) after the run took its own.
+// goroutine, to the snapshot's copies (from) after the run took its own. An alert and its copy
+// are matched by [Alert.ID], which is unique within the watchdog (a run keeps no alert across
+// a restart); an alert without an ID gets nothing.
 func fillEvidence(alerts, from []Alert) {
+	byID := make(map[uint64]*Evidence, len(from))
+	for _, b := range from {
+		if b.ID != 0 && b.Evidence != nil {
+			byID[b.ID] = b.Evidence
+		}
+	}
 	for i, a := range alerts {
-		if a.Evidence != nil || a.Level < LevelWarning {
+		if a.Evidence != nil || a.Level < LevelWarning || a.ID == 0 {
 			continue
 		}
-		for _, b := range from {
-			if b.Evidence != nil && b.Series == a.Series && b.Time.Equal(a.Time) && b.Level == a.Level {
-				alerts[i].Evidence = b.Evidence
-			}
+		if ev, ok := byID[a.ID]; ok {
+			alerts[i].Evidence = ev
 		}
 	}
 }

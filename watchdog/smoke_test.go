@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -838,4 +839,30 @@ func TestSmokeStepAllocatesNothing(t *testing.T) {
 			t.Errorf("a smoke step allocates %v times, want 0", n)
 		}
 	})
+}
+
+// TestFillEvidenceByID: the run's alerts get the evidence of the snapshot's copy with the same
+// ID, not of another alert that shares its series, time and level; an alert without an ID, or
+// whose copy has no evidence yet, gets none.
+func TestFillEvidenceByID(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	ev1, ev2 := &Evidence{AlertID: 1}, &Evidence{AlertID: 2}
+	al := func(id uint64, ev *Evidence) Alert {
+		return Alert{ID: id, Time: t0, Series: SeriesFDs, Level: LevelWarning, Evidence: ev}
+	}
+	alerts := []Alert{al(1, nil), al(2, nil), al(3, nil), al(0, nil)}
+	from := []Alert{al(2, ev2), al(1, ev1), al(3, nil), al(0, ev1)}
+	fillEvidence(alerts, from)
+	want := []*Evidence{ev1, ev2, nil, nil}
+	name := func(e *Evidence) string {
+		if e == nil {
+			return "none"
+		}
+		return "the evidence for alert " + strconv.FormatUint(e.AlertID, 10)
+	}
+	for i, a := range alerts {
+		if a.Evidence != want[i] {
+			t.Errorf("alert ID %d got %s, want %s", a.ID, name(a.Evidence), name(want[i]))
+		}
+	}
 }
