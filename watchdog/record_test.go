@@ -99,9 +99,9 @@ func TestRecordHoldsNoSlowSample(t *testing.T) {
 			t.Fatal(err)
 		}
 		every := int(slowPeriod / c.Interval)
-		gor, _ := tr.Column(SeriesGoroutines)
+		gor, _ := traceColumn(tr, SeriesGoroutines)
 		for _, name := range []string{SeriesHeapBytes, SeriesThreads, SeriesGoroutinesCreated} {
-			col, ok := tr.Column(name)
+			col, ok := traceColumn(tr, name)
 			if !ok {
 				t.Fatalf("recording lacks %s", name)
 			}
