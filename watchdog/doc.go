@@ -282,6 +282,6 @@
 //
 // Inject a clock with [WithClock], or run the watchdog inside a testing/synctest bubble, where
 // its ticker follows the bubble's fake time: minutes of behaviour take milliseconds. A test that
-// needs samples exactly on the Interval grid sets Config.Jitter to 0; an injected Clock's ticks
-// are taken as they come, without jitter.
+// needs samples exactly on the Interval grid sets Config.Jitter to [NoJitter]; an injected
+// Clock's ticks are taken as they come, without jitter.
 package watchdog

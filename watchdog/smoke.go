@@ -18,13 +18,14 @@ import (
 // [Watchdog.SmokeReport] until the next one starts, and is handed to the [OnSmokeDone]
 // callbacks.
 //
-// It returns an error wrapping [ErrInvalidConfig] for a bad c (zero durations are not
-// defaulted here: start from [DefaultSmokeConfig]), [ErrSmokeRunning] while a run is going,
+// Zero durations in c mean their defaults, as in [SmokeConfig]. It returns an error wrapping
+// [ErrInvalidConfig] for a bad c, [ErrSmokeRunning] while a run is going,
 // [ErrStopped] after Stop, and the error of creating c.ResultsDir (mode 0700) when that fails.
 // With c.StateFile set, a run in progress recorded there by an earlier process is not resumed
 // by StartSmoke (only [Start] resumes) and is overwritten at the new run's baseline. Safe for
 // concurrent use.
 func (w *Watchdog) StartSmoke(c SmokeConfig) error {
+	c = c.withDefaults()
 	var p problems
 	c.validate(&p, w.cfg.Interval)
 	if err := p.err(); err != nil {

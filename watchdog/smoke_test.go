@@ -48,7 +48,7 @@ func (s *syncBuffer) String() string {
 // examples. TestSmokeJitter runs a smoke test with jitter.
 func smokeConfig() Config {
 	c := fastConfig()
-	c.Jitter = 0
+	c.Jitter = NoJitter
 	c.Attribution.Disabled = true
 	c.Smoke = SmokeConfig{Enabled: true, Duration: 16 * time.Second, Checkpoint: 4 * time.Second}
 	return c
@@ -501,7 +501,7 @@ func TestStartSmokeErrors(t *testing.T) {
 			c    SmokeConfig
 			want error
 		}{
-			{"zero", SmokeConfig{}, ErrInvalidConfig},
+			{"negative duration", SmokeConfig{Duration: -time.Second}, ErrInvalidConfig},
 			{"checkpoint over duration", SmokeConfig{Duration: time.Second, Checkpoint: 2 * time.Second}, ErrInvalidConfig},
 			{"checkpoint under interval", SmokeConfig{Duration: time.Second, Checkpoint: time.Millisecond}, ErrInvalidConfig},
 			{"negative warmup", SmokeConfig{Duration: time.Second, Checkpoint: time.Second, Warmup: -1}, ErrInvalidConfig},
