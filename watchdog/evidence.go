@@ -343,7 +343,7 @@ func (w *Watchdog) attribute(al Alert, leakProfile bool) (ev *Evidence) {
 		}
 	}
 	ev.Report = attribution.Diff(a.base, snap)
-	ctx := attribution.Context{Series: []attribution.SeriesRate{{Name: al.Series, Level: al.Level.String(), PerMinute: al.RatePerMin}}}
+	ctx := attribution.Context{Series: []attribution.SeriesRate{{Name: al.Series, Level: al.Level, PerMinute: al.RatePerMin}}}
 	for j, p := range w.pools {
 		if kind == EvidenceConnections && j != pool {
 			continue

@@ -15,10 +15,10 @@
 //	cur, err := attribution.Take(opts)
 //	report := attribution.Diff(base, cur)
 //	d := attribution.Diagnose(report, attribution.Context{
-//		Series: []attribution.SeriesRate{{Name: "goroutines", Level: "warning", PerMinute: 24}},
-//		Pools:  []attribution.PoolStats{{Name: "docker-api", Open: 40, OpenDelta: 38, Waiting: 0}},
+//		Series: []attribution.SeriesRate{{Name: "goroutines", Level: watchdog.LevelWarning, PerMinute: 24}},
+//		Pools:  []attribution.PoolStats{{Name: "docker", Open: 40, OpenDelta: 38, Waiting: 0}},
 //	})
-//	log.Print(d)      // "response bodies not closed on transport \"docker-api\" to 10.0.0.9:2376: ..."
+//	log.Print(d)      // "response bodies not closed on transport \"docker\" to 10.0.0.9:2376: ..."
 //	log.Print(report) // Markdown tables of what grew
 //
 // [Report] and [Diagnosis] encode to JSON with snake_case names.
