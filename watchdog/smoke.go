@@ -345,8 +345,8 @@ func (s *smokeState) begin(r *smokeRun) {
 			zap.Time("started", r.rep.Started), zap.Time("baseline_at", r.rep.BaselineAt))
 		return
 	}
-	s.log.Info("smoke run started", zap.Duration("duration", r.rep.Duration),
-		zap.Duration("checkpoint", r.rep.Checkpoint), zap.Duration("warmup", r.rep.Warmup),
+	s.log.Info("smoke run started", zap.Float64("duration_s", r.rep.Duration.Seconds()),
+		zap.Float64("checkpoint_s", r.rep.Checkpoint.Seconds()), zap.Float64("warmup_s", r.rep.Warmup.Seconds()),
 		zap.Int("checkpoints", r.n))
 	s.emit(r, fmt.Sprintf("=== Connection Pool Smoke Test (%s) ===", durLabel(r.rep.Duration)))
 	s.emit(r, "Start: "+r.stamp(r.rep.Started))
@@ -422,7 +422,7 @@ func (s *smokeState) checkpoint(r *smokeRun, i int, in *smokeInput) {
 	s.emit(r, cp.line())
 	f := []zap.Field{
 		zap.Int("index", i), zap.Int("of", r.n), zap.String("label", cp.Label),
-		zap.Duration("elapsed", cp.Elapsed),
+		zap.Float64("elapsed_s", cp.Elapsed.Seconds()),
 		zap.Float64("goroutines", cp.Goroutines), zap.Float64("goroutine_growth", cp.GoroutineGrowth),
 		zap.Float64("goroutine_rate_per_min", round2(cp.GoroutineRatePerMin)),
 	}
