@@ -195,7 +195,7 @@ func (w *Watchdog) initSmoke() error {
 	for _, p := range w.pools {
 		s.pools = append(s.pools, p.Name())
 	}
-	s.targets = smokeTargetsFrom(w.cfg.Rules)
+	s.targets = smokeTargetsFrom(w.cfg.Rules, s.pools)
 	c := w.cfg.Smoke
 	if !c.Enabled && c.StateFile == "" {
 		return nil

@@ -10,7 +10,7 @@ import (
 func validStateFile(t testing.TB) []byte {
 	t.Helper()
 	t0 := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	r := newSmokeRun(SmokeConfig{Duration: 16 * time.Second, Checkpoint: 4 * time.Second}, t0, nil, smokeTargetsFrom(DefaultConfig().Rules))
+	r := newSmokeRun(SmokeConfig{Duration: 16 * time.Second, Checkpoint: 4 * time.Second}, t0, nil, smokeTargetsFrom(DefaultConfig().Rules, nil))
 	r.rep.BaselineAt = t0
 	r.rep.Baseline = &SmokeSample{Time: t0, Goroutines: 9, FDs: 11, FDsAvailable: true}
 	r.baseVals = map[string]float64{SeriesGoroutines: 9, SeriesFDs: 11}

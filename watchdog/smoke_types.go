@@ -243,6 +243,8 @@ type SmokeTargets struct {
 	FDsPerMin            float64 `json:"fds_per_min"`
 	GoroutinesNicePerMin float64 `json:"goroutines_nice_per_min"`
 	FDsNicePerMin        float64 `json:"fds_nice_per_min"`
-	// ReuseRatio is the nice-to-have connection reuse, 0..1 (the seed's 80%).
+	// ReuseRatio is the nice-to-have connection reuse, 0..1: the highest reuse floor (Below)
+	// the pools' reuse_ratio rules set, the seed's 80% with [HTTPRules]; 0 when the pools have
+	// no such rule, and the criterion is then not applicable.
 	ReuseRatio float64 `json:"reuse_ratio"`
 }
