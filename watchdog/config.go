@@ -66,6 +66,9 @@ type Rule = trend.Rule
 // A row holds what was read on its tick: the series read every 5 s (goroutines_created,
 // threads, heap_bytes, rss_bytes, fd_limit) are empty in the rows between their reads, and
 // the engine, live or in replay, treats those cells as unread.
+//
+// Zero value: no recording (Path empty); with a Path, a zero MaxBytes or MaxFiles means its
+// default. Negative values are errors.
 type RecordConfig struct {
 	// Path of the CSV file; empty disables recording.
 	Path string
