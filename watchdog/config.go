@@ -106,8 +106,8 @@ type Config struct {
 	Window time.Duration
 	// Warmup is the start-up span in which pools filling are not called leaks (see the package
 	// docs, Detection: growth that decelerates and ends is a fill; growth that does not is still
-	// graded, and a limit reached is critical at once). Default 5m; at most 24h. To judge every
-	// sample as after the warm-up, set it below Interval (time.Nanosecond).
+	// graded, and a limit reached is critical at once). Default 5m; at most 24h. [NoWarmup]
+	// judges every sample as after the warm-up.
 	Warmup time.Duration
 	// Confirm is how long a rule must support a higher level without a break before it is
 	// raised, for every rule alike (growth, exhaustion, floor). A value at its limit and a
@@ -163,6 +163,9 @@ func DefaultRules() map[string]Rule {
 
 // NoJitter, as [Config.Jitter], samples on the Interval grid, without random delays.
 const NoJitter = -1
+
+// NoWarmup, as [Config.Warmup], judges every sample as after the warm-up: no start-up span.
+const NoWarmup time.Duration = -1
 
 // Defaults of the Config fields whose zero value means "default".
 const (
@@ -267,10 +270,13 @@ func (c Config) validate(p *problems) {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"Warmup", c.Warmup}, {"Confirm", c.Confirm}, {"Resolve", c.Resolve}, {"StallAfter", c.StallAfter}} {
+	}{{"Confirm", c.Confirm}, {"Resolve", c.Resolve}, {"StallAfter", c.StallAfter}} {
 		if d.v < 0 || d.v > maxSpan {
 			p.addf("%s must be in [0, %v] (got %v)", d.name, maxSpan, d.v)
 		}
+	}
+	if c.Warmup != NoWarmup && (c.Warmup < 0 || c.Warmup > maxSpan) {
+		p.addf("Warmup must be NoWarmup (-1ns) or in [0, %v] (got %v)", maxSpan, c.Warmup)
 	}
 	for _, n := range []struct {
 		name   string
