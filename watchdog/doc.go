@@ -51,7 +51,9 @@
 //
 // # Configuration
 //
-// [Config] is plain data; start from [DefaultConfig], which holds the smoke test's thresholds:
+// [Config] is plain data; start from [DefaultConfig], which holds the smoke test's thresholds
+// (a zero field means its default, so Config{} is the same; "none" has a name of its own,
+// [NoJitter], [NoWarmup]):
 //
 //	series       notice     warning    critical   also
 //	goroutines   >= 10/min  >= 20/min  >= 50/min
