@@ -28,7 +28,7 @@ func startWatchdog(t *testing.T, streams *atomic.Int64) *watchdog.Watchdog {
 	}
 	cfg := watchdog.DefaultConfig()
 	cfg.Interval, cfg.Window, cfg.Warmup = time.Second, 10*time.Second, time.Nanosecond
-	cfg.Jitter = 0 // the expositions compared below hold the tick times
+	cfg.Jitter = watchdog.NoJitter // the expositions compared below hold the tick times
 	cfg.Attribution.Disabled = true
 	cfg.Rules["open_streams"] = watchdog.Rule{NoticePerMin: 10, WarningPerMin: 20, CriticalPerMin: 50}
 	w, err := watchdog.Start(t.Context(), cfg, watchdog.WithHTTPPool(pool),

@@ -78,8 +78,8 @@
 //
 //   - process_open_fds and process_max_fds are not exported here (the process collector owns
 //     them); the watchdog's own figures are <ns>_open_fds and <ns>_max_fds, so nothing collides.
-//   - Pools are recognised from the watchdog's series names http_<pool>_<suffix>
-//     ([watchdog.HTTPSeries]): a pool is a name for which all eight series exist. Every other
+//   - Pools are read as data from the watchdog ([watchdog.Watchdog.HTTPPools]: each pool's
+//     name and series), never parsed back from series names. Every other
 //     series that is not built in (the functions given to watchdog.WithGauge) is exported as
 //     <ns>_series_value{series="<name>"}, whose label joins with the verdicts' series label.
 //   - A value the watchdog could not read is left out of that scrape. The growth rate and

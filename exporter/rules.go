@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	lwname "github.com/leakwatch/leakwatch/internal/name"
 	"github.com/leakwatch/leakwatch/watchdog"
 )
 
@@ -78,10 +79,9 @@ type RulesOptions struct {
 	VerdictFor time.Duration
 }
 
-var (
-	nsPattern   = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-	poolPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-)
+// nsPattern is Prometheus's rule for a metric name prefix. Pool names follow leakwatch's one
+// name rule instead (package internal/name).
+var nsPattern = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 func (o RulesOptions) withDefaults() (RulesOptions, []string, error) {
 	var bad []string
@@ -97,8 +97,8 @@ func (o RulesOptions) withDefaults() (RulesOptions, []string, error) {
 	seen := map[string]bool{}
 	for _, p := range o.Pools {
 		switch {
-		case !poolPattern.MatchString(p):
-			bad = append(bad, fmt.Sprintf("Pools: %q must match [a-z][a-z0-9_]*", p))
+		case !lwname.Valid(p):
+			bad = append(bad, fmt.Sprintf("Pools: %q must match %s", p, lwname.Pattern))
 		case seen[p]:
 			bad = append(bad, fmt.Sprintf("Pools: %q given twice", p))
 		}

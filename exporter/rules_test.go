@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/leakwatch/leakwatch/watchdog"
+	"github.com/leakwatch/leakwatch/watchdog/httppool"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/rules.yml from AlertRules")
@@ -289,5 +290,18 @@ func TestAlertRulesYAMLRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		runPromtool(t, dir, nil, "check", "rules", "odd.yml")
+	}
+}
+
+// TestAlertRulesPoolNamesAsWatchdog: AlertRules accepts exactly the pool names httppool.New
+// accepts (leakwatch's one name rule), so a pool the watchdog runs always gets rules and a
+// name the watchdog rejects is rejected here too.
+func TestAlertRulesPoolNamesAsWatchdog(t *testing.T) {
+	for _, n := range []string{"docker", "docker_api_2", "p2", "docker-api", "Docker", "_x", "2p", "a b", "é", ""} {
+		_, poolErr := httppool.New(n)
+		_, rulesErr := AlertRules(RulesOptions{Pools: []string{n}})
+		if (poolErr == nil) != (rulesErr == nil) {
+			t.Errorf("pool %q: httppool.New error %v, AlertRules error %v; want both nil or both not", n, poolErr, rulesErr)
+		}
 	}
 }

@@ -263,7 +263,7 @@ func TestLevelsAndAlerts(t *testing.T) {
 		var streams atomic.Int64
 		cfg := watchdog.DefaultConfig()
 		cfg.Interval, cfg.Window, cfg.Warmup = time.Second, 10*time.Second, time.Nanosecond // no warm-up (zero means the default)
-		cfg.Jitter = 0
+		cfg.Jitter = watchdog.NoJitter
 		cfg.Attribution.Disabled = true
 		cfg.Rules["open_streams"] = watchdog.Rule{NoticePerMin: 10, WarningPerMin: 20, CriticalPerMin: 50}
 		w, err := watchdog.Start(t.Context(), cfg,

@@ -66,6 +66,9 @@ type Rule = trend.Rule
 // A row holds what was read on its tick: the series read every 5 s (goroutines_created,
 // threads, heap_bytes, rss_bytes, fd_limit) are empty in the rows between their reads, and
 // the engine, live or in replay, treats those cells as unread.
+//
+// Zero value: no recording (Path empty); with a Path, a zero MaxBytes or MaxFiles means its
+// default. Negative values are errors.
 type RecordConfig struct {
 	// Path of the CSV file; empty disables recording.
 	Path string
@@ -79,24 +82,23 @@ type RecordConfig struct {
 // per minute. Collaborators (logger, clock, handlers, gauges, HTTP pools) are passed as
 // [Option]s.
 //
-// Zero value: a zero field means its default, for every field that has one (Interval, Window,
-// Warmup, Confirm, Resolve, Rules, HistorySize, RecentAlerts, AlertQueue, StallAfter), so the
-// zero Config works and is the same as [DefaultConfig] apart from Jitter, whose zero samples on
-// the grid, and the Smoke and Attribution sections, whose zero values are documented with
-// their types. Negative values are errors. Every size and duration has an upper bound, named in
-// the error, so that no setting can overflow a derived duration or allocate without limit.
+// Zero value: a zero field means its default, for every field that has one, here and in the
+// Record, Smoke and Attribution sections, so Config{} is [DefaultConfig]. Where "none" is a
+// setting of its own it has a named value instead of zero ([NoJitter]). Negative values are
+// errors. Every size and duration has an upper bound, named in the error, so that no setting
+// can overflow a derived duration or allocate without limit.
 type Config struct {
 	// Interval between two samples. Default 1s; at most 1h.
 	Interval time.Duration
 	// Jitter is the fraction of Interval by which each sample after the first is delayed at
 	// random (uniform in [0, Jitter x Interval)); the average rate stays one per Interval.
-	// Default 1: each sample falls at a random instant of its Interval. Sampling on a fixed
-	// grid aliases with a host's own periodic work: a service polling every second, sampled
-	// every second, is seen at the same phase of its poll every time, and an idle connection
-	// or a burst of goroutines reads as always there or never there. 0 samples on the grid.
-	// The delays come from a fixed-seed generator, so a run in a testing/synctest bubble is
-	// reproducible. An injected [Clock] drives the samples itself and gets no jitter.
-	// Must be in [0, 1].
+	// Default (0) 1: each sample falls at a random instant of its Interval. Sampling on a
+	// fixed grid aliases with a host's own periodic work: a service polling every second,
+	// sampled every second, is seen at the same phase of its poll every time, and an idle
+	// connection or a burst of goroutines reads as always there or never there. [NoJitter]
+	// samples on the grid. The delays come from a fixed-seed generator, so a run in a
+	// testing/synctest bubble is reproducible. An injected [Clock] drives the samples itself
+	// and gets no jitter. Must be NoJitter or in (0, 1].
 	Jitter float64
 	// Window is the span over which growth is estimated. Default 5m; at least three Intervals
 	// and at most 24h. Shorter windows detect sooner and alarm more readily; Confirm, Resolve and the
@@ -104,8 +106,8 @@ type Config struct {
 	Window time.Duration
 	// Warmup is the start-up span in which pools filling are not called leaks (see the package
 	// docs, Detection: growth that decelerates and ends is a fill; growth that does not is still
-	// graded, and a limit reached is critical at once). Default 5m; at most 24h. To judge every
-	// sample as after the warm-up, set it below Interval (time.Nanosecond).
+	// graded, and a limit reached is critical at once). Default 5m; at most 24h. [NoWarmup]
+	// judges every sample as after the warm-up.
 	Warmup time.Duration
 	// Confirm is how long a rule must support a higher level without a break before it is
 	// raised, for every rule alike (growth, exhaustion, floor). A value at its limit and a
@@ -159,8 +161,15 @@ func DefaultRules() map[string]Rule {
 	}
 }
 
+// NoJitter, as [Config.Jitter], samples on the Interval grid, without random delays.
+const NoJitter = -1
+
+// NoWarmup, as [Config.Warmup], judges every sample as after the warm-up: no start-up span.
+const NoWarmup time.Duration = -1
+
 // Defaults of the Config fields whose zero value means "default".
 const (
+	defaultJitter       = 1
 	defaultInterval     = time.Second
 	defaultHistorySize  = 720
 	defaultRecentAlerts = 64
@@ -176,12 +185,12 @@ const (
 	maxAlertQueue   = 1 << 16
 )
 
-// DefaultConfig returns the configuration with every default filled in: the seed's thresholds
-// ([DefaultRules]), a sample every second with Jitter 1, a 5-minute Window and Warmup, the
-// smoke run's and the attribution's defaults.
+// DefaultConfig returns the configuration with every default filled in, the same as the zero
+// Config: the seed's thresholds ([DefaultRules]), a sample every second with Jitter 1, a
+// 5-minute Window and Warmup, the smoke run's ([DefaultSmokeConfig]) and the attribution's
+// ([DefaultAttributionConfig]) defaults.
 func DefaultConfig() Config {
-	c := Config{Jitter: 1, Smoke: DefaultSmokeConfig(), Attribution: DefaultAttributionConfig()}
-	return c.withDefaults()
+	return Config{}.withDefaults()
 }
 
 // withDefaults returns c with every zero field that has a default set to it. Confirm, Resolve
@@ -191,6 +200,9 @@ func (c Config) withDefaults() Config {
 	tp := trend.DefaultParams()
 	if c.Interval == 0 {
 		c.Interval = defaultInterval
+	}
+	if c.Jitter == 0 {
+		c.Jitter = defaultJitter
 	}
 	if c.Window == 0 {
 		c.Window = tp.Window
@@ -213,6 +225,8 @@ func (c Config) withDefaults() Config {
 	if c.StallAfter == 0 && c.Interval > 0 && c.Interval <= maxInterval {
 		c.StallAfter = max(5*c.Interval, 3*time.Second)
 	}
+	c.Smoke = c.Smoke.withDefaults()
+	c.Attribution = c.Attribution.withDefaults()
 	return c
 }
 
@@ -245,8 +259,8 @@ func (c Config) validate(p *problems) {
 	if c.Interval < 0 || c.Interval > maxInterval {
 		p.addf("Interval must be in (0, %v] (got %v)", maxInterval, c.Interval)
 	}
-	if !(c.Jitter >= 0 && c.Jitter <= 1) { // NaN fails too
-		p.addf("Jitter must be in [0, 1] (got %v)", c.Jitter)
+	if c.Jitter != NoJitter && !(c.Jitter > 0 && c.Jitter <= 1) { // NaN fails too
+		p.addf("Jitter must be NoJitter (-1) or in (0, 1] (got %v)", c.Jitter)
 	}
 	if c.Window < 0 || c.Window > maxSpan {
 		p.addf("Window must be in (0, %v] (got %v)", maxSpan, c.Window)
@@ -256,10 +270,13 @@ func (c Config) validate(p *problems) {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"Warmup", c.Warmup}, {"Confirm", c.Confirm}, {"Resolve", c.Resolve}, {"StallAfter", c.StallAfter}} {
+	}{{"Confirm", c.Confirm}, {"Resolve", c.Resolve}, {"StallAfter", c.StallAfter}} {
 		if d.v < 0 || d.v > maxSpan {
 			p.addf("%s must be in [0, %v] (got %v)", d.name, maxSpan, d.v)
 		}
+	}
+	if c.Warmup != NoWarmup && (c.Warmup < 0 || c.Warmup > maxSpan) {
+		p.addf("Warmup must be NoWarmup (-1ns) or in [0, %v] (got %v)", maxSpan, c.Warmup)
 	}
 	for _, n := range []struct {
 		name   string

@@ -51,7 +51,9 @@
 //
 // # Configuration
 //
-// [Config] is plain data; start from [DefaultConfig], which holds the smoke test's thresholds:
+// [Config] is plain data; start from [DefaultConfig], which holds the smoke test's thresholds
+// (a zero field means its default, so Config{} is the same; "none" has a name of its own,
+// [NoJitter], [NoWarmup]):
 //
 //	series       notice     warning    critical   also
 //	goroutines   >= 10/min  >= 20/min  >= 50/min
@@ -288,6 +290,6 @@
 //
 // Inject a clock with [WithClock], or run the watchdog inside a testing/synctest bubble, where
 // its ticker follows the bubble's fake time: minutes of behaviour take milliseconds. A test that
-// needs samples exactly on the Interval grid sets Config.Jitter to 0; an injected Clock's ticks
-// are taken as they come, without jitter.
+// needs samples exactly on the Interval grid sets Config.Jitter to [NoJitter]; an injected
+// Clock's ticks are taken as they come, without jitter.
 package watchdog

@@ -91,7 +91,8 @@ func newEngine(cfg Config, names []string) (*engine, error) {
 }
 
 func trendParams(cfg Config) trend.Params {
-	// Zero means the default in both, so the fields pass through unchanged.
+	// Zero means the default in both, and a negative Warmup (NoWarmup) none in both, so the
+	// fields pass through unchanged.
 	return trend.Params{Window: cfg.Window, Warmup: cfg.Warmup, Confirm: cfg.Confirm, Resolve: cfg.Resolve}
 }
 

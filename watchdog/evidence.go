@@ -170,8 +170,8 @@ func (e *Evidence) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 			c := r.FDClasses[0]
 			enc.AddString("top_fd_class", fmt.Sprintf("%+d %s %s", c.Delta, c.Kind, c.Class))
 		}
-		enc.AddDuration("cost", r.Cost.Total)
-		enc.AddDuration("max_pause", r.Cost.MaxPause)
+		enc.AddFloat64("cost_s", r.Cost.Total.Seconds())
+		enc.AddFloat64("max_pause_s", r.Cost.MaxPause.Seconds())
 	}
 	if len(e.Descriptors) > 0 {
 		enc.AddString("open_now", joinStrings(e.Descriptors, 5))
@@ -309,7 +309,7 @@ func (w *Watchdog) attributionBaseline() {
 		fds = snap.FDs.Total
 	}
 	w.log.Info("attribution baseline", zap.Int("goroutines", snap.Goroutines), zap.Int("fds", fds),
-		zap.Duration("cost", snap.Cost.Total), zap.Duration("max_pause", snap.Cost.MaxPause))
+		zap.Float64("cost_s", snap.Cost.Total.Seconds()), zap.Float64("max_pause_s", snap.Cost.MaxPause.Seconds()))
 }
 
 // attribute takes a snapshot for alert al, diffs it against the baseline and diagnoses it as
@@ -343,7 +343,7 @@ func (w *Watchdog) attribute(al Alert, leakProfile bool) (ev *Evidence) {
 		}
 	}
 	ev.Report = attribution.Diff(a.base, snap)
-	ctx := attribution.Context{Series: []attribution.SeriesRate{{Name: al.Series, Level: al.Level.String(), PerMinute: al.RatePerMin}}}
+	ctx := attribution.Context{Series: []attribution.SeriesRate{{Name: al.Series, Level: al.Level, PerMinute: al.RatePerMin}}}
 	for j, p := range w.pools {
 		if kind == EvidenceConnections && j != pool {
 			continue

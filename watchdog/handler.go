@@ -209,14 +209,7 @@ func (h *handler) startSmoke(rw http.ResponseWriter, r *http.Request) {
 		httpError(rw, http.StatusBadRequest, err.Error())
 		return
 	}
-	c := h.w.cfg.Smoke
-	def := DefaultSmokeConfig()
-	if c.Duration == 0 {
-		c.Duration = def.Duration
-	}
-	if c.Checkpoint == 0 {
-		c.Checkpoint = def.Checkpoint
-	}
+	c := h.w.cfg.Smoke // its zero durations are defaulted already
 	for k, dst := range map[string]*time.Duration{"duration": &c.Duration, "checkpoint": &c.Checkpoint} {
 		if v, ok := q[k]; ok {
 			d, err := time.ParseDuration(v)

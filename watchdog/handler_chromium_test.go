@@ -43,7 +43,7 @@ func get(t *testing.T, h http.Handler, target string) []byte {
 func healthyRunPages(t *testing.T) (running, passed page, repRunning SmokeReport) {
 	synctest.Test(t, func(t *testing.T) {
 		c := DefaultConfig()
-		c.Jitter = 0
+		c.Jitter = NoJitter
 		c.Attribution.Disabled = true
 		c.Smoke.Enabled = true
 		w, err := Start(t.Context(), c)
@@ -89,7 +89,7 @@ func leakForever(ch chan<- int) { ch <- 1 }
 func leakingRunPages(t *testing.T) (live, failed page, diagnosis string) {
 	synctest.Test(t, func(t *testing.T) {
 		c := DefaultConfig()
-		c.Jitter = 0
+		c.Jitter = NoJitter
 		c.Window = 2 * time.Minute
 		c.Warmup = time.Minute
 		c.Attribution = DefaultAttributionConfig()

@@ -2,8 +2,11 @@ package watchdog
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/leakwatch/leakwatch/internal/trend"
 )
 
 func nan() float64 { return math.NaN() }
@@ -24,4 +27,12 @@ func series(t *testing.T, s Snapshot, name string) SeriesSnapshot {
 		t.Fatalf("snapshot has no series %q", name)
 	}
 	return x
+}
+
+// traceColumn returns the values of the trace's column named name and true, or nil and false.
+func traceColumn(tr *trend.Trace, name string) ([]float64, bool) {
+	if i := slices.Index(tr.Columns, name); i >= 0 {
+		return tr.Values[i], true
+	}
+	return nil, false
 }

@@ -23,6 +23,10 @@ var httpSuffixes = []string{HTTPRequests, HTTPErrors, HTTPResponses5xx, HTTPOpen
 // HTTPSeries("docker", HTTPIdle) is "http_docker_idle".
 func HTTPSeries(pool, suffix string) string { return "http_" + pool + "_" + suffix }
 
+// seedReuseRatio is the seed's connection reuse target (80%), declared once: the reuse
+// ratio's floor in [HTTPRules] and the smoke run's nice-to-have.
+const seedReuseRatio = 0.8
+
 // HTTPRules returns the seed's rules for the pool named pool, which [Start] applies to every pool
 // given with [WithHTTPPool] unless Config.Rules sets a rule of the same name: any transport error
 // is a warning; no idle connection for a while as requests flow is a warning ("pooling is
@@ -34,7 +38,7 @@ func HTTPRules(pool string) map[string]Rule {
 		HTTPSeries(pool, HTTPErrors):     {OnIncrease: LevelWarning},
 		HTTPSeries(pool, HTTPOpen):       {NoticePerMin: fd.NoticePerMin, WarningPerMin: fd.WarningPerMin, CriticalPerMin: fd.CriticalPerMin},
 		HTTPSeries(pool, HTTPIdle):       {Below: 1, BelowLevel: LevelWarning, BelowWhile: HTTPSeries(pool, HTTPRequests)},
-		HTTPSeries(pool, HTTPReuseRatio): {Below: 0.8, BelowLevel: LevelNotice, BelowWhile: HTTPSeries(pool, HTTPRequests)},
+		HTTPSeries(pool, HTTPReuseRatio): {Below: seedReuseRatio, BelowLevel: LevelNotice, BelowWhile: HTTPSeries(pool, HTTPRequests)},
 	}
 }
 

@@ -34,7 +34,7 @@ func burstyHost(period time.Duration, stop <-chan struct{}) (wait func()) {
 }
 
 // TestJitterBreaksAliasing: a host busy 20% of every Interval, in phase with the watchdog's
-// grid. Sampled on the grid (Jitter 0) the burst is never seen; with the default Jitter it is
+// grid. Sampled on the grid (NoJitter) the burst is never seen; with the default Jitter it is
 // seen in about 20% of the samples, its true duty cycle.
 func TestJitterBreaksAliasing(t *testing.T) {
 	const intervals = 500
@@ -42,7 +42,7 @@ func TestJitterBreaksAliasing(t *testing.T) {
 		jitter   float64
 		min, max float64 // fraction of samples that see the burst
 	}{
-		{0, 0, 0},
+		{NoJitter, 0, 0},
 		{1, 0.15, 0.25},
 	} {
 		synctest.Test(t, func(t *testing.T) {

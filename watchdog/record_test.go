@@ -73,7 +73,7 @@ func TestRecordHoldsNoSlowSample(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "rec.csv")
 		c := fastConfig()
-		c.Jitter = 0 // rows on the grid, so that the read rows are every slowEvery
+		c.Jitter = NoJitter // rows on the grid, so that the read rows are every slowEvery
 		c.Attribution.Disabled = true
 		c.Record = RecordConfig{Path: path, MaxBytes: 1 << 20, MaxFiles: 1}
 		w, err := Start(t.Context(), c)
@@ -99,9 +99,9 @@ func TestRecordHoldsNoSlowSample(t *testing.T) {
 			t.Fatal(err)
 		}
 		every := int(slowPeriod / c.Interval)
-		gor, _ := tr.Column(SeriesGoroutines)
+		gor, _ := traceColumn(tr, SeriesGoroutines)
 		for _, name := range []string{SeriesHeapBytes, SeriesThreads, SeriesGoroutinesCreated} {
-			col, ok := tr.Column(name)
+			col, ok := traceColumn(tr, name)
 			if !ok {
 				t.Fatalf("recording lacks %s", name)
 			}

@@ -157,3 +157,33 @@ func TestReplayStarvedPoolOneEpisode(t *testing.T) {
 		t.Errorf("warning at %v, want after the warm-up (%v) and within a window of it", at, c.Warmup)
 	}
 }
+
+// TestReplayNoWarmup: with Warmup NoWarmup, a leak present from the first sample is graded on
+// the window estimate from that sample on: the same levels as with a warm-up shorter than one
+// Interval (which still leaves the first sample out), no later, and sooner than with the
+// default warm-up.
+func TestReplayNoWarmup(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("t,goroutines\n")
+	for s := 0; s <= 1200; s++ {
+		fmt.Fprintf(&b, "%d,%d\n", s, 100+s*30/60) // 30/min from the start: warning
+	}
+	alerts := func(warmup time.Duration) []Alert {
+		c := DefaultConfig()
+		c.Warmup = warmup
+		var got []Alert
+		if err := Replay(strings.NewReader(b.String()), c, func(a Alert) { got = append(got, a) }); err != nil {
+			t.Fatalf("Warmup %v: %v", warmup, err)
+		}
+		return got
+	}
+	level := func(a, b Alert) bool { return a.Level == b.Level }
+	none, tiny, def := alerts(NoWarmup), alerts(time.Nanosecond), alerts(0)
+	if len(none) == 0 || !slices.EqualFunc(none, tiny, level) || !slices.EqualFunc(none, def, level) {
+		t.Fatalf("alerts with NoWarmup %v, with a 1ns warm-up %v, with the default %v: want the same levels, at least one", none, tiny, def)
+	}
+	if at, tinyAt, defAt := none[0].Time, tiny[0].Time, def[0].Time; at.After(tinyAt) || !at.Before(defAt) {
+		t.Errorf("first alert with NoWarmup at %v, with a 1ns warm-up at %v, with the default at %v: want no later than the first and before the last",
+			at.Sub(time.Unix(0, 0)), tinyAt.Sub(time.Unix(0, 0)), defAt.Sub(time.Unix(0, 0)))
+	}
+}

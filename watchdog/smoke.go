@@ -18,13 +18,14 @@ import (
 // [Watchdog.SmokeReport] until the next one starts, and is handed to the [OnSmokeDone]
 // callbacks.
 //
-// It returns an error wrapping [ErrInvalidConfig] for a bad c (zero durations are not
-// defaulted here: start from [DefaultSmokeConfig]), [ErrSmokeRunning] while a run is going,
+// Zero durations in c mean their defaults, as in [SmokeConfig]. It returns an error wrapping
+// [ErrInvalidConfig] for a bad c, [ErrSmokeRunning] while a run is going,
 // [ErrStopped] after Stop, and the error of creating c.ResultsDir (mode 0700) when that fails.
 // With c.StateFile set, a run in progress recorded there by an earlier process is not resumed
 // by StartSmoke (only [Start] resumes) and is overwritten at the new run's baseline. Safe for
 // concurrent use.
 func (w *Watchdog) StartSmoke(c SmokeConfig) error {
+	c = c.withDefaults()
 	var p problems
 	c.validate(&p, w.cfg.Interval)
 	if err := p.err(); err != nil {
@@ -62,16 +63,22 @@ func needEvidence(alerts []Alert) bool {
 }
 
 // fillEvidence copies into alerts the evidence that attribution attached, on another
-// goroutine, to the snapshot's copies (from) after the run took its own.
+// goroutine, to the snapshot's copies (from) after the run took its own. An alert and its copy
+// are matched by [Alert.ID], which is unique within the watchdog (a run keeps no alert across
+// a restart); an alert without an ID gets nothing.
 func fillEvidence(alerts, from []Alert) {
+	byID := make(map[uint64]*Evidence, len(from))
+	for _, b := range from {
+		if b.ID != 0 && b.Evidence != nil {
+			byID[b.ID] = b.Evidence
+		}
+	}
 	for i, a := range alerts {
-		if a.Evidence != nil || a.Level < LevelWarning {
+		if a.Evidence != nil || a.Level < LevelWarning || a.ID == 0 {
 			continue
 		}
-		for _, b := range from {
-			if b.Evidence != nil && b.Series == a.Series && b.Time.Equal(a.Time) && b.Level == a.Level {
-				alerts[i].Evidence = b.Evidence
-			}
+		if ev, ok := byID[a.ID]; ok {
+			alerts[i].Evidence = ev
 		}
 	}
 }
@@ -188,7 +195,7 @@ func (w *Watchdog) initSmoke() error {
 	for _, p := range w.pools {
 		s.pools = append(s.pools, p.Name())
 	}
-	s.targets = smokeTargetsFrom(w.cfg.Rules)
+	s.targets = smokeTargetsFrom(w.cfg.Rules, s.pools)
 	c := w.cfg.Smoke
 	if !c.Enabled && c.StateFile == "" {
 		return nil
@@ -338,8 +345,8 @@ func (s *smokeState) begin(r *smokeRun) {
 			zap.Time("started", r.rep.Started), zap.Time("baseline_at", r.rep.BaselineAt))
 		return
 	}
-	s.log.Info("smoke run started", zap.Duration("duration", r.rep.Duration),
-		zap.Duration("checkpoint", r.rep.Checkpoint), zap.Duration("warmup", r.rep.Warmup),
+	s.log.Info("smoke run started", zap.Float64("duration_s", r.rep.Duration.Seconds()),
+		zap.Float64("checkpoint_s", r.rep.Checkpoint.Seconds()), zap.Float64("warmup_s", r.rep.Warmup.Seconds()),
 		zap.Int("checkpoints", r.n))
 	s.emit(r, fmt.Sprintf("=== Connection Pool Smoke Test (%s) ===", durLabel(r.rep.Duration)))
 	s.emit(r, "Start: "+r.stamp(r.rep.Started))
@@ -415,7 +422,7 @@ func (s *smokeState) checkpoint(r *smokeRun, i int, in *smokeInput) {
 	s.emit(r, cp.line())
 	f := []zap.Field{
 		zap.Int("index", i), zap.Int("of", r.n), zap.String("label", cp.Label),
-		zap.Duration("elapsed", cp.Elapsed),
+		zap.Float64("elapsed_s", cp.Elapsed.Seconds()),
 		zap.Float64("goroutines", cp.Goroutines), zap.Float64("goroutine_growth", cp.GoroutineGrowth),
 		zap.Float64("goroutine_rate_per_min", round2(cp.GoroutineRatePerMin)),
 	}

@@ -4,6 +4,9 @@ import "time"
 
 // SmokeConfig describes a smoke run: the seed's 30-minute test done in-process. A baseline is
 // taken after Warmup, then a checkpoint every Checkpoint until Duration has passed.
+//
+// Zero value: every zero field means its default, as [DefaultSmokeConfig] gives it, so
+// SmokeConfig{Enabled: true} is the seed's run. Negative durations are errors.
 type SmokeConfig struct {
 	// Enabled starts a smoke run when the watchdog starts. Off by default; runs can also be
 	// started with [Watchdog.StartSmoke] or, when allowed, by POST /smoke.
@@ -11,8 +14,8 @@ type SmokeConfig struct {
 	// Duration of the run. Default 30m. Must be at least one Checkpoint and at most 366 days,
 	// with at most 4096 checkpoints in it.
 	Duration time.Duration
-	// Checkpoint is the time between two checkpoint lines. Default 2m. Must be at least the
-	// sampling Interval.
+	// Checkpoint is the time between two checkpoint lines. Default 2m, or Duration when that
+	// is shorter (one checkpoint, at the end). Must be at least the sampling Interval.
 	Checkpoint time.Duration
 	// Warmup before the baseline is taken. Default 0: the baseline is the first sample, as in
 	// the seed's script. Must be >= 0 and at most 366 days.
@@ -37,6 +40,21 @@ type SmokeConfig struct {
 // enabled.
 func DefaultSmokeConfig() SmokeConfig {
 	return SmokeConfig{Duration: 30 * time.Minute, Checkpoint: 2 * time.Minute}
+}
+
+// withDefaults returns s with every zero duration set to its default.
+func (s SmokeConfig) withDefaults() SmokeConfig {
+	d := DefaultSmokeConfig()
+	if s.Duration == 0 {
+		s.Duration = d.Duration
+	}
+	if s.Checkpoint == 0 {
+		s.Checkpoint = d.Checkpoint
+		if s.Duration > 0 && s.Duration < s.Checkpoint {
+			s.Checkpoint = s.Duration
+		}
+	}
+	return s
 }
 
 // Bounds of a smoke run, checked by Validate and StartSmoke: Duration and Warmup at most

@@ -7,22 +7,37 @@ import (
 	"time"
 )
 
-// The seed's nice-to-have targets relative to its must-haves (goroutines 5 of 10/min, FDs 2 of
-// 5/min), and its connection-reuse nice-to-have. The must-haves themselves come from the rules.
+// The seed's nice-to-have growth targets, declared here once: goroutines under 5/min, FDs
+// under 2/min. A run scales them by how far the configured rules move the must-haves from the
+// seed's ([DefaultRules]): with Rules["goroutines"] noticing at 5/min instead of 10, the
+// nice-to-have is 2.5/min.
 const (
-	smokeGoroutineNiceRatio = 5.0 / 10
-	smokeFDNiceRatio        = 2.0 / 5
-	smokeReuseNice          = 0.8
+	seedGoroutinesNicePerMin = 5
+	seedFDsNicePerMin        = 2
 )
 
-// smokeTargetsFrom reads a run's targets from the configured rules.
-func smokeTargetsFrom(rules map[string]Rule) SmokeTargets {
+// smokeTargetsFrom reads a run's targets from the configured rules (Config.Rules with the
+// pools' rules merged in) and the pools' names: the must-haves are the goroutines and fds
+// rules' lowest growth thresholds, the reuse target the highest reuse floor the pools' rules
+// set ([HTTPRules]: the seed's 80%), 0 when a pool's rules set none.
+func smokeTargetsFrom(rules map[string]Rule, pools []string) SmokeTargets {
 	g, f := lowestGrowth(rules[SeriesGoroutines]), lowestGrowth(rules[SeriesFDs])
-	return SmokeTargets{
+	seed := DefaultRules()
+	tg := SmokeTargets{
 		GoroutinesPerMin: g, FDsPerMin: f,
-		GoroutinesNicePerMin: g * smokeGoroutineNiceRatio, FDsNicePerMin: f * smokeFDNiceRatio,
-		ReuseRatio: smokeReuseNice,
+		GoroutinesNicePerMin: g * seedGoroutinesNicePerMin / lowestGrowth(seed[SeriesGoroutines]),
+		FDsNicePerMin:        f * seedFDsNicePerMin / lowestGrowth(seed[SeriesFDs]),
+		ReuseRatio:           seedReuseRatio, // shown, not judged, without a pool
 	}
+	if len(pools) > 0 {
+		tg.ReuseRatio = 0
+		for _, p := range pools {
+			if r := rules[HTTPSeries(p, HTTPReuseRatio)]; r.BelowLevel > LevelOK {
+				tg.ReuseRatio = max(tg.ReuseRatio, r.Below)
+			}
+		}
+	}
+	return tg
 }
 
 // lowestGrowth is the lowest growth threshold the rule sets, 0 when none.
@@ -126,7 +141,9 @@ func (r *smokeRun) evaluate(final bool) (crit []SmokeCriterion, passed bool, rea
 		} else {
 			idle.Passed = maxIdle > 0
 			idle.Value = fmt.Sprintf("avg %s, max %s", strconv.FormatFloat(sumIdle/float64(n), 'f', 2, 64), count(maxIdle, true))
-			if last.HTTP != nil {
+			if tg.ReuseRatio <= 0 {
+				reuse.NotApplicable, reuse.Passed, reuse.Value = true, true, "no reuse rule configured"
+			} else if last.HTTP != nil {
 				reuse.Passed = last.HTTP.ReuseRatio > tg.ReuseRatio
 				reuse.Value = strconv.FormatFloat(100*last.HTTP.ReuseRatio, 'f', 1, 64) + "%"
 			} else {

@@ -81,7 +81,7 @@ func hostileReport() SmokeReport {
 	}
 	return SmokeReport{
 		Status: SmokeFailed, Verdict: "FAIL", Duration: time.Minute, Checkpoint: time.Minute, Started: t0,
-		Targets: smokeTargetsFrom(DefaultConfig().Rules),
+		Targets: smokeTargetsFrom(DefaultConfig().Rules, nil),
 		Alerts:  []Alert{{Time: t0.Add(30 * time.Second), Series: SeriesFDs, Level: LevelWarning, Reason: "growing", Evidence: ev}},
 		Growth:  []SmokeGrowth{{Series: SeriesHeapBytes, Baseline: 1 << 20, Final: 3 << 20, Growth: 2 << 20, RatePerMin: 2 << 20}},
 		Notes:   []string{"state file /tmp/<script>alert(1)</script> set aside"},

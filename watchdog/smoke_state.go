@@ -16,7 +16,7 @@ import (
 // a later format is recognised as foreign instead of being half understood.
 const (
 	smokeStateKind    = "leakwatch.smoke-state"
-	smokeStateVersion = 2                   // 1: the fields of a run flat, before the report was the stored form
+	smokeStateVersion = 3                   // 1: the fields of a run flat, before the report was the stored form; 2: durations in nanoseconds
 	smokeStateMax     = 4 << 20             // bytes read at most; a bigger file is not ours
 	smokeMaxPoints    = smokeMaxCheckpoints // checkpoints a run may have
 )
@@ -44,21 +44,42 @@ func parseSmokeState(b []byte) (*smokeStateFile, error) {
 	if len(b) > smokeStateMax {
 		return nil, fmt.Errorf("larger than %d bytes", smokeStateMax)
 	}
-	var st smokeStateFile
+	// The kind and version first, so that a file of another format is named as such.
+	var head struct {
+		Kind    string `json:"kind"`
+		Version int    `json:"version"`
+	}
+	if json.Unmarshal(b, &head) == nil {
+		if head.Kind != smokeStateKind {
+			return nil, fmt.Errorf("foreign file: kind %q, want %q", head.Kind, smokeStateKind)
+		}
+		if head.Version != smokeStateVersion {
+			return nil, fmt.Errorf("unsupported version %d (this build reads %d)", head.Version, smokeStateVersion)
+		}
+	}
+	// The run is decoded in its wire form (durations in seconds) so that an unknown field in it
+	// is an error too.
+	var w struct {
+		Kind     string             `json:"kind"`
+		Version  int                `json:"version"`
+		Run      smokeReportJSON    `json:"run"`
+		BaseVals map[string]float64 `json:"baseline_values"`
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
-	if err := d.Decode(&st); err != nil {
+	if err := d.Decode(&w); err != nil {
 		return nil, fmt.Errorf("not a smoke state file: %w", err)
 	}
 	if _, err := d.Token(); err != io.EOF {
 		return nil, errors.New("trailing data after the state")
 	}
-	if st.Kind != smokeStateKind {
-		return nil, fmt.Errorf("foreign file: kind %q, want %q", st.Kind, smokeStateKind)
+	if w.Kind != smokeStateKind {
+		return nil, fmt.Errorf("foreign file: kind %q, want %q", w.Kind, smokeStateKind)
 	}
-	if st.Version != smokeStateVersion {
-		return nil, fmt.Errorf("unsupported version %d (this build reads %d)", st.Version, smokeStateVersion)
+	if w.Version != smokeStateVersion {
+		return nil, fmt.Errorf("unsupported version %d (this build reads %d)", w.Version, smokeStateVersion)
 	}
+	st := smokeStateFile{Kind: w.Kind, Version: w.Version, Run: w.Run.report(), BaseVals: w.BaseVals}
 	if st.Run.Duration <= 0 || st.Run.Checkpoint <= 0 || st.Run.Checkpoint > st.Run.Duration || st.Run.Warmup < 0 ||
 		st.Run.Duration > smokeMaxDuration || st.Run.Warmup > smokeMaxDuration {
 		return nil, fmt.Errorf("bad durations: duration %v, checkpoint %v, warmup %v", st.Run.Duration, st.Run.Checkpoint, st.Run.Warmup)

@@ -10,7 +10,7 @@ import (
 func validStateFile(t testing.TB) []byte {
 	t.Helper()
 	t0 := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	r := newSmokeRun(SmokeConfig{Duration: 16 * time.Second, Checkpoint: 4 * time.Second}, t0, nil, smokeTargetsFrom(DefaultConfig().Rules))
+	r := newSmokeRun(SmokeConfig{Duration: 16 * time.Second, Checkpoint: 4 * time.Second}, t0, nil, smokeTargetsFrom(DefaultConfig().Rules, nil))
 	r.rep.BaselineAt = t0
 	r.rep.Baseline = &SmokeSample{Time: t0, Goroutines: 9, FDs: 11, FDsAvailable: true}
 	r.baseVals = map[string]float64{SeriesGoroutines: 9, SeriesFDs: 11}
@@ -40,12 +40,13 @@ func TestParseSmokeState(t *testing.T) {
 	}
 	for _, tc := range []struct{ name, from, to string }{
 		{"foreign kind", `"kind":"leakwatch.smoke-state"`, `"kind":"other"`},
-		{"version", `"version":2`, `"version":1`},
-		{"zero checkpoint", `"checkpoint_ns":4000000000`, `"checkpoint_ns":0`},
+		{"version", `"version":3`, `"version":2`},
+		{"zero checkpoint", `"checkpoint_s":4`, `"checkpoint_s":0`},
 		{"status", `"status":"running"`, `"status":"paused"`},
 		{"numbering", `"index":2`, `"index":7`},
 		{"negative restarts", `"restarts":0`, `"restarts":-1`},
-		{"unknown field", `"version":2`, `"version":2,"extra":true`},
+		{"unknown field", `"version":3`, `"version":3,"extra":true`},
+		{"unknown field in the run", `"checkpoint_s":4`, `"checkpoint_s":4,"checkpoint_ns":4000000000`},
 		{"negative goroutines", `"goroutines":9,`, `"goroutines":-9,`},
 		{"missing baseline time", `"baseline_at":"2000-01-01T00:00:00Z"`, `"baseline_at":"0001-01-01T00:00:00Z"`},
 	} {

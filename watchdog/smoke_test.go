@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -47,7 +49,7 @@ func (s *syncBuffer) String() string {
 // examples. TestSmokeJitter runs a smoke test with jitter.
 func smokeConfig() Config {
 	c := fastConfig()
-	c.Jitter = 0
+	c.Jitter = NoJitter
 	c.Attribution.Disabled = true
 	c.Smoke = SmokeConfig{Enabled: true, Duration: 16 * time.Second, Checkpoint: 4 * time.Second}
 	return c
@@ -500,7 +502,7 @@ func TestStartSmokeErrors(t *testing.T) {
 			c    SmokeConfig
 			want error
 		}{
-			{"zero", SmokeConfig{}, ErrInvalidConfig},
+			{"negative duration", SmokeConfig{Duration: -time.Second}, ErrInvalidConfig},
 			{"checkpoint over duration", SmokeConfig{Duration: time.Second, Checkpoint: 2 * time.Second}, ErrInvalidConfig},
 			{"checkpoint under interval", SmokeConfig{Duration: time.Second, Checkpoint: time.Millisecond}, ErrInvalidConfig},
 			{"negative warmup", SmokeConfig{Duration: time.Second, Checkpoint: time.Second, Warmup: -1}, ErrInvalidConfig},
@@ -632,7 +634,7 @@ func TestSmokeTargetsFromRules(t *testing.T) {
 	run := func(t *testing.T, c Config) SmokeReport {
 		t.Helper()
 		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		s := &smokeState{names: []string{SeriesGoroutines}, log: zap.NewNop(), targets: smokeTargetsFrom(c.Rules)}
+		s := &smokeState{names: []string{SeriesGoroutines}, log: zap.NewNop(), targets: smokeTargetsFrom(c.Rules, nil)}
 		if err := s.start(c.Smoke, t0); err != nil {
 			t.Fatal(err)
 		}
@@ -686,6 +688,69 @@ func TestSmokeTargetsFromRules(t *testing.T) {
 	norule := run(t, c)
 	if fd, ok := norule.criterion("FD leak rate"); !ok || !fd.NotApplicable || !fd.Passed {
 		t.Errorf("FD criterion without a growth rule = %+v, want not applicable", fd)
+	}
+}
+
+// TestSmokeReuseTargetFromRules: the reuse nice-to-have is the pools' reuse floor from the
+// configured rules (HTTPRules' 80% by default), so raising it to 90% fails a run reusing 85%
+// of its connections, and a pool without a reuse rule makes the criterion not applicable.
+func TestSmokeReuseTargetFromRules(t *testing.T) {
+	rules := func(edit func(map[string]Rule)) map[string]Rule {
+		r := DefaultRules()
+		maps.Copy(r, HTTPRules("docker"))
+		edit(r)
+		return r
+	}
+	reuse := HTTPSeries("docker", HTTPReuseRatio)
+	run := func(t *testing.T, tg SmokeTargets) SmokeCriterion {
+		t.Helper()
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		s := &smokeState{names: []string{SeriesGoroutines}, pools: []string{"docker"}, log: zap.NewNop(), targets: tg}
+		if err := s.start(smokeConfig().Smoke, t0); err != nil {
+			t.Fatal(err)
+		}
+		for sec := 0; sec <= 17; sec++ {
+			s.step(&smokeInput{now: t0.Add(time.Duration(sec) * time.Second), values: []float64{40},
+				fig: smokeFigures{goroutines: 40, fds: 22, fdsOK: true, httpOK: true,
+					http: SmokeHTTP{Requests: float64(10 * sec), Idle: 1, Open: 2, ReuseRatio: 0.85}},
+				snapshot: func() Snapshot { return Snapshot{} }})
+		}
+		c, ok := s.report(t0.Add(18 * time.Second)).criterion("Connection reuse rate")
+		if !ok {
+			t.Fatal("no reuse criterion")
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name   string
+		rules  map[string]Rule
+		pools  []string
+		want   float64
+		passed bool
+		na     bool
+	}{
+		{"seed", rules(func(map[string]Rule) {}), []string{"docker"}, 0.8, true, false},
+		{"raised", rules(func(r map[string]Rule) { x := r[reuse]; x.Below = 0.9; r[reuse] = x }), []string{"docker"}, 0.9, false, false},
+		{"no reuse rule", rules(func(r map[string]Rule) { r[reuse] = Rule{} }), []string{"docker"}, 0, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tg := smokeTargetsFrom(tc.rules, tc.pools)
+			if tg.ReuseRatio != tc.want {
+				t.Errorf("reuse target %v, want %v", tg.ReuseRatio, tc.want)
+			}
+			if c := run(t, tg); c.Passed != tc.passed || c.NotApplicable != tc.na {
+				t.Errorf("criterion %+v, want passed %v, not applicable %v", c, tc.passed, tc.na)
+			}
+		})
+	}
+	two := rules(func(r map[string]Rule) {
+		maps.Copy(r, HTTPRules("registry"))
+		x := r[HTTPSeries("registry", HTTPReuseRatio)]
+		x.Below = 0.95
+		r[HTTPSeries("registry", HTTPReuseRatio)] = x
+	})
+	if got := smokeTargetsFrom(two, []string{"docker", "registry"}).ReuseRatio; got != 0.95 {
+		t.Errorf("two pools, floors 0.8 and 0.95: reuse target %v, want the higher", got)
 	}
 }
 
@@ -750,7 +815,7 @@ func TestSmokeDoneCallback(t *testing.T) {
 // goroutine hands it: the state needs nothing else.
 func TestSmokeStateSeam(t *testing.T) {
 	t0 := time.Date(2025, 11, 7, 12, 11, 19, 0, time.UTC)
-	s := &smokeState{names: []string{SeriesGoroutines}, log: zap.NewNop(), targets: smokeTargetsFrom(DefaultConfig().Rules)}
+	s := &smokeState{names: []string{SeriesGoroutines}, log: zap.NewNop(), targets: smokeTargetsFrom(DefaultConfig().Rules, nil)}
 	if err := s.start(SmokeConfig{Duration: 4 * time.Minute, Checkpoint: 2 * time.Minute}, t0); err != nil {
 		t.Fatal(err)
 	}
@@ -838,4 +903,30 @@ func TestSmokeStepAllocatesNothing(t *testing.T) {
 			t.Errorf("a smoke step allocates %v times, want 0", n)
 		}
 	})
+}
+
+// TestFillEvidenceByID: the run's alerts get the evidence of the snapshot's copy with the same
+// ID, not of another alert that shares its series, time and level; an alert without an ID, or
+// whose copy has no evidence yet, gets none.
+func TestFillEvidenceByID(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	ev1, ev2 := &Evidence{AlertID: 1}, &Evidence{AlertID: 2}
+	al := func(id uint64, ev *Evidence) Alert {
+		return Alert{ID: id, Time: t0, Series: SeriesFDs, Level: LevelWarning, Evidence: ev}
+	}
+	alerts := []Alert{al(1, nil), al(2, nil), al(3, nil), al(0, nil)}
+	from := []Alert{al(2, ev2), al(1, ev1), al(3, nil), al(0, ev1)}
+	fillEvidence(alerts, from)
+	want := []*Evidence{ev1, ev2, nil, nil}
+	name := func(e *Evidence) string {
+		if e == nil {
+			return "none"
+		}
+		return "the evidence for alert " + strconv.FormatUint(e.AlertID, 10)
+	}
+	for i, a := range alerts {
+		if a.Evidence != want[i] {
+			t.Errorf("alert ID %d got %s, want %s", a.ID, name(a.Evidence), name(want[i]))
+		}
+	}
 }

@@ -46,10 +46,11 @@ type SmokeReport struct {
 	// than half a Checkpoint overdue: 1.5 checkpoint intervals without one, the seed's
 	// "no new checkpoints for > 3 minutes".
 	Stalled bool `json:"stalled"`
-	// Duration, Checkpoint and Warmup of the run.
-	Duration   time.Duration `json:"duration_ns"`
-	Checkpoint time.Duration `json:"checkpoint_ns"`
-	Warmup     time.Duration `json:"warmup_ns"`
+	// Duration, Checkpoint and Warmup of the run (JSON: duration_s, checkpoint_s, warmup_s, in
+	// seconds).
+	Duration   time.Duration `json:"-"`
+	Checkpoint time.Duration `json:"-"`
+	Warmup     time.Duration `json:"-"`
 	// Started is when the run started, BaselineAt when its baseline was taken (zero during
 	// warm-up), ExpectedEnd when its last checkpoint is due, Completed when it finished (zero
 	// while running).
@@ -83,6 +84,40 @@ type SmokeReport struct {
 	Lines []string `json:"lines"`
 	// ResultFiles written to ResultsDir (names with the directory).
 	ResultFiles []string `json:"result_files,omitempty"`
+}
+
+type smokeReportFields SmokeReport // SmokeReport without its methods
+
+// smokeReportJSON is SmokeReport on the wire: its durations in seconds.
+type smokeReportJSON struct {
+	smokeReportFields
+	Duration   float64 `json:"duration_s"`
+	Checkpoint float64 `json:"checkpoint_s"`
+	Warmup     float64 `json:"warmup_s"`
+}
+
+func (r SmokeReport) wire() smokeReportJSON {
+	return smokeReportJSON{smokeReportFields(r), r.Duration.Seconds(), r.Checkpoint.Seconds(), r.Warmup.Seconds()}
+}
+
+func (x smokeReportJSON) report() SmokeReport {
+	r := SmokeReport(x.smokeReportFields)
+	r.Duration, r.Checkpoint, r.Warmup = fromSeconds(x.Duration), fromSeconds(x.Checkpoint), fromSeconds(x.Warmup)
+	return r
+}
+
+// MarshalJSON encodes the report with its durations in seconds (duration_s, checkpoint_s,
+// warmup_s).
+func (r SmokeReport) MarshalJSON() ([]byte, error) { return json.Marshal(r.wire()) }
+
+// UnmarshalJSON decodes what MarshalJSON writes.
+func (r *SmokeReport) UnmarshalJSON(b []byte) error {
+	var x smokeReportJSON
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	*r = x.report()
+	return nil
 }
 
 // SmokeSample is what a smoke run reads at its baseline and at each checkpoint.
@@ -208,6 +243,8 @@ type SmokeTargets struct {
 	FDsPerMin            float64 `json:"fds_per_min"`
 	GoroutinesNicePerMin float64 `json:"goroutines_nice_per_min"`
 	FDsNicePerMin        float64 `json:"fds_nice_per_min"`
-	// ReuseRatio is the nice-to-have connection reuse, 0..1 (the seed's 80%).
+	// ReuseRatio is the nice-to-have connection reuse, 0..1: the highest reuse floor (Below)
+	// the pools' reuse_ratio rules set, the seed's 80% with [HTTPRules]; 0 when the pools have
+	// no such rule, and the criterion is then not applicable.
 	ReuseRatio float64 `json:"reuse_ratio"`
 }

@@ -2,14 +2,22 @@ package watchdog
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
+	"net/http/httptest"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/leakwatch/leakwatch/watchdog/attribution"
 )
 
 // jsonKeys collects every object key of a decoded JSON value, at any depth.
@@ -107,4 +115,176 @@ func TestWireVocabulary(t *testing.T) {
 			t.Errorf("window_s: JSON %v, log %v", aj["window_s"], enc.Fields["window_s"])
 		}
 	})
+}
+
+var durationType = reflect.TypeFor[time.Duration]()
+
+// fillDurations sets every exported time.Duration reachable from v (addressable) to a value of
+// its own, allocating nil pointers and giving empty slices one element, and records each value
+// (in nanoseconds) with the field's path in set.
+func fillDurations(v reflect.Value, path string, set map[int64]string, depth int) {
+	if depth > 12 || !v.CanSet() {
+		return
+	}
+	switch {
+	case v.Type() == durationType:
+		d := int64(len(set)+1)*int64(time.Second) + 123456789 // 1.123456789s, 2.123456789s, ...
+		v.SetInt(d)
+		set[d] = path
+		return
+	case v.Type() == reflect.TypeFor[time.Time]():
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		fillDurations(v.Elem(), path, set, depth+1)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() {
+				fillDurations(v.Field(i), path+"."+f.Name, set, depth+1)
+			}
+		}
+	case reflect.Slice:
+		if v.Len() == 0 {
+			v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		}
+		fillDurations(v.Index(0), path+"[0]", set, depth+1)
+	case reflect.Array:
+		for i := range v.Len() {
+			fillDurations(v.Index(i), path+"["+strconv.Itoa(i)+"]", set, depth+1)
+		}
+	}
+}
+
+// wireProblems walks decoded JSON and reports every key ending in _ns and every number that is
+// one of the durations in set in nanoseconds (a time.Duration encoded as it is); seen collects
+// the numbers.
+func wireProblems(v any, at string, set map[int64]string, seen map[float64]bool) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if strings.HasSuffix(k, "_ns") {
+				out = append(out, fmt.Sprintf("%s.%s: a nanosecond key", at, k))
+			}
+			out = append(out, wireProblems(x[k], at+"."+k, set, seen)...)
+		}
+	case []any:
+		for i, e := range x {
+			out = append(out, wireProblems(e, fmt.Sprintf("%s[%d]", at, i), set, seen)...)
+		}
+	case float64:
+		seen[x] = true
+		if f, ok := set[int64(x)]; ok && float64(int64(x)) == x {
+			out = append(out, fmt.Sprintf("%s = %v: the Go duration %s in nanoseconds", at, x, f))
+		}
+	}
+	return out
+}
+
+// TestWireDurationsInSeconds: in the JSON of a Snapshot, of a SmokeReport, of GET /watchdog and
+// of attribution's heap reports (every duration field filled, whatever the types hold now or
+// later), no key ends in _ns, no number is a Go duration in nanoseconds, and every duration is
+// there in seconds. A live watchdog's /watchdog and /smoke answer the same way.
+func TestWireDurationsInSeconds(t *testing.T) {
+	for _, v := range []any{&Snapshot{}, &SmokeReport{}, &watchdogView{}, &attribution.HeapReport{}, &attribution.HeapProfile{}} {
+		name := reflect.TypeOf(v).Elem().String()
+		set := map[int64]string{}
+		fillDurations(reflect.ValueOf(v).Elem(), name, set, 0)
+		if name != "watchdog.watchdogView" && len(set) == 0 {
+			t.Errorf("%s: no duration field found to fill", name)
+		}
+		t.Logf("%s: %d duration fields", name, len(set))
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var j any
+		if err := json.Unmarshal(b, &j); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[float64]bool{}
+		for _, p := range wireProblems(j, name, set, seen) {
+			t.Error(p)
+		}
+		for ns, f := range set {
+			if !seen[time.Duration(ns).Seconds()] {
+				t.Errorf("%s (%v) is not in the JSON in seconds", f, time.Duration(ns))
+			}
+		}
+	}
+	synctest.Test(t, func(t *testing.T) {
+		c := fastConfig()
+		c.Attribution.Disabled = true
+		c.Smoke = SmokeConfig{Enabled: true, Duration: 4 * time.Second, Checkpoint: time.Second}
+		core, logs := observer.New(zapcore.DebugLevel)
+		w, err := Start(t.Context(), c, WithLogger(zap.New(core)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		time.Sleep(2 * time.Second)
+		defer func() {
+			time.Sleep(4 * time.Second) // the run ends
+			w.Stop()
+			ev := &Evidence{}
+			fillDurations(reflect.ValueOf(ev).Elem(), "Evidence", map[int64]string{}, 0)
+			entries := append(logs.All(), observer.LoggedEntry{
+				Entry: zapcore.Entry{Message: "an evidence"}, Context: []zap.Field{zap.Object("evidence", ev)}})
+			fields := map[string]bool{}
+			for _, e := range entries {
+				enc := zapcore.NewMapObjectEncoder()
+				for _, f := range e.Context {
+					f.AddTo(enc)
+				}
+				for _, p := range logDurations(enc.Fields, e.Message, fields) {
+					t.Error(p)
+				}
+			}
+			for _, k := range []string{"duration_s", "checkpoint_s", "warmup_s", "elapsed_s", "cost_s", "max_pause_s"} {
+				if !fields[k] {
+					t.Errorf("no log field %s in %d entries", k, len(entries))
+				}
+			}
+		}()
+		h := w.Handler(HandlerOptions{})
+		for _, path := range []string{"/watchdog", "/smoke"} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+			var j map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &j); err != nil {
+				t.Fatalf("GET %s: %v\n%s", path, err, rec.Body)
+			}
+			for _, p := range wireProblems(j, path, nil, map[float64]bool{}) {
+				t.Error(p)
+			}
+			want := map[string]float64{"/watchdog": c.Interval.Seconds(), "/smoke": c.Smoke.Duration.Seconds()}[path]
+			if k := map[string]string{"/watchdog": "interval_s", "/smoke": "duration_s"}[path]; j[k] != want {
+				t.Errorf("GET %s: %s = %v, want %v", path, k, j[k], want)
+			}
+		}
+	})
+}
+
+// logDurations reports the log fields, at any depth, that are Go durations (which encoders
+// write as they please: seconds, nanoseconds, "1.5s") or whose names end in _ns; seen collects
+// the names.
+func logDurations(fields map[string]any, at string, seen map[string]bool) []string {
+	var out []string
+	for k, v := range fields {
+		seen[k] = true
+		switch x := v.(type) {
+		case time.Duration:
+			out = append(out, fmt.Sprintf("%s: field %s is a Go duration (%v), not seconds", at, k, x))
+		case map[string]any:
+			out = append(out, logDurations(x, at+"."+k, seen)...)
+		}
+		if strings.HasSuffix(k, "_ns") {
+			out = append(out, fmt.Sprintf("%s: field %s is in nanoseconds", at, k))
+		}
+	}
+	return out
 }

@@ -314,7 +314,7 @@ func (w *Watchdog) run(ctx context.Context) {
 	w.sampler.enter()
 	defer w.shutdown()
 	spread := float64(w.cfg.Interval) * w.cfg.Jitter
-	if _, system := w.clock.(systemClock); system && spread >= 1 {
+	if _, system := w.clock.(systemClock); system && w.cfg.Jitter != NoJitter && spread >= 1 {
 		w.runJittered(ctx, spread)
 		return
 	}

@@ -20,7 +20,7 @@ type health struct {
 	Warning  []string       `json:"warning,omitempty"`
 	Critical []string       `json:"critical,omitempty"`
 
-	Uptime   float64        `json:"uptime_seconds"`
+	Uptime   float64        `json:"uptime_s"`
 	Watchdog watchdogHealth `json:"watchdog"`
 	Capture  captureHealth  `json:"capture"`
 	Smoke    smokeHealth    `json:"smoke"`

@@ -368,8 +368,8 @@ func serve(o *options, log *zap.Logger) (status int, err error) {
 			log.Warn("watchdog stop", zap.Error(serr))
 		}
 	}()
-	log.Info("watchdog started", zap.Duration("interval", cfg.Interval), zap.Duration("window", cfg.Window),
-		zap.Duration("warmup", cfg.Warmup), zap.Duration("smoke", o.smoke), zap.Duration("checkpoint", o.checkpoint))
+	log.Info("watchdog started", zap.Float64("interval_s", cfg.Interval.Seconds()), zap.Float64("window_s", cfg.Window.Seconds()),
+		zap.Float64("warmup_s", cfg.Warmup.Seconds()), zap.Float64("smoke_s", o.smoke.Seconds()), zap.Float64("checkpoint_s", o.checkpoint.Seconds()))
 
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{

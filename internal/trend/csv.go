@@ -25,16 +25,6 @@ type Trace struct {
 	Values  [][]float64
 }
 
-// Column returns the values of the named column and true, or nil and false.
-func (tr *Trace) Column(name string) ([]float64, bool) {
-	for i, c := range tr.Columns {
-		if c == name {
-			return tr.Values[i], true
-		}
-	}
-	return nil, false
-}
-
 // ReadCSV parses a trace with encoding/csv: a header whose first column is "t" (seconds since
 // the trace started), then any number of named numeric columns, then one row per sample. Blank
 // lines are skipped and fields are trimmed; times must be finite and must not go backwards.

@@ -35,10 +35,8 @@ func ExampleReadCSV() {
 	if err != nil {
 		panic(err)
 	}
-	g, _ := tr.Column("goroutines")
-	f, _ := tr.Column("fds")
 	fmt.Println(tr.T, tr.Columns)
-	fmt.Println(g, f)
+	fmt.Println(tr.Values[0], tr.Values[1])
 	// Output:
 	// [0 10 20] [goroutines fds]
 	// [94 99 101] [23 NaN 24]

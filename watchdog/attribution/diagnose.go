@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/leakwatch/leakwatch/internal/trend"
 )
 
 // Cause is the typed cause of a diagnosis. The zero value is [CauseUnknown].
@@ -111,8 +113,10 @@ type SeriesRate struct {
 	// "fds", or "http_<pool>_<metric>" such as "http_docker_open". A
 	// cause that explains an alerting series weighs double.
 	Name string `json:"name"`
-	// Level is the alert level, for example "warning".
-	Level string `json:"level"`
+	// Level is the alert's level, of the watchdog's own level type
+	// ([github.com/leakwatch/leakwatch/watchdog.Level], such as
+	// watchdog.LevelWarning); in JSON its name, "warning".
+	Level trend.Level `json:"level"`
 	// PerMinute is the growth rate in units per minute.
 	PerMinute float64 `json:"per_minute"`
 }

@@ -1,8 +1,12 @@
 package attribution
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/leakwatch/leakwatch/internal/trend"
 )
 
 func TestDiagnoseTable(t *testing.T) {
@@ -30,7 +34,7 @@ func TestDiagnoseTable(t *testing.T) {
 			Groups: []GroupDelta{{Group: Group{Key: "g", Count: 5, Wait: WaitSelect, Top: Frame{"main.call", "c.go", 9},
 				Frames: []Frame{{Function: fnGetConn}, {Function: "main.call"}}}, Delta: 5}},
 			FDClasses: []FDClassDelta{{FDClass: FDClass{FDFile, "/d", 8}, Delta: 8}}},
-			Context{Series: []SeriesRate{{Name: "http_docker_waiting", Level: "warning"}}, Pools: []PoolStats{{Name: "docker", Waiting: 5}}},
+			Context{Series: []SeriesRate{{Name: "http_docker_waiting", Level: trend.Warning}}, Pools: []PoolStats{{Name: "docker", Waiting: 5}}},
 			CausePoolStarved, `transport "docker"`},
 		{"files", &Report{FDClasses: []FDClassDelta{files}}, Context{}, CauseFileNotClosed, "under /var/lib/app"},
 		{"bodies over a unix socket", &Report{
@@ -41,9 +45,9 @@ func TestDiagnoseTable(t *testing.T) {
 			Context{Pools: []PoolStats{{Name: "docker", Open: 6, OpenDelta: 6, Active: 6, ActiveDelta: 6}}},
 			CauseUnclosedResponseBody, `transport "docker" to /var/run/docker.sock: +12 connection goroutines (readLoop/writeLoop) and +6 sockets`},
 		{"fds alert favours files", &Report{Groups: []GroupDelta{send}, FDClasses: []FDClassDelta{{FDClass: FDClass{FDFile, "/d", 10}, Delta: 6}}},
-			Context{Series: []SeriesRate{{Name: "fds", Level: "critical", PerMinute: 40}}}, CauseFileNotClosed, "under /d"},
+			Context{Series: []SeriesRate{{Name: "fds", Level: trend.Critical, PerMinute: 40}}}, CauseFileNotClosed, "under /d"},
 		{"goroutine alert favours send", &Report{Groups: []GroupDelta{send}, FDClasses: []FDClassDelta{{FDClass: FDClass{FDFile, "/d", 10}, Delta: 6}}},
-			Context{Series: []SeriesRate{{Name: "goroutines", Level: "warning", PerMinute: 40}}}, CauseBlockedChannelSend, "main.produce"},
+			Context{Series: []SeriesRate{{Name: "goroutines", Level: trend.Warning, PerMinute: 40}}}, CauseBlockedChannelSend, "main.produce"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := Diagnose(tc.r, tc.ctx)
@@ -59,7 +63,7 @@ func TestDiagnoseEvidence(t *testing.T) {
 		Groups:    []GroupDelta{{Group: Group{Key: "s", Count: 9, Wait: WaitChanSend, Top: Frame{"main.produce", "main.go", 12}}, Delta: 9}},
 		FDClasses: []FDClassDelta{{FDClass: FDClass{FDFile, "/d", 4}, Delta: 4}},
 	}
-	d := Diagnose(r, Context{Series: []SeriesRate{{Name: "goroutines", Level: "warning", PerMinute: 22.5}}})
+	d := Diagnose(r, Context{Series: []SeriesRate{{Name: "goroutines", Level: trend.Warning, PerMinute: 22.5}}})
 	want := []string{
 		"series goroutines at warning: +22.5/min",
 		"9 goroutines (+9) chan send in main.produce (main.go:12)",
@@ -181,5 +185,25 @@ func TestEnclosing(t *testing.T) {
 		if got := enclosing(in); got != want {
 			t.Errorf("enclosing(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestSeriesRateLevelTyped: a series' level crosses into attribution as the watchdog's level
+// type: JSON carries its name, a name that is no level is rejected, and the diagnosis prints it.
+func TestSeriesRateLevelTyped(t *testing.T) {
+	b, err := json.Marshal(SeriesRate{Name: "fds", Level: trend.Critical, PerMinute: 40})
+	if err != nil || !strings.Contains(string(b), `"level":"critical"`) {
+		t.Errorf("JSON = %s, %v; want level critical by name", b, err)
+	}
+	var got SeriesRate
+	if err := json.Unmarshal([]byte(`{"name":"fds","level":"warning"}`), &got); err != nil || got.Level != trend.Warning {
+		t.Errorf("decoded %+v, %v; want level warning", got, err)
+	}
+	if err := json.Unmarshal([]byte(`{"name":"fds","level":"bogus"}`), &got); err == nil {
+		t.Errorf(`level "bogus" decoded as %+v, want an error`, got)
+	}
+	d := Diagnose(&Report{}, Context{Series: []SeriesRate{{Name: "fds", Level: trend.Warning, PerMinute: 20}}})
+	if !slices.ContainsFunc(d.Evidence, func(s string) bool { return strings.Contains(s, "series fds at warning") }) {
+		t.Errorf("diagnosis evidence %q, want the series at its level", d.Evidence)
 	}
 }

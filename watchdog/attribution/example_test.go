@@ -5,6 +5,7 @@ import (
 	"log"
 	"os"
 
+	"github.com/leakwatch/leakwatch/watchdog"
 	"github.com/leakwatch/leakwatch/watchdog/attribution"
 )
 
@@ -25,7 +26,7 @@ func Example() {
 	}
 	r := attribution.Diff(base, cur)
 	d := attribution.Diagnose(r, attribution.Context{
-		Series: []attribution.SeriesRate{{Name: "goroutines", Level: "warning", PerMinute: 24}},
+		Series: []attribution.SeriesRate{{Name: "goroutines", Level: watchdog.LevelWarning, PerMinute: 24}},
 	})
 	_ = r.WriteText(os.Stderr) // Markdown, for the log or the alert
 	fmt.Println(d)
@@ -44,7 +45,7 @@ func ExampleDiagnose() {
 		}},
 	}
 	d := attribution.Diagnose(r, attribution.Context{
-		Series: []attribution.SeriesRate{{Name: "goroutines", Level: "critical", PerMinute: 59}},
+		Series: []attribution.SeriesRate{{Name: "goroutines", Level: watchdog.LevelCritical, PerMinute: 59}},
 	})
 	fmt.Println(d.Cause)
 	fmt.Println(d)

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/leakwatch/leakwatch/internal/trend"
 )
 
 func TestFDTableFixture(t *testing.T) {
@@ -129,7 +131,7 @@ func TestFilesNotClosed(t *testing.T) {
 	if got == nil || got.Delta != n || got.Count != n {
 		t.Fatalf("no file class %q with delta %d in %+v", dir, n, r.FDClasses)
 	}
-	d := Diagnose(r, Context{Series: []SeriesRate{{Name: "fds", Level: "warning", PerMinute: 20}}})
+	d := Diagnose(r, Context{Series: []SeriesRate{{Name: "fds", Level: trend.Warning, PerMinute: 20}}})
 	if d.Cause != CauseFileNotClosed || !strings.Contains(d.Summary, dir) {
 		t.Errorf("diagnosis = %v %q, want %v naming %s", d.Cause, d.Summary, CauseFileNotClosed, dir)
 	}

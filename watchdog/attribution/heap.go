@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -131,19 +132,41 @@ func readStackMetrics() (Stacks, uint64) {
 }
 
 // HeapCost is what taking a [HeapProfile] cost. Durations are wall time;
-// JSON encodes them in nanoseconds.
+// JSON carries them in seconds (total_s, profile_call_s, max_pause_s).
 type HeapCost struct {
 	// Total is the wall time of [TakeHeap].
-	Total time.Duration `json:"total_ns"`
+	Total time.Duration `json:"-"` // JSON: total_s
 	// ProfileCall is the wall time of the runtime.MemProfile calls alone
 	// (they take the profile's lock, not the world).
-	ProfileCall time.Duration `json:"profile_call_ns"`
+	ProfileCall time.Duration `json:"-"` // JSON: profile_call_s
 	// Pauses is the number of stop-the-world pauses of the process while
 	// the profile was taken, whatever caused them.
 	Pauses uint64 `json:"pauses"`
 	// MaxPause is the upper bound of the histogram bucket holding the
 	// longest of those pauses; 0 when there was none.
-	MaxPause time.Duration `json:"max_pause_ns"`
+	MaxPause time.Duration `json:"-"` // JSON: max_pause_s
+}
+
+type heapCostJSON struct {
+	Total       float64 `json:"total_s"`
+	ProfileCall float64 `json:"profile_call_s"`
+	Pauses      uint64  `json:"pauses"`
+	MaxPause    float64 `json:"max_pause_s"`
+}
+
+// MarshalJSON encodes the cost with its durations in seconds.
+func (c HeapCost) MarshalJSON() ([]byte, error) {
+	return json.Marshal(heapCostJSON{c.Total.Seconds(), c.ProfileCall.Seconds(), c.Pauses, c.MaxPause.Seconds()})
+}
+
+// UnmarshalJSON decodes what MarshalJSON writes.
+func (c *HeapCost) UnmarshalJSON(b []byte) error {
+	var x heapCostJSON
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	*c = HeapCost{seconds(x.Total), seconds(x.ProfileCall), x.Pauses, seconds(x.MaxPause)}
+	return nil
 }
 
 // HeapProfile is the heap in use by allocation site at one moment, as of
@@ -420,8 +443,9 @@ func byteDelta(b, c int64) ByteDelta { return ByteDelta{Base: b, Current: c, Del
 
 // HeapReport is what grew on the heap between two [HeapProfile]s.
 type HeapReport struct {
-	// Interval is the time between the two profiles.
-	Interval time.Duration `json:"interval_ns"`
+	// Interval is the time between the two profiles (JSON: interval_s, in
+	// seconds).
+	Interval time.Duration `json:"-"`
 	// Bytes is the estimated in-use heap of the two profiles, over all
 	// sites.
 	Bytes ByteDelta `json:"bytes"`
@@ -442,8 +466,34 @@ type HeapReport struct {
 	Rate int `json:"rate"`
 	// Notes say what limits the comparison, in plain words.
 	Notes []string `json:"notes,omitempty"`
-	// Cost is the wall time of the diff itself (not of the profiles).
-	Cost time.Duration `json:"cost_ns"`
+	// Cost is the wall time of the diff itself, not of the profiles (JSON:
+	// cost_s, in seconds).
+	Cost time.Duration `json:"-"`
+}
+
+type heapReportFields HeapReport // HeapReport without its methods
+
+type heapReportJSON struct {
+	heapReportFields
+	Interval float64 `json:"interval_s"`
+	Cost     float64 `json:"cost_s"`
+}
+
+// MarshalJSON encodes the report with its durations in seconds
+// (interval_s, cost_s).
+func (r HeapReport) MarshalJSON() ([]byte, error) {
+	return json.Marshal(heapReportJSON{heapReportFields(r), r.Interval.Seconds(), r.Cost.Seconds()})
+}
+
+// UnmarshalJSON decodes what MarshalJSON writes.
+func (r *HeapReport) UnmarshalJSON(b []byte) error {
+	var x heapReportJSON
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	*r = HeapReport(x.heapReportFields)
+	r.Interval, r.Cost = seconds(x.Interval), seconds(x.Cost)
+	return nil
 }
 
 // DiffHeap compares a profile with a baseline taken earlier and returns

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/leakwatch/leakwatch/internal/trend"
 )
 
 // getAndForget issues a GET and never closes the response body: the leak
@@ -82,7 +84,7 @@ func TestUnclosedResponseBodies(t *testing.T) {
 	}{
 		{"sockets only", Context{}, "an HTTP transport to " + srvAddr},
 		{"with pool", Context{
-			Series: []SeriesRate{{Name: "goroutines", Level: "warning", PerMinute: 25}},
+			Series: []SeriesRate{{Name: "goroutines", Level: trend.Warning, PerMinute: 25}},
 			Pools:  []PoolStats{{Name: "loopback", Open: n, Active: n, OpenDelta: n, ActiveDelta: n}},
 		}, `transport "loopback" to ` + srvAddr},
 	} {
@@ -141,7 +143,7 @@ func TestStarvedPool(t *testing.T) {
 		return c == n-1
 	})
 	ctx := Context{
-		Series: []SeriesRate{{Name: "goroutines", Level: "warning", PerMinute: 30}},
+		Series: []SeriesRate{{Name: "goroutines", Level: trend.Warning, PerMinute: 30}},
 		Pools:  []PoolStats{{Name: "slow-api", Open: 1, Active: 1, Waiting: n - 1}},
 	}
 	d := Diagnose(r, ctx)
