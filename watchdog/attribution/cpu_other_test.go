@@ -1,8 +1,0 @@
-//go:build !unix
-
-package attribution
-
-import "time"
-
-// processCPU reports false: the process's CPU time is read on unix only.
-func processCPU() (time.Duration, bool) { return 0, false }
