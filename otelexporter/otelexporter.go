@@ -26,10 +26,15 @@ const (
 type kind uint8
 
 const (
-	kindUpDown  kind = iota // Int64ObservableUpDownCounter
-	kindCounter             // Int64ObservableCounter
-	kindGauge               // Float64ObservableGauge
+	kindUpDown       kind = iota // Int64ObservableUpDownCounter
+	kindCounter                  // Int64ObservableCounter
+	kindGauge                    // Float64ObservableGauge
+	kindIntGauge                 // Int64ObservableGauge
+	kindFloatCounter             // Float64ObservableCounter
 )
+
+// float reports whether instruments of kind k observe float64 values.
+func (k kind) float() bool { return k == kindGauge || k == kindFloatCounter }
 
 // instrument describes one instrument of a series.
 type instrument struct {
@@ -83,9 +88,15 @@ type exporter struct {
 	rate, exhaustion, tickTime        metric.Float64Observable
 	levelAttrs                        []metric.ObserveOption // by Level
 
-	instruments []metric.Observable          // every instrument, for RegisterCallback
-	created     map[string]metric.Observable // by name: active and idle share one
+	instruments []metric.Observable // every instrument, for RegisterCallback
+	created     map[string]created  // by name: active and idle share one
 	errs        []error
+}
+
+// created is an instrument made on the meter, with the kind it was made as.
+type created struct {
+	o    metric.Observable
+	kind kind
 }
 
 // Register creates the instruments of the package doc on mp's meter [ScopeName] and registers
@@ -97,7 +108,7 @@ func Register(w *watchdog.Watchdog, mp metric.MeterProvider) (metric.Registratio
 	if w == nil || mp == nil {
 		return nil, errors.New("otelexporter: Register needs a watchdog and a meter provider")
 	}
-	e := &exporter{w: w, series: map[string]observation{}, created: map[string]metric.Observable{},
+	e := &exporter{w: w, series: map[string]observation{}, created: map[string]created{},
 		meter: mp.Meter(ScopeName)}
 
 	pool := map[string][2]string{} // series -> pool, suffix
@@ -129,15 +140,15 @@ func Register(w *watchdog.Watchdog, mp metric.MeterProvider) (metric.Registratio
 		}
 		e.series[name] = e.observation(userGauge, per, per)
 	}
-	e.level = e.int64Gauge("leakwatch.level", "1", "Level of the series as judged by the watchdog: 0 ok, 1 notice, 2 warning, 3 critical.")
-	e.probeErrors = e.int64Counter("leakwatch.probe.errors", "{error}", "Failed reads of the series since the watchdog started.")
-	e.rate = e.float64Gauge("leakwatch.growth_rate", "{item}/min", "Sustained growth of the series per minute estimated over the watchdog's window; absent until the window holds enough data.")
-	e.exhaustion = e.float64Gauge("leakwatch.time_to_exhaustion", "s", "Projected time until the series' trend reaches its limit; absent when there is no forecast.")
-	e.alerts = e.int64Counter("leakwatch.alerts", "{alert}", "Level changes since the watchdog started, by the level reached (ok counts resolutions).")
-	e.ticks = e.int64Counter("leakwatch.watchdog.ticks", "{tick}", "Ticks (samples of every series) taken by the watchdog.")
-	e.tickTime = e.float64Counter("leakwatch.watchdog.tick.time", "s", "Wall time spent in the watchdog's ticks.")
-	e.stalled = e.int64Gauge("leakwatch.watchdog.stalled", "1", "1 when the watchdog runs but no tick completed within its StallAfter, else 0.")
-	e.running = e.int64Gauge("leakwatch.watchdog.running", "1", "1 while the watchdog runs, 0 once it has stopped.")
+	e.level = e.ints(instrument{"leakwatch.level", "1", "Level of the series as judged by the watchdog: 0 ok, 1 notice, 2 warning, 3 critical.", kindIntGauge})
+	e.probeErrors = e.ints(instrument{"leakwatch.probe.errors", "{error}", "Failed reads of the series since the watchdog started.", kindCounter})
+	e.rate = e.floats(instrument{"leakwatch.growth_rate", "{item}/min", "Sustained growth of the series per minute estimated over the watchdog's window; absent until the window holds enough data.", kindGauge})
+	e.exhaustion = e.floats(instrument{"leakwatch.time_to_exhaustion", "s", "Projected time until the series' trend reaches its limit; absent when there is no forecast.", kindGauge})
+	e.alerts = e.ints(instrument{"leakwatch.alerts", "{alert}", "Level changes since the watchdog started, by the level reached (ok counts resolutions).", kindCounter})
+	e.ticks = e.ints(instrument{"leakwatch.watchdog.ticks", "{tick}", "Ticks (samples of every series) taken by the watchdog.", kindCounter})
+	e.tickTime = e.floats(instrument{"leakwatch.watchdog.tick.time", "s", "Wall time spent in the watchdog's ticks.", kindFloatCounter})
+	e.stalled = e.ints(instrument{"leakwatch.watchdog.stalled", "1", "1 when the watchdog runs but no tick completed within its StallAfter, else 0.", kindIntGauge})
+	e.running = e.ints(instrument{"leakwatch.watchdog.running", "1", "1 while the watchdog runs, 0 once it has stopped.", kindIntGauge})
 	for l := watchdog.LevelOK; l <= watchdog.LevelCritical; l++ {
 		e.levelAttrs = append(e.levelAttrs, metric.WithAttributeSet(attribute.NewSet(LevelKey.String(l.String()))))
 	}
@@ -150,65 +161,61 @@ func Register(w *watchdog.Watchdog, mp metric.MeterProvider) (metric.Registratio
 // observation creates (once per name) the instrument in and returns how a series observes it.
 func (e *exporter) observation(in instrument, attrs, per metric.ObserveOption) observation {
 	o := observation{attrs: attrs, perSeries: per}
-	switch in.kind {
-	case kindUpDown:
-		o.i64 = e.int64UpDown(in.name, in.unit, in.help)
-	case kindCounter:
-		o.i64 = e.int64Counter(in.name, in.unit, in.help)
-	default:
-		o.f64 = e.float64Gauge(in.name, in.unit, in.help)
+	if in.kind.float() {
+		o.f64 = e.floats(in)
+	} else {
+		o.i64 = e.ints(in)
 	}
 	return o
 }
 
-// instrument returns the instrument already created under name, or creates it with mk.
-func instrumentOf[T metric.Observable](e *exporter, name string, mk func() (T, error)) T {
-	if in, ok := e.created[name]; ok {
-		if t, ok := in.(T); ok {
-			return t
+// ints returns the int64 instrument in (see create); nil after an error.
+func (e *exporter) ints(in instrument) metric.Int64Observable {
+	o, _ := e.create(in).(metric.Int64Observable)
+	return o
+}
+
+// floats returns the float64 instrument in (see create); nil after an error.
+func (e *exporter) floats(in instrument) metric.Float64Observable {
+	o, _ := e.create(in).(metric.Float64Observable)
+	return o
+}
+
+// create returns the instrument already created under in's name, or creates it on the meter.
+// An error (the meter's, or one name asked for as two kinds) is kept for Register to return,
+// and create returns nil.
+func (e *exporter) create(in instrument) metric.Observable {
+	if c, ok := e.created[in.name]; ok {
+		if c.kind != in.kind {
+			e.errs = append(e.errs, fmt.Errorf("otelexporter: instrument %s created with two kinds", in.name))
+			return nil
 		}
-		var zero T
-		e.errs = append(e.errs, fmt.Errorf("otelexporter: instrument %s created with two kinds", name))
-		return zero
+		return c.o
 	}
-	t, err := mk()
+	unit, help := metric.WithUnit(in.unit), metric.WithDescription(in.help)
+	var (
+		o   metric.Observable
+		err error
+	)
+	switch in.kind {
+	case kindUpDown:
+		o, err = e.meter.Int64ObservableUpDownCounter(in.name, unit, help)
+	case kindCounter:
+		o, err = e.meter.Int64ObservableCounter(in.name, unit, help)
+	case kindIntGauge:
+		o, err = e.meter.Int64ObservableGauge(in.name, unit, help)
+	case kindFloatCounter:
+		o, err = e.meter.Float64ObservableCounter(in.name, unit, help)
+	default:
+		o, err = e.meter.Float64ObservableGauge(in.name, unit, help)
+	}
 	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("otelexporter: instrument %s: %w", name, err))
-		return t
+		e.errs = append(e.errs, fmt.Errorf("otelexporter: instrument %s: %w", in.name, err))
+		return nil
 	}
-	e.created[name] = t
-	e.instruments = append(e.instruments, t)
-	return t
-}
-
-func (e *exporter) int64UpDown(name, unit, help string) metric.Int64Observable {
-	return instrumentOf(e, name, func() (metric.Int64ObservableUpDownCounter, error) {
-		return e.meter.Int64ObservableUpDownCounter(name, metric.WithUnit(unit), metric.WithDescription(help))
-	})
-}
-
-func (e *exporter) int64Counter(name, unit, help string) metric.Int64Observable {
-	return instrumentOf(e, name, func() (metric.Int64ObservableCounter, error) {
-		return e.meter.Int64ObservableCounter(name, metric.WithUnit(unit), metric.WithDescription(help))
-	})
-}
-
-func (e *exporter) int64Gauge(name, unit, help string) metric.Int64Observable {
-	return instrumentOf(e, name, func() (metric.Int64ObservableGauge, error) {
-		return e.meter.Int64ObservableGauge(name, metric.WithUnit(unit), metric.WithDescription(help))
-	})
-}
-
-func (e *exporter) float64Gauge(name, unit, help string) metric.Float64Observable {
-	return instrumentOf(e, name, func() (metric.Float64ObservableGauge, error) {
-		return e.meter.Float64ObservableGauge(name, metric.WithUnit(unit), metric.WithDescription(help))
-	})
-}
-
-func (e *exporter) float64Counter(name, unit, help string) metric.Float64Observable {
-	return instrumentOf(e, name, func() (metric.Float64ObservableCounter, error) {
-		return e.meter.Float64ObservableCounter(name, metric.WithUnit(unit), metric.WithDescription(help))
-	})
+	e.created[in.name] = created{o, in.kind}
+	e.instruments = append(e.instruments, o)
+	return o
 }
 
 // observe is the callback: one snapshot, every instrument.

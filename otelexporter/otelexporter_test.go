@@ -2,15 +2,19 @@ package otelexporter_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/goleak"
@@ -115,26 +119,24 @@ type point struct {
 // points returns the data points of m, whatever its aggregation.
 func points(t *testing.T, m metricdata.Metrics) []point {
 	t.Helper()
-	var out []point
 	switch d := m.Data.(type) {
 	case metricdata.Sum[int64]:
-		for _, p := range d.DataPoints {
-			out = append(out, point{p.Attributes, float64(p.Value)})
-		}
+		return pointsOf(d.DataPoints)
 	case metricdata.Sum[float64]:
-		for _, p := range d.DataPoints {
-			out = append(out, point{p.Attributes, p.Value})
-		}
+		return pointsOf(d.DataPoints)
 	case metricdata.Gauge[int64]:
-		for _, p := range d.DataPoints {
-			out = append(out, point{p.Attributes, float64(p.Value)})
-		}
+		return pointsOf(d.DataPoints)
 	case metricdata.Gauge[float64]:
-		for _, p := range d.DataPoints {
-			out = append(out, point{p.Attributes, p.Value})
-		}
-	default:
-		t.Fatalf("%s: data %T", m.Name, m.Data)
+		return pointsOf(d.DataPoints)
+	}
+	t.Fatalf("%s: data %T", m.Name, m.Data)
+	return nil
+}
+
+func pointsOf[N int64 | float64](dps []metricdata.DataPoint[N]) []point {
+	out := make([]point, len(dps))
+	for i, p := range dps {
+		out[i] = point{p.Attributes, float64(p.Value)}
 	}
 	return out
 }
@@ -319,5 +321,34 @@ func TestLevelsAndAlerts(t *testing.T) {
 func TestRegisterNil(t *testing.T) {
 	if _, err := otelexporter.Register(nil, sdkmetric.NewMeterProvider()); err == nil {
 		t.Error("Register(nil, mp): no error")
+	}
+}
+
+// refusingProvider's meter refuses every Int64ObservableGauge.
+type refusingProvider struct{ noop.MeterProvider }
+
+func (refusingProvider) Meter(string, ...metric.MeterOption) metric.Meter { return refusingMeter{} }
+
+type refusingMeter struct{ noop.Meter }
+
+func (refusingMeter) Int64ObservableGauge(string, ...metric.Int64ObservableGaugeOption) (metric.Int64ObservableGauge, error) {
+	return noop.Int64ObservableGauge{}, errors.New("refused")
+}
+
+// TestRegisterInstrumentError: an instrument the meter refuses makes Register fail with an
+// error naming every refused instrument, and nothing is registered.
+func TestRegisterInstrumentError(t *testing.T) {
+	w := startWatchdog(t)
+	reg, err := otelexporter.Register(w, refusingProvider{})
+	if err == nil || reg != nil {
+		t.Fatalf("Register = %v, %v; want no registration and an error", reg, err)
+	}
+	for _, name := range []string{"leakwatch.level", "leakwatch.watchdog.stalled", "leakwatch.watchdog.running"} {
+		if want := "otelexporter: instrument " + name + ": refused"; !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "go.goroutine.count") {
+		t.Errorf("error %q names go.goroutine.count, an UpDownCounter the meter made", err)
 	}
 }

@@ -24,48 +24,122 @@ import (
 // leakyProducer sends on a channel nobody reads: the classic goroutine leak.
 func leakyProducer(ch chan<- int) { ch <- 1 }
 
-// leakSenders runs, inside a synctest bubble, a watchdog with config c past its warm-up (the
-// attribution baseline is taken), leaks 200 goroutines blocked sending (3000/min), stops the
-// watchdog and returns it with the alerts its handler got. The senders are released at cleanup:
-// nothing may leak past the test.
-func leakSenders(t *testing.T, c Config) (*Watchdog, []Alert) {
+// alertLog holds the alerts a watchdog's handler got. Safe for concurrent use.
+type alertLog struct {
+	mu  sync.Mutex
+	got []Alert
+}
+
+func (l *alertLog) add(a Alert) {
+	l.mu.Lock()
+	l.got = append(l.got, a)
+	l.mu.Unlock()
+}
+
+// all returns a copy of the alerts so far.
+func (l *alertLog) all() []Alert {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.got)
+}
+
+// startLogged starts a watchdog with config c and opts whose handler adds every alert to the
+// returned log.
+func startLogged(t *testing.T, c Config, opts ...Option) (*Watchdog, *alertLog) {
 	t.Helper()
-	var mu sync.Mutex
-	var got []Alert
-	w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
-		mu.Lock()
-		got = append(got, a)
-		mu.Unlock()
-	}))
+	l := new(alertLog)
+	w, err := Start(t.Context(), c, append(opts, OnAlert(l.add))...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := make(chan int)
-	t.Cleanup(func() {
-		for range 295 {
-			<-ch
-		}
-	})
-	time.Sleep(c.Warmup + c.Interval) // the baseline is taken
-	// 100 at once (a step: not judged a leak by itself), then 5 per 100 ms: 3000/min, which the
-	// detector calls critical within a few intervals
-	for i := range 40 {
-		n := 5
-		if i == 0 {
-			n = 100
-		}
-		for range n {
-			go leakyProducer(ch)
-		}
-		time.Sleep(c.Interval)
-	}
-	time.Sleep(c.Interval)
+	return w, l
+}
+
+// stop stops w and fails the test on its error.
+func stop(t *testing.T, w *Watchdog) {
+	t.Helper()
 	if err := w.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return w, slices.Clone(got)
+}
+
+// senders leaks goroutines blocked sending on one channel (leakyProducer). release, run at
+// cleanup too, lets every one of them return: nothing may leak past the test.
+type senders struct {
+	ch chan int
+	n  int
+}
+
+func newSenders(t *testing.T) *senders {
+	s := &senders{ch: make(chan int)}
+	t.Cleanup(s.release)
+	return s
+}
+
+// leak starts n more senders.
+func (s *senders) leak(n int) {
+	for range n {
+		go leakyProducer(s.ch)
+	}
+	s.n += n
+}
+
+// release receives from every sender still blocked.
+func (s *senders) release() {
+	for ; s.n > 0; s.n-- {
+		<-s.ch
+	}
+}
+
+// fileLeaker creates files leaked-N.log in a directory and keeps them open until cleanup.
+type fileLeaker struct {
+	t     *testing.T
+	dir   string
+	files []*os.File
+}
+
+func newFileLeaker(t *testing.T, dir string) *fileLeaker {
+	l := &fileLeaker{t: t, dir: dir}
+	t.Cleanup(func() {
+		for _, f := range l.files {
+			f.Close()
+		}
+	})
+	return l
+}
+
+// leak creates n more files.
+func (l *fileLeaker) leak(n int) {
+	l.t.Helper()
+	for range n {
+		f, err := os.Create(filepath.Join(l.dir, fmt.Sprintf("leaked-%d.log", len(l.files))))
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		l.files = append(l.files, f)
+	}
+}
+
+// leakSenders runs, inside a synctest bubble, a watchdog with config c past its warm-up (the
+// attribution baseline is taken), leaks 295 goroutines blocked sending (100 at once, then
+// 3000/min), stops the watchdog and returns it with the alerts its handler got. The senders
+// are released at cleanup.
+func leakSenders(t *testing.T, c Config) (*Watchdog, []Alert) {
+	t.Helper()
+	w, log := startLogged(t, c)
+	s := newSenders(t)
+	time.Sleep(c.Warmup + c.Interval) // the baseline is taken
+	// 100 at once (a step: not judged a leak by itself), then 5 per 100 ms: 3000/min, which the
+	// detector calls critical within a few intervals
+	s.leak(100)
+	time.Sleep(c.Interval)
+	for range 39 {
+		s.leak(5)
+		time.Sleep(c.Interval)
+	}
+	time.Sleep(c.Interval)
+	stop(t, w)
+	return w, log.all()
 }
 
 func TestAlertCarriesEvidence(t *testing.T) {
@@ -129,36 +203,22 @@ func TestAttributionCeiling(t *testing.T) {
 		c := fastConfig()
 		c.Warmup = 500 * time.Millisecond
 		c.Attribution.MaxGoroutines = 300
-		var mu sync.Mutex
+		w, log := startLogged(t, c)
+		s := newSenders(t)
+		time.Sleep(c.Warmup + c.Interval)
+		s.leak(310) // over the ceiling before the early alert, then 6000/min
+		time.Sleep(c.Interval)
+		for range 39 {
+			s.leak(10)
+			time.Sleep(c.Interval)
+		}
+		stop(t, w)
 		var ev *Evidence
-		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
-			mu.Lock()
+		for _, a := range log.all() {
 			if a.Evidence != nil && ev == nil {
 				ev = a.Evidence
 			}
-			mu.Unlock()
-		}))
-		if err != nil {
-			t.Fatal(err)
 		}
-		ch := make(chan int)
-		time.Sleep(c.Warmup + c.Interval)
-		for i := range 40 { // 310 at once (over the ceiling before the early alert), then 6000/min
-			n := 10
-			if i == 0 {
-				n = 310
-			}
-			for range n {
-				go leakyProducer(ch)
-			}
-			time.Sleep(c.Interval)
-		}
-		w.Stop()
-		for range 700 {
-			<-ch
-		}
-		mu.Lock()
-		defer mu.Unlock()
 		if ev == nil || ev.Report == nil {
 			t.Fatalf("no evidence: %+v", ev)
 		}
@@ -204,47 +264,20 @@ func TestEvidenceAnswersItsAlert(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := fastConfig()
 		c.Warmup = 500 * time.Millisecond
-		var mu sync.Mutex
-		var got []Alert
-		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
-			mu.Lock()
-			got = append(got, a)
-			mu.Unlock()
-		}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ch := make(chan int)
-		var files []*os.File
-		defer func() {
-			for _, f := range files {
-				f.Close()
-			}
-		}()
+		w, log := startLogged(t, c)
+		s, files := newSenders(t), newFileLeaker(t, dir)
 		time.Sleep(c.Warmup + c.Interval)
 		for i := range 100 { // 10 s: files from the start (3000/min), goroutines from 5 s on
-			for range 5 {
-				f, err := os.Create(filepath.Join(dir, fmt.Sprintf("leaked-%d.log", len(files))))
-				if err != nil {
-					t.Fatal(err)
-				}
-				files = append(files, f)
-				if i >= 50 {
-					go leakyProducer(ch)
-				}
+			files.leak(5)
+			if i >= 50 {
+				s.leak(5)
 			}
 			time.Sleep(c.Interval)
 		}
-		if err := w.Stop(); err != nil {
-			t.Fatal(err)
-		}
-		for range 5 * 50 {
-			<-ch
-		}
-		mu.Lock()
-		defer mu.Unlock()
+		stop(t, w)
+		s.release()
 		first := map[string]Alert{}
-		for _, a := range got {
+		for _, a := range log.all() {
 			if _, seen := first[a.Series]; !seen && a.Level >= LevelWarning {
 				first[a.Series] = a
 			}
@@ -320,36 +353,12 @@ func TestResidueNotice(t *testing.T) {
 		c := fastConfig()
 		c.Window = 30 * time.Second
 		c.Warmup = 10 * time.Second
-		var mu sync.Mutex
-		var got []Alert
-		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
-			mu.Lock()
-			got = append(got, a)
-			mu.Unlock()
-		}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		alerts := func() []Alert {
-			mu.Lock()
-			defer mu.Unlock()
-			return slices.Clone(got)
-		}
-		ch := make(chan int)
-		released := false
-		release := func() {
-			if !released {
-				released = true
-				for range 400 {
-					<-ch
-				}
-			}
-		}
-		defer release()
+		w, log := startLogged(t, c)
+		alerts := log.all
+		s := newSenders(t)
 		time.Sleep(12 * time.Second)
 		for range 200 { // 400 in 20 s
-			go leakyProducer(ch)
-			go leakyProducer(ch)
+			s.leak(2)
 			time.Sleep(c.Interval)
 		}
 		time.Sleep(5 * time.Minute)
@@ -383,7 +392,7 @@ func TestResidueNotice(t *testing.T) {
 			t.Logf("%d %v %v %v evidence=%v", a.ID, a.Time.Sub(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)), a, a.Cause, a.Evidence)
 		}
 		n := len(alerts())
-		release()
+		s.release()
 		time.Sleep(2 * time.Minute)
 		var gone bool
 		for _, a := range alerts()[n:] {
@@ -394,9 +403,7 @@ func TestResidueNotice(t *testing.T) {
 		if !gone {
 			t.Errorf("no resolution of the residue notice after the senders returned: %v", alerts()[n:])
 		}
-		if err := w.Stop(); err != nil {
-			t.Fatal(err)
-		}
+		stop(t, w)
 	})
 }
 
@@ -420,36 +427,15 @@ func TestBaselineFromStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := fastConfig()
 		c.Warmup = 2 * time.Second
-		var mu sync.Mutex
-		var got []Alert
-		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
-			mu.Lock()
-			got = append(got, a)
-			mu.Unlock()
-		}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ch := make(chan int)
-		n := 0
-		defer func() {
-			for range n {
-				<-ch
-			}
-		}()
+		w, log := startLogged(t, c)
+		s := newSenders(t)
 		time.Sleep(time.Millisecond) // the first tick: the baseline is queued
 		for range 80 {               // 3000/min from the start, through the warm-up and beyond
-			for range 5 {
-				go leakyProducer(ch)
-				n++
-			}
+			s.leak(5)
 			time.Sleep(c.Interval)
 		}
-		if err := w.Stop(); err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		defer mu.Unlock()
+		stop(t, w)
+		got := log.all()
 		ev := firstEvidence(t, got, SeriesGoroutines)
 		g := ev.Report.Groups[0]
 		if !strings.HasSuffix(g.Top.Function, "leakyProducer") || g.Base != 0 || g.Delta != g.Count {
@@ -477,41 +463,20 @@ func TestBaselineRefreshedAfterFill(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := fastConfig()
 		c.Warmup = 2 * time.Second
-		var mu sync.Mutex
-		var got []Alert
-		w, err := Start(t.Context(), c, OnAlert(func(a Alert) {
-			mu.Lock()
-			got = append(got, a)
-			mu.Unlock()
-		}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fill, leak := make(chan int), make(chan int)
-		n := 0
-		defer func() {
-			close(fill)
-			for range n {
-				<-leak
-			}
-		}()
+		w, log := startLogged(t, c)
+		fill, leak := make(chan int), newSenders(t)
+		defer close(fill)
 		time.Sleep(500 * time.Millisecond)
 		for range 40 { // a pool of 40 workers at start-up
 			go func() { <-fill }()
 		}
 		time.Sleep(c.Warmup + c.Window + time.Second) // refreshed, the fill inside the baseline
 		for range 40 {
-			for range 5 {
-				go leakyProducer(leak)
-				n++
-			}
+			leak.leak(5)
 			time.Sleep(c.Interval)
 		}
-		if err := w.Stop(); err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		defer mu.Unlock()
+		stop(t, w)
+		got := log.all()
 		for _, a := range got {
 			if a.Level > LevelOK && a.Time.Sub(w.started) < c.Warmup+c.Window {
 				t.Fatalf("alert before the refresh: %v", a)
@@ -538,26 +503,16 @@ func TestNoEvidenceSaysWhy(t *testing.T) {
 		c.Rules["a"] = Rule{OnIncrease: LevelWarning}
 		c.Rules["b"] = Rule{OnIncrease: LevelNotice}
 		var a, b atomic.Int64
-		var mu sync.Mutex
-		var got []Alert
-		w, err := Start(t.Context(), c,
+		w, log := startLogged(t, c,
 			WithGauge("a", func() float64 { return float64(a.Load()) }),
-			WithGauge("b", func() float64 { return float64(b.Load()) }),
-			OnAlert(func(al Alert) { mu.Lock(); got = append(got, al); mu.Unlock() }))
-		if err != nil {
-			t.Fatal(err)
-		}
+			WithGauge("b", func() float64 { return float64(b.Load()) }))
 		time.Sleep(time.Second)
 		a.Add(1)
 		b.Add(1)
 		time.Sleep(time.Second)
-		if err := w.Stop(); err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		defer mu.Unlock()
+		stop(t, w)
 		seen := 0
-		for _, al := range append(got, w.Snapshot().Alerts...) {
+		for _, al := range append(log.all(), w.Snapshot().Alerts...) {
 			switch {
 			case al.Series == "a" && al.Level == LevelWarning:
 				seen++
@@ -583,35 +538,16 @@ func TestFDResidueOnResolution(t *testing.T) {
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		c := fastConfig()
-		var mu sync.Mutex
-		var got []Alert
-		w, err := Start(t.Context(), c, OnAlert(func(a Alert) { mu.Lock(); got = append(got, a); mu.Unlock() }))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var files []*os.File
-		defer func() {
-			for _, f := range files {
-				f.Close()
-			}
-		}()
+		w, log := startLogged(t, c)
+		files := newFileLeaker(t, dir)
 		time.Sleep(time.Second)
 		for range 40 { // 4 s at 3000/min, then none
-			for range 5 {
-				f, err := os.Create(filepath.Join(dir, fmt.Sprintf("leaked-%d.log", len(files))))
-				if err != nil {
-					t.Fatal(err)
-				}
-				files = append(files, f)
-			}
+			files.leak(5)
 			time.Sleep(c.Interval)
 		}
 		time.Sleep(time.Minute)
-		if err := w.Stop(); err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		defer mu.Unlock()
+		stop(t, w)
+		got := log.all()
 		for _, a := range got {
 			if a.Series != SeriesFDs || a.Level != LevelOK || a.Previous < LevelWarning {
 				continue
@@ -621,8 +557,8 @@ func TestFDResidueOnResolution(t *testing.T) {
 				t.Fatalf("resolution %v: evidence %+v, want a residue", a, ev)
 			}
 			fc := ev.Residue.FDClasses[0]
-			if fc.Class != dir || fc.Delta != len(files) || !strings.Contains(ev.Residue.Summary, dir) {
-				t.Errorf("residue %q, top class %+v: want %d files in %s", ev.Residue.Summary, fc, len(files), dir)
+			if fc.Class != dir || fc.Delta != len(files.files) || !strings.Contains(ev.Residue.Summary, dir) {
+				t.Errorf("residue %q, top class %+v: want %d files in %s", ev.Residue.Summary, fc, len(files.files), dir)
 			}
 			return
 		}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/procfs"
 )
 
 // openFDs raises the soft limit if needed and holds n more open descriptors until cleanup.
@@ -32,13 +31,7 @@ func openFDs(b *testing.B, n int) {
 		}
 		files = append(files, f)
 	}
-	b.Cleanup(func() { closeFiles(files) })
-}
-
-func closeFiles(fs []*os.File) {
-	for _, f := range fs {
-		f.Close()
-	}
+	b.Cleanup(func() { closeAll(files) })
 }
 
 // BenchmarkFDCount compares our FD count (fstat of the pre-opened /proc/self/fd), procfs
@@ -48,36 +41,9 @@ func BenchmarkFDCount(b *testing.B) {
 	for _, n := range []int{10, 1000, 10000} {
 		b.Run(fmt.Sprintf("fds=%d", n), func(b *testing.B) {
 			openFDs(b, n)
-			b.Run("leakwatch", func(b *testing.B) {
-				p := newOSProbe("")
-				defer p.close()
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := p.fds(); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-			b.Run("leakwatch-getdents", func(b *testing.B) {
-				p := newOSProbe("")
-				defer p.close()
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := p.countDirents(); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-			b.Run("procfs", func(b *testing.B) {
-				fs, _ := procfs.NewDefaultFS()
-				self, _ := fs.Self()
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := self.FileDescriptorsLen(); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
+			b.Run("leakwatch", func(b *testing.B) { benchRead(b, testProbe(b).fds) })
+			b.Run("leakwatch-getdents", func(b *testing.B) { benchRead(b, testProbe(b).countDirents) })
+			b.Run("procfs", func(b *testing.B) { benchRead(b, procfsSelf(b).FileDescriptorsLen) })
 			b.Run("client_golang-process-collect", func(b *testing.B) {
 				c := collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})
 				ch := make(chan prometheus.Metric, 64)

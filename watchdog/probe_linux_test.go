@@ -68,17 +68,41 @@ func closeAll(files []*os.File) {
 	}
 }
 
-func TestFDCountMatchesProcfs(t *testing.T) {
+// testProbe returns a probe of the real /proc, closed at cleanup.
+func testProbe(tb testing.TB) *osProbe {
+	tb.Helper()
 	p := newOSProbe("")
-	defer p.close()
+	tb.Cleanup(p.close)
+	return p
+}
+
+// procfsSelf returns procfs's view of this process, to check the probe's figures against.
+func procfsSelf(tb testing.TB) procfs.Proc {
+	tb.Helper()
 	fs, err := procfs.NewDefaultFS()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	self, err := fs.Self()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return self
+}
+
+// benchRead runs read b.N times, reporting allocations, and fails on its first error.
+func benchRead[T any](b *testing.B, read func() (T, error)) {
+	b.Helper()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := read(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestFDCountMatchesProcfs(t *testing.T) {
+	p, self := testProbe(t), procfsSelf(t)
 	got, err := p.fds()
 	if err != nil {
 		t.Fatal(err)
@@ -98,8 +122,7 @@ func TestFDCountMatchesProcfs(t *testing.T) {
 }
 
 func TestFDCountExactAtLimit(t *testing.T) {
-	p := newOSProbe("")
-	defer p.close()
+	p := testProbe(t)
 	cur, err := p.fds()
 	if err != nil {
 		t.Fatal(err)

@@ -2,56 +2,19 @@
 
 package watchdog
 
-import (
-	"testing"
-
-	"github.com/prometheus/procfs"
-)
+import "testing"
 
 // BenchmarkRSS is why the probe reads /proc/self/statm by hand: the probe's pread into a fixed
 // buffer of a descriptor opened once, against procfs's Proc.Statm (open, read, parse every
 // field) on the same file. A tick must not allocate.
 func BenchmarkRSS(b *testing.B) {
-	b.Run("leakwatch", func(b *testing.B) {
-		p := newOSProbe("/proc")
-		defer p.close()
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := p.rss(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("procfs-statm", func(b *testing.B) {
-		fs, err := procfs.NewDefaultFS()
-		if err != nil {
-			b.Fatal(err)
-		}
-		p, err := fs.Self()
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := p.Statm(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	b.Run("leakwatch", func(b *testing.B) { benchRead(b, testProbe(b).rss) })
+	b.Run("procfs-statm", func(b *testing.B) { benchRead(b, procfsSelf(b).Statm) })
 }
 
 // TestRSSMatchesProcfs: the hand-written statm read gives procfs's resident figure.
 func TestRSSMatchesProcfs(t *testing.T) {
-	p := newOSProbe("/proc")
-	defer p.close()
-	fs, err := procfs.NewDefaultFS()
-	if err != nil {
-		t.Fatal(err)
-	}
-	self, err := fs.Self()
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, self := testProbe(t), procfsSelf(t)
 	// RSS may move between two reads: find a read of ours between two equal ones of procfs's.
 	for range 1000 {
 		before, err := self.Statm()

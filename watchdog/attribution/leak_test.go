@@ -7,10 +7,12 @@ import (
 )
 
 // TestMain checks that no test leaves goroutines behind, except the ones
-// TestLeakProfileProvesLeak leaks on purpose (only under
+// TestLeakProfileProvesLeak, TestLeakProfileProtoMatchesText and
+// BenchmarkLeakProfile leak on purpose (only under
 // GOEXPERIMENT=goroutineleakprofile): a goroutine the runtime proves
 // leaked can, by definition, never be released.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m,
-		goleak.IgnoreTopFunction("github.com/leakwatch/leakwatch/watchdog/attribution.sendUnreachable.func1"))
+		goleak.IgnoreTopFunction("github.com/leakwatch/leakwatch/watchdog/attribution.sendUnreachable.func1"),
+		goleak.IgnoreTopFunction("github.com/leakwatch/leakwatch/watchdog/attribution.leakAtDepth"))
 }

@@ -28,6 +28,7 @@ type leakStack struct {
 
 // collectLeakProfile writes the goroutineleak profile at debug=1 and
 // parses it. Collecting it runs a garbage collection cycle.
+// Text, not the proto (github.com/google/pprof/profile): 1.1 MiB more a collection, no time saved (BenchmarkLeakProfile).
 func collectLeakProfile() ([]leakStack, bool, error) {
 	p := pprof.Lookup(leakProfileName)
 	if p == nil {

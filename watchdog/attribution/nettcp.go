@@ -67,6 +67,7 @@ type netEntry struct {
 
 // parseNetTCP parses the text of /proc/<pid>/net/{tcp,tcp6,udp,udp6} and
 // calls fn for every entry. A malformed line is an error naming its number.
+// By hand, not procfs's NetTCP (deprecated for netlink): the same time, a tenth of the allocations (BenchmarkNetTables).
 func parseNetTCP(r io.Reader, fn func(netEntry)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)

@@ -20,6 +20,7 @@ import (
 
 // parseNetUnix parses /proc/<pid>/net/unix and calls fn with each socket's
 // inode and path ("" when unbound; abstract names start with "@").
+// By hand, not procfs's NetUNIX: the same time, fewer allocations (BenchmarkNetTables).
 func parseNetUnix(r io.Reader, fn func(inode uint64, path string)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
