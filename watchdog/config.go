@@ -62,7 +62,9 @@ type Rule = trend.Rule
 
 // RecordConfig makes the watchdog record every sample as CSV, in the trace format that
 // [Replay] and bench/replay read (t,series...). Files rotate when they reach MaxBytes; at most
-// MaxFiles are kept (the current one and MaxFiles-1 older, named Path.1, Path.2, ...).
+// MaxFiles are kept (the current one and MaxFiles-1 older, named Path.1, Path.2, ...). A
+// recording already at Path when the watchdog starts (an earlier run of the process) is kept
+// as Path.1, as a rotation does, not truncated (with MaxFiles 1 it is replaced).
 // A row holds what was read on its tick: the series read every 5 s (goroutines_created,
 // threads, heap_bytes, rss_bytes, fd_limit) are empty in the rows between their reads, and
 // the engine, live or in replay, treats those cells as unread.
