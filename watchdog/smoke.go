@@ -79,8 +79,9 @@ func fillEvidence(alerts, from []Alert) {
 // WithSmokeOutput writes the smoke run's output lines (the seed's checkpoint format) to out as
 // they happen, on a goroutine of its own through a queue of at most 1 MiB: a writer that
 // blocks delays neither sampling nor the state and results files (lines it cannot take are
-// dropped, counted and logged; Stop waits for it within its 5 s and logs the lines it did not
-// get); one whose Write panics is recovered and logged (the lines it was given are lost).
+// dropped, counted and logged; Stop waits for it within its one 5 s grace, and when the
+// writer has not taken every line by then Stop's error says how many were lost, and the log
+// too); one whose Write panics is recovered and logged (the lines it was given are lost).
 // Without it the lines still reach the logger, [Watchdog.SmokeReport] and /smoke. A
 // nil writer is ignored.
 func WithSmokeOutput(out io.Writer) Option {
@@ -301,17 +302,9 @@ func (s *smokeState) step(in *smokeInput) {
 	}
 }
 
-// stop runs when the sampling goroutine ends: a run still going is ended (failed, as it did
-// not complete; with a state file the next Start resumes it) and the writer is drained.
-func (s *smokeState) stop(in *smokeInput) {
-	if io := s.end(in); io != nil {
-		if !io.stop(hookGrace) {
-			s.log.Error("smoke output writer did not return within 5s of Stop; its goroutine is left behind")
-		}
-	}
-}
-
-// end marks s stopped and finishes a run still going; it returns the writer to drain.
+// end runs when the sampling goroutine ends: it marks s stopped and finishes a run still
+// going (failed, as it did not complete; with a state file the next Start resumes it). It
+// returns the writer to drain ([smokeIO.stop]), nil when there is none.
 func (s *smokeState) end(in *smokeInput) *smokeIO {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -196,10 +196,11 @@ func (s *smokeIO) completed(rep SmokeReport, fns []func(SmokeReport)) {
 	s.poke()
 }
 
-// stop drains what is pending and ends the goroutines, waiting at most grace in all. When
-// the user's writer has not taken its lines by then, that is logged with the count of lines
-// it did not get.
-func (s *smokeIO) stop(grace time.Duration) bool {
+// stop drains what is pending and ends the goroutines, waiting until deadline at most. It
+// returns nil once everything was written, else an error saying what was lost: the state,
+// results and callbacks not done, or the lines the user's writer did not take (also logged,
+// with their count).
+func (s *smokeIO) stop(deadline time.Time) error {
 	select {
 	case <-s.quit:
 	default:
@@ -208,24 +209,33 @@ func (s *smokeIO) stop(grace time.Duration) bool {
 			close(s.out.quit)
 		}
 	}
-	t := time.NewTimer(grace)
+	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
 	case <-s.done:
-	case <-t.C:
-		return false
+	default:
+		select {
+		case <-s.done:
+		case <-t.C:
+			return errors.New("watchdog: the smoke writer (state file, results, completion callbacks) did not finish within 5s of Stop; what it had not written is lost and its goroutine is left behind")
+		}
 	}
 	if s.out == nil {
-		return true
+		return nil
 	}
 	select {
 	case <-s.out.done:
-		return true
+		return nil
+	default:
+	}
+	select {
+	case <-s.out.done:
+		return nil
 	case <-t.C:
 		q, d := s.out.pending()
 		s.log.Error("smoke output writer blocked at Stop; its lines are lost and its goroutine is left behind",
 			zap.Int("undelivered", q), zap.Int("dropped", d))
-		return false
+		return fmt.Errorf("watchdog: the smoke output writer blocked at Stop: %d lines lost (%d not delivered, %d dropped before); its goroutine is left behind", q+d, q, d)
 	}
 }
 

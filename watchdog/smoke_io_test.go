@@ -3,7 +3,9 @@ package watchdog
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/zap"
@@ -23,8 +25,8 @@ func TestSmokeOutputPanicRecovered(t *testing.T) {
 	s.output("line one")
 	s.state(path, []byte("{}\n"))
 	s.output("line two")
-	if !s.stop(time.Minute) {
-		t.Fatal("smoke writer goroutine did not end")
+	if err := s.stop(time.Now().Add(time.Minute)); err != nil {
+		t.Fatalf("smoke writer goroutine did not end: %v", err)
 	}
 	if b, err := os.ReadFile(path); err != nil || string(b) != "{}\n" {
 		t.Fatalf("state file = %q, %v; want it written", b, err)
@@ -77,7 +79,7 @@ func TestSmokeOutputBlockedWriter(t *testing.T) {
 			t.Fatalf("%s not written while the output writer blocks: %v", p, err)
 		}
 	}
-	if s.stop(2 * time.Second) {
+	if err := s.stop(time.Now().Add(2 * time.Second)); err == nil {
 		t.Fatal("stop reported success with the writer still blocked")
 	}
 	if logs.FilterMessage("smoke output writer blocked at Stop; its lines are lost and its goroutine is left behind").Len() != 1 {
@@ -88,4 +90,33 @@ func TestSmokeOutputBlockedWriter(t *testing.T) {
 	if logs.FilterMessage("smoke output writer too slow; lines dropped").Len() == 0 {
 		t.Fatal("dropped lines not reported")
 	}
+}
+
+// TestStopReportsLostSmokeLines: Stop with a WithSmokeOutput writer that blocks returns, within
+// its 5 s, an error that says the writer's lines were lost (not nil), and the state file is
+// written all the same.
+func TestStopReportsLostSmokeLines(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bw := &blockWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+		c := smokeConfig()
+		c.Smoke.StateFile = filepath.Join(t.TempDir(), "smoke.state")
+		w, err := Start(t.Context(), c, WithSmokeOutput(bw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-bw.entered // the writer holds its goroutine from the first line on
+		time.Sleep(5 * time.Second)
+		t0 := time.Now()
+		err = w.Stop()
+		if took := time.Since(t0); took > hookGrace {
+			t.Errorf("Stop took %v, more than %v", took, hookGrace)
+		}
+		if err == nil || !strings.Contains(err.Error(), "smoke output writer") || !strings.Contains(err.Error(), "lost") {
+			t.Errorf("Stop = %v, want an error saying the smoke output lines were lost", err)
+		}
+		if _, err := os.Stat(c.Smoke.StateFile); err != nil {
+			t.Errorf("state file not written with the writer blocked: %v", err)
+		}
+		close(bw.release)
+	})
 }

@@ -371,6 +371,10 @@ func (w *Watchdog) shutdown() {
 	if sinkDone {
 		w.attr.close() // the sink goroutine, its only user, has exited or is inside Stop
 	}
+	// smoke: see smoke.go. A run still going ends now (its evidence is attached), and its
+	// writer works while the handlers and gauges are waited for, within the same deadline.
+	smokeIO := w.smokeSt.end(&smokeInput{now: w.clock.Now(), fig: smokeFiguresOf(w.vals, w.pool0, len(w.pools)),
+		values: w.vals, snapshot: w.smokeSnap})
 	var ws []*worker
 	for _, h := range w.handlers {
 		h.stop()
@@ -391,8 +395,11 @@ func (w *Watchdog) shutdown() {
 	if late := running(ws[nh:]); late > 0 {
 		errs = append(errs, fmt.Errorf("watchdog: a gauge did not return within 5s of Stop; %d gauge goroutine(s) left behind", late))
 	}
-	w.smokeSt.stop(&smokeInput{now: w.clock.Now(), fig: smokeFiguresOf(w.vals, w.pool0, len(w.pools)),
-		values: w.vals, snapshot: w.smokeSnap}) // smoke: see smoke.go
+	if smokeIO != nil {
+		if err := smokeIO.stop(deadline); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if w.rec != nil {
 		if err := w.rec.close(); err != nil {
 			errs = append(errs, err)
