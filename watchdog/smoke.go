@@ -173,9 +173,10 @@ type smokeState struct {
 	onDone  []func(SmokeReport)
 
 	mu      sync.Mutex
-	run     *smokeRun // current or last run; nil when none
-	notes   []string  // notes from Start (a state file set aside)
-	io      *smokeIO  // writer goroutine; nil until a run needs one
+	run     *smokeRun  // current or last run; nil when none
+	notes   []string   // notes from Start (a state file set aside)
+	io      *smokeIO   // writer goroutine; nil until a run needs one
+	lock    *smokeLock // of the state file in use; nil when none
 	stopped bool
 }
 
@@ -202,12 +203,10 @@ func (w *Watchdog) initSmoke() error {
 	now := w.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	memOnly := ""
 	if c.StateFile != "" {
-		st, note := loadSmokeState(c.StateFile, now)
-		if note != "" {
-			s.notes = append(s.notes, note)
-			s.log.Warn("smoke state file set aside", zap.String("path", c.StateFile), zap.String("note", note))
-		}
+		var st *smokeStateFile
+		st, memOnly = s.claim(c.StateFile, now)
 		if st != nil {
 			r := st.run(c, s.pools, s.targets, now)
 			if r.rep.Status == SmokeRunning {
@@ -218,9 +217,62 @@ func (w *Watchdog) initSmoke() error {
 		}
 	}
 	if c.Enabled {
-		s.begin(newSmokeRun(c, now, s.pools, s.targets))
+		r := newSmokeRun(c, now, s.pools, s.targets)
+		if memOnly != "" {
+			r.inMemory(memOnly)
+		}
+		s.begin(r)
 	}
 	return nil
+}
+
+// claim takes the state file path for this watchdog: its lock (held until Stop), then its
+// content. It returns the state found there, if any, and, when the file cannot be used, why
+// (the run then stays in memory). What it notices is noted for the report and logged. s.mu is
+// held.
+func (s *smokeState) claim(path string, now time.Time) (*smokeStateFile, string) {
+	if s.lock != nil && s.lock.path == path {
+		return nil, ""
+	}
+	s.lock.release()
+	s.lock = nil
+	lk, note := lockStateFile(path)
+	if lk == nil {
+		s.addNote(note)
+		s.log.Warn("smoke state file not used", zap.String("path", path), zap.String("note", note))
+		return nil, note
+	}
+	s.lock = lk
+	st, note, usable := loadSmokeState(path, now)
+	if note != "" {
+		s.addNote(note)
+		s.log.Warn("smoke state file set aside", zap.String("path", path), zap.String("note", note))
+	}
+	if !usable {
+		return nil, note
+	}
+	return st, ""
+}
+
+// smokeMaxNotes bounds the notes a watchdog or a run keeps (the newest): a crash loop must
+// not grow them, or the state file, without bound.
+const smokeMaxNotes = 32
+
+// addNote adds a note of the watchdog's own (shown with every run's), keeping the newest.
+func (s *smokeState) addNote(n string) { s.notes = appendNote(s.notes, n) }
+
+func appendNote(notes []string, n string) []string {
+	if len(notes) >= smokeMaxNotes {
+		notes = append(notes[:0], notes[len(notes)-smokeMaxNotes+1:]...)
+	}
+	return append(notes, n)
+}
+
+// inMemory marks a run whose state file cannot be used (why): it runs and reports as usual but
+// is not saved, so it does not survive a restart. Its output says so.
+func (r *smokeRun) inMemory(why string) {
+	r.cfg.StateFile = ""
+	r.memOnly = why + "; this run is kept in memory only and does not survive a restart"
 }
 
 func (s *smokeState) start(c SmokeConfig, now time.Time) error {
@@ -232,7 +284,15 @@ func (s *smokeState) start(c SmokeConfig, now time.Time) error {
 	if s.run != nil && s.run.rep.Status == SmokeRunning {
 		return ErrSmokeRunning
 	}
-	s.begin(newSmokeRun(c, now, s.pools, s.targets))
+	r := newSmokeRun(c, now, s.pools, s.targets)
+	if c.StateFile != "" {
+		// A run found there is not resumed (only Start resumes); it is overwritten at the
+		// baseline. A file that cannot be used keeps the run in memory.
+		if _, why := s.claim(c.StateFile, now); why != "" {
+			r.inMemory(why)
+		}
+	}
+	s.begin(r)
 	return nil
 }
 
@@ -319,6 +379,10 @@ func (s *smokeState) end(in *smokeInput) *smokeIO {
 	return s.io
 }
 
+// smokeMaxResumeLines bounds the "Resumed:" lines of a run: a crash loop is counted in
+// Restarts, not printed without bound.
+const smokeMaxResumeLines = 16
+
 // begin makes r the current run and writes its first lines. s.mu is held.
 func (s *smokeState) begin(r *smokeRun) {
 	s.run = r
@@ -326,9 +390,15 @@ func (s *smokeState) begin(r *smokeRun) {
 		s.io = startSmokeIO(s.out, s.log)
 	}
 	if r.rep.Restarts > 0 && len(r.rep.Lines) > 0 {
-		s.emit(r, fmt.Sprintf("Resumed: %s (restart %d)", r.stamp(r.resumedAt), r.rep.Restarts))
+		switch {
+		case r.rep.Restarts < smokeMaxResumeLines:
+			s.emit(r, fmt.Sprintf("Resumed: %s (restart %d)", r.stamp(r.resumedAt), r.rep.Restarts))
+		case r.rep.Restarts == smokeMaxResumeLines:
+			s.emit(r, fmt.Sprintf("Resumed: %s (restart %d; later restarts are counted, not printed)", r.stamp(r.resumedAt), r.rep.Restarts))
+		}
 		s.log.Warn("smoke run resumed after a restart", zap.Int("restarts", r.rep.Restarts),
 			zap.Time("started", r.rep.Started), zap.Time("baseline_at", r.rep.BaselineAt))
+		s.saveState(r) // the restart counts even if the process dies before the next checkpoint
 		return
 	}
 	s.log.Info("smoke run started", zap.Duration("duration", r.rep.Duration),
@@ -336,7 +406,20 @@ func (s *smokeState) begin(r *smokeRun) {
 		zap.Int("checkpoints", r.n))
 	s.emit(r, fmt.Sprintf("=== Connection Pool Smoke Test (%s) ===", durLabel(r.rep.Duration)))
 	s.emit(r, "Start: "+r.stamp(r.rep.Started))
+	if r.memOnly != "" {
+		s.emit(r, "Note: "+r.memOnly)
+		r.rep.Notes = appendNote(r.rep.Notes, r.memOnly)
+		s.log.Warn("smoke run kept in memory only", zap.String("note", r.memOnly))
+	}
 	s.emit(r, "Getting baseline...")
+}
+
+// release releases the state file's lock, at the end of Stop once the writer is done.
+func (s *smokeState) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lock.release()
+	s.lock = nil
 }
 
 // emit appends a line to the run's output and hands it to the writer.

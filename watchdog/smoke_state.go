@@ -110,33 +110,40 @@ func validSample(s SmokeSample) bool {
 	return s.Goroutines >= 0 && s.FDs >= 0 && (s.HTTP == nil || s.HTTP.Requests >= 0)
 }
 
-// loadSmokeState reads path. A missing file is (nil, ""). A file that cannot be trusted is
-// renamed to path.corrupt-<time> and described in the note.
-func loadSmokeState(path string, now time.Time) (*smokeStateFile, string) {
-	f, err := os.Open(path)
+// loadSmokeState reads path. A missing file is (nil, "", true). Only a file that was read and
+// found corrupt or foreign is renamed to path.corrupt-<time> (and described in the note); then
+// path is free and usable is true. A path that is not a regular file (a directory), or a file
+// that cannot be opened or read (permission denied), is left alone: usable is false and the
+// note says why, and the caller keeps its run in memory.
+func loadSmokeState(path string, now time.Time) (st *smokeStateFile, note string, usable bool) {
+	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, ""
+		return nil, "", true
 	}
-	var st *smokeStateFile
-	if err == nil {
-		var b []byte
-		b, err = io.ReadAll(io.LimitReader(f, smokeStateMax+1))
-		f.Close()
-		if err == nil {
-			st, err = parseSmokeState(b)
-		}
+	if err != nil {
+		return nil, fmt.Sprintf("smoke state file %s cannot be read (%v); it is left alone", path, err), false
 	}
-	if err == nil {
-		return st, ""
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Sprintf("smoke state file %s is not a regular file (%v); it is left alone", path, fi.Mode().Type()), false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Sprintf("smoke state file %s cannot be read (%v); it is left alone", path, err), false
+	}
+	b, err := io.ReadAll(io.LimitReader(f, smokeStateMax+1))
+	f.Close()
+	if err != nil {
+		return nil, fmt.Sprintf("smoke state file %s cannot be read (%v); it is left alone", path, err), false
+	}
+	if st, err = parseSmokeState(b); err == nil {
+		return st, "", true
 	}
 	aside := path + ".corrupt-" + now.UTC().Format("20060102T150405Z")
-	note := fmt.Sprintf("smoke state file %s was not trusted (%v)", path, err)
+	note = fmt.Sprintf("smoke state file %s was not trusted (%v)", path, err)
 	if rerr := os.Rename(path, aside); rerr != nil {
-		note += fmt.Sprintf("; setting it aside failed: %v", rerr)
-	} else {
-		note += "; moved to " + aside
+		return nil, note + fmt.Sprintf("; setting it aside failed: %v", rerr), false
 	}
-	return nil, note
+	return nil, note + "; moved to " + aside, true
 }
 
 // run rebuilds the run from the file, with the pools and targets of this process. A run in
@@ -154,7 +161,7 @@ func (st *smokeStateFile) run(c SmokeConfig, pools []string, tg SmokeTargets, no
 	if rep.Status == SmokeRunning {
 		r.rep.Restarts++
 		r.resumedAt = now
-		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("resumed after a restart at %s (restart %d)", r.stamp(now), r.rep.Restarts))
+		r.rep.Notes = appendNote(r.rep.Notes, fmt.Sprintf("resumed after a restart at %s (restart %d)", r.stamp(now), r.rep.Restarts))
 	}
 	return r
 }

@@ -402,6 +402,7 @@ func (w *Watchdog) shutdown() {
 			errs = append(errs, err)
 		}
 	}
+	w.smokeSt.release()
 	if w.rec != nil {
 		if err := w.rec.close(); err != nil {
 			errs = append(errs, err)
