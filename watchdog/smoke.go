@@ -541,21 +541,19 @@ func (s *smokeState) finish(r *smokeRun, in *smokeInput, stopped string) {
 	if !kept {
 		s.saveState(r)
 	}
-	if r.cfg.ResultsDir != "" && s.io != nil && !kept {
-		files, err := resultFiles(r.report(now), snap, r.cfg.ResultsDir, r.rep.Started.In(r.loc))
-		if err != nil {
-			s.log.Error("smoke results", zap.Error(err))
-		} else {
-			for _, f := range files {
-				r.rep.ResultFiles = append(r.rep.ResultFiles, f.path)
-			}
-			s.io.results(files)
-		}
+	withFiles := r.cfg.ResultsDir != "" && s.io != nil && !kept
+	if withFiles {
+		s.io.runResults(smokeResults{dir: r.cfg.ResultsDir, ts: r.rep.Started.In(r.loc).Format("20060102_150405"),
+			rep: r.report(now), snap: snap, named: func(paths []string) {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				r.rep.ResultFiles = paths
+			}})
 	}
 	if len(s.onDone) > 0 && s.io != nil {
 		rep := r.report(now)
 		rep.Notes = append(append([]string(nil), s.notes...), rep.Notes...)
-		s.io.completed(rep, s.onDone)
+		s.io.completed(rep, s.onDone, withFiles)
 	}
 }
 

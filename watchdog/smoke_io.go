@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,7 +24,9 @@ type smokeIO struct {
 	mu        sync.Mutex
 	statePath string
 	stateData []byte
-	files     []smokeFile
+	files     []smokeFile    // written as they are (tests)
+	runs      []smokeResults // finished runs' results
+	lastFiles []string       // the names of the last run's results written
 	finished  []smokeDone
 
 	wake chan struct{}
@@ -31,10 +34,12 @@ type smokeIO struct {
 	done chan struct{}
 }
 
-// smokeDone is a finished run's report and the callbacks to hand it to.
+// smokeDone is a finished run's report and the callbacks to hand it to. withFiles: the run
+// queued results just before; the report gets their names.
 type smokeDone struct {
-	rep SmokeReport
-	fns []func(SmokeReport)
+	rep       SmokeReport
+	fns       []func(SmokeReport)
+	withFiles bool
 }
 
 type smokeFile struct {
@@ -188,10 +193,19 @@ func (s *smokeIO) results(files []smokeFile) {
 	s.poke()
 }
 
-// completed queues the completion callbacks, called after the files queued before.
-func (s *smokeIO) completed(rep SmokeReport, fns []func(SmokeReport)) {
+// runResults queues a finished run's results.
+func (s *smokeIO) runResults(res smokeResults) {
 	s.mu.Lock()
-	s.finished = append(s.finished, smokeDone{rep, fns})
+	s.runs = append(s.runs, res)
+	s.mu.Unlock()
+	s.poke()
+}
+
+// completed queues the completion callbacks, called after the files queued before; withFiles:
+// rep gets the names of the results queued just before it.
+func (s *smokeIO) completed(rep SmokeReport, fns []func(SmokeReport), withFiles bool) {
+	s.mu.Lock()
+	s.finished = append(s.finished, smokeDone{rep, fns, withFiles})
 	s.mu.Unlock()
 	s.poke()
 }
@@ -254,8 +268,8 @@ func (s *smokeIO) loop() {
 
 func (s *smokeIO) flush() {
 	s.mu.Lock()
-	path, data, files, done := s.statePath, s.stateData, s.files, s.finished
-	s.stateData, s.files, s.finished = nil, nil, nil
+	path, data, files, runs, done := s.statePath, s.stateData, s.files, s.runs, s.finished
+	s.stateData, s.files, s.runs, s.finished = nil, nil, nil, nil
 	s.mu.Unlock()
 	if data != nil {
 		if err := writeFileAtomic(path, data); err != nil {
@@ -271,10 +285,16 @@ func (s *smokeIO) flush() {
 			s.log.Error("smoke results", zap.String("path", f.path), zap.Error(err))
 		}
 	}
+	for _, res := range runs {
+		s.lastFiles = s.writeResults(res)
+	}
 	if len(done) > 0 && s.out != nil && !s.out.sync(smokeSyncGrace) {
 		s.log.Warn("smoke output writer still busy; completion callbacks run before it has all the lines")
 	}
 	for _, d := range done {
+		if d.withFiles {
+			d.rep.ResultFiles = append([]string(nil), s.lastFiles...)
+		}
 		for _, fn := range d.fns {
 			s.call(fn, d.rep)
 		}
@@ -304,18 +324,70 @@ func (s *smokeIO) call(fn func(SmokeReport), rep SmokeReport) {
 	fn(rep)
 }
 
-// resultFiles renders a finished run's files, as the seed's "Results Collection" did by hand:
-// smoke_test_<ts>.log (the output), metrics_final_<ts>.json (the snapshot),
-// smoke_report_<ts>.md and smoke_report_<ts>.json, ts being the run's start as
-// YYYYMMDD_HHMMSS.
-func resultFiles(rep SmokeReport, snap Snapshot, dir string, started time.Time) ([]smokeFile, error) {
-	ts := started.Format("20060102_150405")
-	paths := []string{
-		filepath.Join(dir, "smoke_test_"+ts+".log"),
-		filepath.Join(dir, "metrics_final_"+ts+".json"),
-		filepath.Join(dir, "smoke_report_"+ts+".md"),
-		filepath.Join(dir, "smoke_report_"+ts+".json"),
+// smokeResults is a finished run to write to ResultsDir: the names are reserved on the
+// writer's goroutine, then the files rendered with them. named, when not nil, is told the
+// names (the run's ResultFiles).
+type smokeResults struct {
+	dir   string
+	ts    string // the run's start as YYYYMMDD_HHMMSS
+	rep   SmokeReport
+	snap  Snapshot
+	named func([]string)
+}
+
+// smokeResultsTries bounds the suffixes tried for one run's names (_2 to _999).
+const smokeResultsTries = 999
+
+// resultPaths are the seed's "Results Collection" names for stem: smoke_test_<stem>.log
+// (the output), metrics_final_<stem>.json (the snapshot), smoke_report_<stem>.md and
+// smoke_report_<stem>.json.
+func resultPaths(dir, stem string) []string {
+	return []string{
+		filepath.Join(dir, "smoke_test_"+stem+".log"),
+		filepath.Join(dir, "metrics_final_"+stem+".json"),
+		filepath.Join(dir, "smoke_report_"+stem+".md"),
+		filepath.Join(dir, "smoke_report_"+stem+".json"),
 	}
+}
+
+// reserveResults creates the run's four files empty with O_EXCL (mode 0600), so that no other
+// run, process or program's file of the same name is overwritten: stem ts, else ts_2, ts_3,
+// ... until one set is free.
+func reserveResults(dir, ts string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	for k := 1; k <= smokeResultsTries; k++ {
+		stem := ts
+		if k > 1 {
+			stem = fmt.Sprintf("%s_%d", ts, k)
+		}
+		paths := resultPaths(dir, stem)
+		var made []string
+		var err error
+		for _, p := range paths {
+			var f *os.File
+			if f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
+				break
+			}
+			f.Close()
+			made = append(made, p)
+		}
+		if err == nil {
+			return paths, nil
+		}
+		for _, p := range made {
+			os.Remove(p)
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%d sets of result names for %s taken", smokeResultsTries, ts)
+}
+
+// renderResults renders a finished run's files under paths (from [resultPaths]).
+func renderResults(rep SmokeReport, snap Snapshot, paths []string) ([]smokeFile, error) {
 	rep.ResultFiles = paths
 	var log []byte
 	for _, l := range rep.Lines {
@@ -332,4 +404,30 @@ func resultFiles(rep SmokeReport, snap Snapshot, dir string, started time.Time) 
 		{paths[2], []byte(rep.Markdown())},
 		{paths[3], append(report, '\n')},
 	}, nil
+}
+
+// writeResults reserves a run's names and writes its files; it returns the names written.
+func (s *smokeIO) writeResults(res smokeResults) []string {
+	paths, err := reserveResults(res.dir, res.ts)
+	if err != nil {
+		s.log.Error("smoke results", zap.String("dir", res.dir), zap.Error(err))
+		return nil
+	}
+	files, err := renderResults(res.rep, res.snap, paths)
+	if err != nil {
+		s.log.Error("smoke results", zap.Error(err))
+		for _, p := range paths {
+			os.Remove(p)
+		}
+		return nil
+	}
+	for _, f := range files {
+		if err := writeFileAtomic(f.path, f.data); err != nil {
+			s.log.Error("smoke results", zap.String("path", f.path), zap.Error(err))
+		}
+	}
+	if res.named != nil {
+		res.named(paths)
+	}
+	return paths
 }

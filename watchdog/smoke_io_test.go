@@ -72,7 +72,7 @@ func TestSmokeOutputBlockedWriter(t *testing.T) {
 	s.state(state, []byte("{}\n"))
 	s.results([]smokeFile{{filepath.Join(dir, "r.json"), []byte("{}\n")}})
 	done := make(chan struct{})
-	s.completed(SmokeReport{}, []func(SmokeReport){func(SmokeReport) { close(done) }})
+	s.completed(SmokeReport{}, []func(SmokeReport){func(SmokeReport) { close(done) }}, false)
 	<-done // callbacks run after the files queued before them, with the writer still blocked
 	for _, p := range []string{state, filepath.Join(dir, "r.json")} {
 		if _, err := os.Stat(p); err != nil {
@@ -118,5 +118,63 @@ func TestStopReportsLostSmokeLines(t *testing.T) {
 			t.Errorf("state file not written with the writer blocked: %v", err)
 		}
 		close(bw.release)
+	})
+}
+
+// TestSmokeResultsNeverOverwritten: two runs that start in the same second with one results
+// directory (two processes, or a file left by another program) do not overwrite each other:
+// names are reserved with O_EXCL, the later set gets the suffix _2, _3, ...
+func TestSmokeResultsNeverOverwritten(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		foreign := filepath.Join(dir, "smoke_report_20000101_000000.md")
+		if err := os.WriteFile(foreign, []byte("another program's\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c := smokeConfig()
+		c.Smoke.ResultsDir = dir
+		reps := make(chan SmokeReport, 2)
+		var ws []*Watchdog
+		for range 2 {
+			w, err := Start(t.Context(), c, OnSmokeDone(func(r SmokeReport) { reps <- r }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws = append(ws, w)
+		}
+		a, b := <-reps, <-reps
+		for _, w := range ws {
+			if err := w.Stop(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, _ := os.ReadFile(foreign); string(got) != "another program's\n" {
+			t.Errorf("%s overwritten: %q", foreign, got)
+		}
+		seen := map[string]bool{}
+		for _, r := range []SmokeReport{a, b} {
+			if len(r.ResultFiles) != 4 {
+				t.Fatalf("ResultFiles = %q, want 4", r.ResultFiles)
+			}
+			for _, p := range r.ResultFiles {
+				if seen[p] {
+					t.Errorf("%s given to both runs", p)
+				}
+				seen[p] = true
+				if p == foreign {
+					t.Errorf("a run took the foreign file's name %s", p)
+				}
+				if strings.HasSuffix(p, ".log") {
+					if got, _ := os.ReadFile(p); string(got) != r.Text() {
+						t.Errorf("%s = %q, want its own run's output", p, got)
+					}
+				}
+			}
+		}
+		for _, suffix := range []string{"_2", "_3"} {
+			if m, _ := filepath.Glob(filepath.Join(dir, "smoke_test_20000101_000000"+suffix+".log")); len(m) != 1 {
+				t.Errorf("no results set with suffix %s", suffix)
+			}
+		}
 	})
 }
