@@ -557,15 +557,12 @@ func (s *smokeState) finish(r *smokeRun, in *smokeInput, stopped string) {
 	}
 }
 
-// saveState hands the run's state to the writer (atomic write), when a state file is set.
+// saveState hands what the run's state gained since the last save to the writer (which
+// writes the whole state atomically), when a state file is set. Its cost does not grow with
+// the run's length.
 func (s *smokeState) saveState(r *smokeRun) {
 	if r.cfg.StateFile == "" || s.io == nil {
 		return
 	}
-	b, err := encodeSmokeState(r)
-	if err != nil {
-		s.log.Error("smoke state", zap.Error(err))
-		return
-	}
-	s.io.state(r.cfg.StateFile, b)
+	s.io.stateDelta(stateDelta(r))
 }

@@ -23,10 +23,12 @@ type smokeIO struct {
 
 	mu        sync.Mutex
 	statePath string
-	stateData []byte
-	files     []smokeFile    // written as they are (tests)
-	runs      []smokeResults // finished runs' results
-	lastFiles []string       // the names of the last run's results written
+	stateData []byte            // written as it is (tests)
+	deltas    []smokeStateDelta // of the run's state, applied to mirror in order
+	mirror    smokeStateFile    // the run's whole state; the writer goroutine's own
+	files     []smokeFile       // written as they are (tests)
+	runs      []smokeResults    // finished runs' results
+	lastFiles []string          // the names of the last run's results written
 	finished  []smokeDone
 
 	wake chan struct{}
@@ -186,6 +188,14 @@ func (s *smokeIO) state(path string, data []byte) {
 	s.poke()
 }
 
+// stateDelta queues a change of the run's state; the writer applies it and writes the state.
+func (s *smokeIO) stateDelta(d smokeStateDelta) {
+	s.mu.Lock()
+	s.deltas = append(s.deltas, d)
+	s.mu.Unlock()
+	s.poke()
+}
+
 func (s *smokeIO) results(files []smokeFile) {
 	s.mu.Lock()
 	s.files = append(s.files, files...)
@@ -268,11 +278,24 @@ func (s *smokeIO) loop() {
 
 func (s *smokeIO) flush() {
 	s.mu.Lock()
-	path, data, files, runs, done := s.statePath, s.stateData, s.files, s.runs, s.finished
-	s.stateData, s.files, s.runs, s.finished = nil, nil, nil, nil
+	path, data, deltas, files, runs, done := s.statePath, s.stateData, s.deltas, s.files, s.runs, s.finished
+	s.stateData, s.deltas, s.files, s.runs, s.finished = nil, nil, nil, nil, nil
 	s.mu.Unlock()
 	if data != nil {
 		if err := writeFileAtomic(path, data); err != nil {
+			s.log.Error("smoke state file", zap.String("path", path), zap.Error(err))
+		}
+	}
+	if len(deltas) > 0 {
+		for i := range deltas {
+			deltas[i].apply(&s.mirror)
+		}
+		path := deltas[len(deltas)-1].path
+		b, err := json.Marshal(&s.mirror)
+		if err == nil {
+			err = writeFileAtomic(path, b)
+		}
+		if err != nil {
 			s.log.Error("smoke state file", zap.String("path", path), zap.Error(err))
 		}
 	}

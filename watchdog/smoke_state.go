@@ -32,10 +32,56 @@ type smokeStateFile struct {
 }
 
 func encodeSmokeState(r *smokeRun) ([]byte, error) {
+	st := stateHead(r)
+	st.Run.Checkpoints, st.Run.Lines = r.rep.Checkpoints, r.rep.Lines
+	return json.Marshal(st)
+}
+
+// stateHead is the run's state without its checkpoints and lines, the parts that grow with
+// the run: a copy that shares nothing the run changes later (the baseline and its values are
+// set once).
+func stateHead(r *smokeRun) smokeStateFile {
 	st := smokeStateFile{Kind: smokeStateKind, Version: smokeStateVersion, Run: r.rep, BaseVals: r.baseVals}
 	st.Run.Alerts, st.Run.Growth, st.Run.ResultFiles = nil, nil, nil
+	st.Run.Checkpoints, st.Run.Lines = nil, nil
 	st.Run.Verdict, st.Run.Stalled, st.Run.ExpectedEnd = r.verdict(), false, r.expectedEnd()
-	return json.Marshal(st)
+	st.Run.Criteria = append([]SmokeCriterion(nil), r.rep.Criteria...)
+	st.Run.Reasons = append([]string(nil), r.rep.Reasons...)
+	st.Run.Notes = append([]string(nil), r.rep.Notes...)
+	st.Run.HTTPPools = append([]string(nil), r.rep.HTTPPools...)
+	return st
+}
+
+// smokeStateDelta is what a run's state gained since the last one handed to the writer: the
+// head whole (bounded: it does not grow with the run), the checkpoints and lines from
+// cpFrom and lineFrom on. The writer keeps the whole state and writes it, so that a
+// checkpoint tick costs the same at the first checkpoint and at the 4096th.
+type smokeStateDelta struct {
+	path     string
+	head     smokeStateFile
+	cpFrom   int
+	cps      []SmokeCheckpoint
+	lineFrom int
+	lines    []string
+}
+
+// stateDelta is r's delta since the last one, which it records as handed over.
+func stateDelta(r *smokeRun) smokeStateDelta {
+	d := smokeStateDelta{path: r.cfg.StateFile, head: stateHead(r)}
+	d.cpFrom = min(r.sentCPs, len(r.rep.Checkpoints))
+	d.cps = cloneCheckpoints(r.rep.Checkpoints[d.cpFrom:])
+	d.lineFrom = min(r.sentLines, len(r.rep.Lines))
+	d.lines = append([]string(nil), r.rep.Lines[d.lineFrom:]...)
+	r.sentCPs, r.sentLines = len(r.rep.Checkpoints), len(r.rep.Lines)
+	return d
+}
+
+// apply brings the writer's copy of the state (st) up to d.
+func (d *smokeStateDelta) apply(st *smokeStateFile) {
+	cps, lines := st.Run.Checkpoints, st.Run.Lines
+	*st = d.head
+	st.Run.Checkpoints = append(cps[:min(d.cpFrom, len(cps))], d.cps...)
+	st.Run.Lines = append(lines[:min(d.lineFrom, len(lines))], d.lines...)
 }
 
 // parseSmokeState decodes and checks a state file. Anything it does not fully understand is an
