@@ -94,9 +94,11 @@ func WithSmokeOutput(out io.Writer) Option {
 
 // OnSmokeDone adds a callback called once with the final report of every smoke run that
 // finishes (passed, failed, or ended by Stop), after its result files, if any, are written: a
-// caller waits for a run through it instead of polling. Callbacks run on the smoke writer's
-// goroutine, never on the sampling goroutine; one that panics is recovered and logged; Stop
-// waits at most 5 s for them. A nil callback is ignored.
+// caller waits for a run through it instead of polling. Callbacks run in order on a goroutine
+// of their own, never on the sampling goroutine: one that blocks holds up only the callbacks
+// of later runs (at most 64 runs wait; beyond, a run's report is dropped and logged), never a
+// state file or results; one that panics is recovered and logged; Stop waits at most 5 s for
+// them, and its error says when one has not returned. A nil callback is ignored.
 func OnSmokeDone(fn func(SmokeReport)) Option {
 	return optionFunc(func(o *options) {
 		if fn != nil {
@@ -387,7 +389,7 @@ const smokeMaxResumeLines = 16
 func (s *smokeState) begin(r *smokeRun) {
 	s.run = r
 	if s.io == nil && (s.out != nil || len(s.onDone) > 0 || r.cfg.StateFile != "" || r.cfg.ResultsDir != "") {
-		s.io = startSmokeIO(s.out, s.log)
+		s.io = startSmokeIO(s.out, s.log, len(s.onDone) > 0)
 	}
 	if r.rep.Restarts > 0 && len(r.rep.Lines) > 0 {
 		switch {

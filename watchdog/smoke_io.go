@@ -18,7 +18,8 @@ import (
 // that the sampling goroutine never waits for a disk or for the user's writer. Lines keep
 // their order; of the state, only the latest version is written.
 type smokeIO struct {
-	out *smokeOut // nil without a writer
+	out *smokeOut       // nil without a writer
+	cb  *smokeCallbacks // the completion callbacks' goroutine
 	log *zap.Logger
 
 	mu        sync.Mutex
@@ -49,11 +50,17 @@ type smokeFile struct {
 	data []byte
 }
 
-func startSmokeIO(out io.Writer, log *zap.Logger) *smokeIO {
+// startSmokeIO starts the writer's goroutines: one for the files, one for out (when not nil)
+// and one for the completion callbacks (with callbacks).
+func startSmokeIO(out io.Writer, log *zap.Logger, callbacks bool) *smokeIO {
 	s := &smokeIO{log: log, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	if out != nil {
 		s.out = &smokeOut{w: out, log: log, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 		go s.out.loop()
+	}
+	if callbacks {
+		s.cb = &smokeCallbacks{out: s.out, log: log, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+		go s.cb.loop()
 	}
 	go s.loop()
 	return s
@@ -241,7 +248,18 @@ func (s *smokeIO) stop(deadline time.Time) error {
 		select {
 		case <-s.done:
 		case <-t.C:
-			return errors.New("watchdog: the smoke writer (state file, results, completion callbacks) did not finish within 5s of Stop; what it had not written is lost and its goroutine is left behind")
+			return errors.New("watchdog: the smoke writer (state file, results) did not finish within 5s of Stop; what it had not written is lost and its goroutine is left behind")
+		}
+	}
+	if s.cb != nil {
+		select {
+		case <-s.cb.done:
+		default:
+			select {
+			case <-s.cb.done:
+			case <-t.C:
+				return errors.New("watchdog: an OnSmokeDone completion callback did not return within 5s of Stop; its goroutine is left behind")
+			}
 		}
 	}
 	if s.out == nil {
@@ -271,6 +289,9 @@ func (s *smokeIO) loop() {
 			s.flush()
 		case <-s.quit:
 			s.flush()
+			if s.cb != nil {
+				close(s.cb.quit) // after the last runs were handed to the callbacks
+			}
 			return
 		}
 	}
@@ -311,15 +332,75 @@ func (s *smokeIO) flush() {
 	for _, res := range runs {
 		s.lastFiles = s.writeResults(res)
 	}
-	if len(done) > 0 && s.out != nil && !s.out.sync(smokeSyncGrace) {
-		s.log.Warn("smoke output writer still busy; completion callbacks run before it has all the lines")
-	}
 	for _, d := range done {
 		if d.withFiles {
 			d.rep.ResultFiles = append([]string(nil), s.lastFiles...)
 		}
+		if s.cb != nil {
+			s.cb.add(d)
+		}
+	}
+}
+
+// smokeCallbacksMax bounds the finished runs queued for callbacks that have not returned.
+const smokeCallbacksMax = 64
+
+// smokeCallbacks runs the completion callbacks on a goroutine of their own, in order, after
+// the files written before them: one that blocks holds up only the callbacks, never the state
+// file or the results of a later run. Runs beyond smokeCallbacksMax waiting are dropped and
+// logged.
+type smokeCallbacks struct {
+	out *smokeOut // nil without a writer
+	log *zap.Logger
+
+	mu    sync.Mutex
+	queue []smokeDone
+
+	wake, quit, done chan struct{}
+}
+
+func (c *smokeCallbacks) add(d smokeDone) {
+	c.mu.Lock()
+	full := len(c.queue) >= smokeCallbacksMax
+	if !full {
+		c.queue = append(c.queue, d)
+	}
+	c.mu.Unlock()
+	if full {
+		c.log.Error("smoke completion callbacks blocked; a finished run's report is not handed to them",
+			zap.Time("started", d.rep.Started))
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *smokeCallbacks) loop() {
+	defer close(c.done)
+	for {
+		select {
+		case <-c.wake:
+			c.run()
+		case <-c.quit:
+			c.run()
+			return
+		}
+	}
+}
+
+func (c *smokeCallbacks) run() {
+	c.mu.Lock()
+	q := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+	if len(q) > 0 && c.out != nil && !c.out.sync(smokeSyncGrace) {
+		c.log.Warn("smoke output writer still busy; completion callbacks run before it has all the lines")
+	}
+	for _, d := range q {
 		for _, fn := range d.fns {
-			s.call(fn, d.rep)
+			c.call(fn, d.rep)
 		}
 	}
 }
@@ -338,10 +419,10 @@ func (o *smokeOut) write(lines []byte) {
 }
 
 // call runs one completion callback, recovering a panic.
-func (s *smokeIO) call(fn func(SmokeReport), rep SmokeReport) {
+func (c *smokeCallbacks) call(fn func(SmokeReport), rep SmokeReport) {
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.Error("smoke completion callback panicked", zap.Any("panic", p))
+			c.log.Error("smoke completion callback panicked", zap.Any("panic", p))
 		}
 	}()
 	fn(rep)

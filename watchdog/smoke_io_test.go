@@ -20,7 +20,7 @@ func (panicWriter) Write([]byte) (int, error) { panic("hostile writer") }
 // the process lives on and the state file is still written.
 func TestSmokeOutputPanicRecovered(t *testing.T) {
 	core, logs := observer.New(zap.ErrorLevel)
-	s := startSmokeIO(panicWriter{}, zap.New(core))
+	s := startSmokeIO(panicWriter{}, zap.New(core), false)
 	path := filepath.Join(t.TempDir(), "state.json")
 	s.output("line one")
 	s.state(path, []byte("{}\n"))
@@ -57,7 +57,7 @@ func (b *blockWriter) Write(p []byte) (int, error) {
 func TestSmokeOutputBlockedWriter(t *testing.T) {
 	core, logs := observer.New(zap.WarnLevel)
 	bw := &blockWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
-	s := startSmokeIO(bw, zap.New(core))
+	s := startSmokeIO(bw, zap.New(core), true)
 	dir := t.TempDir()
 	s.output("first")
 	<-bw.entered // the writer now holds the output goroutine
@@ -176,5 +176,47 @@ func TestSmokeResultsNeverOverwritten(t *testing.T) {
 				t.Errorf("no results set with suffix %s", suffix)
 			}
 		}
+	})
+}
+
+// TestBlockedDoneCallbackDoesNotSilenceState: an OnSmokeDone callback that blocks forever
+// holds up only the callbacks: the next run's state file is still written, and Stop returns
+// within its bound with an error naming the callback.
+func TestBlockedDoneCallbackDoesNotSilenceState(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		block := make(chan struct{})
+		entered := make(chan struct{}, 1)
+		c := smokeConfig()
+		w, err := Start(t.Context(), c, OnSmokeDone(func(SmokeReport) {
+			entered <- struct{}{}
+			<-block
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-entered // the first run is over and its callback holds on
+		c2 := c.Smoke
+		c2.StateFile = filepath.Join(t.TempDir(), "smoke.state")
+		if err := w.StartSmoke(c2); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Second) // baseline and a checkpoint saved
+		synctest.Wait()
+		b, err := os.ReadFile(c2.StateFile)
+		if err != nil {
+			t.Fatalf("state file not written while a completion callback blocks: %v", err)
+		}
+		if st, err := parseSmokeState(b); err != nil || len(st.Run.Checkpoints) != 1 {
+			t.Errorf("state file %v, %v; want the first checkpoint", st, err)
+		}
+		t0 := time.Now()
+		err = w.Stop()
+		if time.Since(t0) > hookGrace {
+			t.Errorf("Stop took %v", time.Since(t0))
+		}
+		if err == nil || !strings.Contains(err.Error(), "completion callback") {
+			t.Errorf("Stop = %v, want an error naming the blocked completion callback", err)
+		}
+		close(block)
 	})
 }
