@@ -73,7 +73,7 @@ type RecordConfig struct {
 	Path string
 	// MaxBytes per file before rotation. Zero means 16 MiB.
 	MaxBytes int64
-	// MaxFiles kept, the current one included. Zero means 4.
+	// MaxFiles kept, the current one included. Zero means 4; at most 1000.
 	MaxFiles int
 }
 
@@ -176,6 +176,7 @@ const (
 	maxHistorySize  = 1 << 20
 	maxRecentAlerts = 1 << 16
 	maxAlertQueue   = 1 << 16
+	maxRecordFiles  = 1000 // a rotation renames each kept file: bounded work on the tick
 )
 
 // DefaultConfig returns the configuration with every default filled in: the seed's thresholds
@@ -275,8 +276,8 @@ func (c Config) validate(p *problems) {
 	if c.Record.MaxBytes < 0 {
 		p.addf("Record.MaxBytes must be >= 0 (got %d)", c.Record.MaxBytes)
 	}
-	if c.Record.MaxFiles < 0 {
-		p.addf("Record.MaxFiles must be >= 0 (got %d)", c.Record.MaxFiles)
+	if c.Record.MaxFiles < 0 || c.Record.MaxFiles > maxRecordFiles {
+		p.addf("Record.MaxFiles must be in [0, %d] (got %d)", maxRecordFiles, c.Record.MaxFiles)
 	}
 	names := make([]string, 0, len(c.Rules))
 	for n := range c.Rules {

@@ -191,3 +191,21 @@ func TestRecordKeptAcrossRestart(t *testing.T) {
 		t.Errorf("%s.3 exists: more than MaxFiles kept", path)
 	}
 }
+
+// TestRecordMaxFilesBounded: a huge Record.MaxFiles would make each rotation (and the shift
+// of an earlier recording at Start) loop over that many names on the sampling goroutine; it
+// is rejected by Validate, with the field named.
+func TestRecordMaxFilesBounded(t *testing.T) {
+	for _, n := range []int{maxRecordFiles + 1, 1 << 40} {
+		c := DefaultConfig()
+		c.Record = RecordConfig{Path: filepath.Join(t.TempDir(), "rec.csv"), MaxFiles: n}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "Record.MaxFiles") {
+			t.Errorf("Validate with Record.MaxFiles %d = %v, want it named", n, err)
+		}
+	}
+	c := DefaultConfig()
+	c.Record = RecordConfig{Path: filepath.Join(t.TempDir(), "rec.csv"), MaxFiles: maxRecordFiles}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate with Record.MaxFiles %d: %v", maxRecordFiles, err)
+	}
+}
