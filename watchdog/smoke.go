@@ -233,18 +233,18 @@ func (w *Watchdog) initSmoke() error {
 // (the run then stays in memory). What it notices is noted for the report and logged. s.mu is
 // held.
 func (s *smokeState) claim(path string, now time.Time) (*smokeStateFile, string) {
-	if s.lock != nil && s.lock.path == path {
-		return nil, ""
+	if s.lock == nil || s.lock.path != path {
+		s.lock.release()
+		s.lock = nil
+		lk, note := lockStateFile(path)
+		if lk == nil {
+			s.addNote(note)
+			s.log.Warn("smoke state file not used", zap.String("path", path), zap.String("note", note))
+			return nil, note
+		}
+		s.lock = lk
+		removeStaleTemps(path)
 	}
-	s.lock.release()
-	s.lock = nil
-	lk, note := lockStateFile(path)
-	if lk == nil {
-		s.addNote(note)
-		s.log.Warn("smoke state file not used", zap.String("path", path), zap.String("note", note))
-		return nil, note
-	}
-	s.lock = lk
 	st, note, usable := loadSmokeState(path, now)
 	if note != "" {
 		s.addNote(note)

@@ -79,9 +79,17 @@ func TestSmokeStateNotRegularLeftAlone(t *testing.T) {
 		}
 		time.Sleep(17 * time.Second) // the whole run: its end would save the state
 		rep := w.SmokeReport()
+		// A run started later on the same path (the lock is this watchdog's) checks the
+		// file again.
+		if err := w.StartSmoke(c.Smoke); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Second)
+		again := w.SmokeReport()
 		if err := w.Stop(); err != nil {
 			t.Fatal(err)
 		}
+		assertInMemory(t, again, "not a regular file")
 		if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
 			t.Fatalf("%s: %v, %v; want the directory left in place", path, fi, err)
 		}
@@ -270,6 +278,40 @@ func TestSmokeCrashLoopBounded(t *testing.T) {
 		}
 		if n := strings.Count(rep.Text(), "Resumed:"); n != smokeMaxResumeLines {
 			t.Errorf("%d Resumed lines, want %d", n, smokeMaxResumeLines)
+		}
+	})
+}
+
+// TestSmokeStaleTempsRemoved: the temporary files of state writes that a dying process left
+// beside the state file (a crash loop piles them up) are removed once the state file is
+// locked; other files are not.
+func TestSmokeStaleTempsRemoved(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "smoke.state")
+		stale := []string{path + ".tmp-123", path + ".tmp-456"}
+		keep := []string{filepath.Join(dir, "other.tmp-1"), path + ".corrupt-20000101T000000Z"}
+		for _, f := range append(append([]string(nil), stale...), keep...) {
+			if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := smokeConfig()
+		c.Smoke.StateFile = path
+		w, err := Start(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Stop()
+		for _, f := range stale {
+			if _, err := os.Stat(f); err == nil {
+				t.Errorf("%s left behind", f)
+			}
+		}
+		for _, f := range keep {
+			if _, err := os.Stat(f); err != nil {
+				t.Errorf("%s removed: %v", f, err)
+			}
 		}
 	})
 }

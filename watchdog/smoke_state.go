@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -210,6 +211,22 @@ func (st *smokeStateFile) run(c SmokeConfig, pools []string, tg SmokeTargets, no
 		r.rep.Notes = appendNote(r.rep.Notes, fmt.Sprintf("resumed after a restart at %s (restart %d)", r.stamp(now), r.rep.Restarts))
 	}
 	return r
+}
+
+// removeStaleTemps removes the temporary files [writeFileAtomic] left beside path when a
+// process died between creating and renaming one (a crash loop would pile them up). Called
+// with path's lock held: no other writer of path is running.
+func removeStaleTemps(path string) {
+	dir, prefix := filepath.Dir(path), filepath.Base(path)+".tmp-"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), prefix) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // writeFileAtomic writes data to a temporary file beside path (mode 0600), syncs it and
