@@ -192,11 +192,11 @@ func TestRecordKeptAcrossRestart(t *testing.T) {
 	}
 }
 
-// TestRecordMaxFilesBounded: a huge Record.MaxFiles would make each rotation (and the shift
+// TestRecordMaxFilesBounded: a huge Record.MaxFiles (here up to math.MaxInt) would make each rotation (and the shift
 // of an earlier recording at Start) loop over that many names on the sampling goroutine; it
 // is rejected by Validate, with the field named.
 func TestRecordMaxFilesBounded(t *testing.T) {
-	for _, n := range []int{maxRecordFiles + 1, 1 << 40} {
+	for _, n := range []int{maxRecordFiles + 1, math.MaxInt} {
 		c := DefaultConfig()
 		c.Record = RecordConfig{Path: filepath.Join(t.TempDir(), "rec.csv"), MaxFiles: n}
 		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "Record.MaxFiles") {
