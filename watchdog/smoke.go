@@ -22,8 +22,9 @@ import (
 // defaulted here: start from [DefaultSmokeConfig]), [ErrSmokeRunning] while a run is going,
 // [ErrStopped] after Stop, and the error of creating c.ResultsDir (mode 0700) when that fails.
 // With c.StateFile set, a run in progress recorded there by an earlier process is not resumed
-// by StartSmoke (only [Start] resumes) and is overwritten at the new run's baseline. Safe for
-// concurrent use.
+// by StartSmoke (only [Start] resumes) and is overwritten at the new run's baseline; a state
+// file that another live process owns, or that cannot be used (see the package's Reliability),
+// is left alone and the run kept in memory, as its report says. Safe for concurrent use.
 func (w *Watchdog) StartSmoke(c SmokeConfig) error {
 	var p problems
 	c.validate(&p, w.cfg.Interval)

@@ -253,9 +253,10 @@ func nanSlice(n int) []float64 {
 // alert handler or a gauge (it then does not wait for that handler or gauge, which finishes
 // once it returns).
 //
-// Stop returns within 5 s of its first call whatever the user's code does: handlers and gauges
-// share one 5 s grace, and one that has not returned by then is left behind (its goroutine
-// ends when it returns; it holds no descriptor) and reported in the error. If the sampling
+// Stop returns within 5 s of its first call whatever the user's code does: handlers, gauges,
+// the smoke output writer and the smoke completion callbacks share one 5 s grace, and one that
+// has not returned by then is left behind (its goroutine ends when it returns; it holds no
+// descriptor) and reported in the error (for the smoke writer, with the lines lost). If the sampling
 // goroutine itself is held inside a tick (a logger whose Write blocks), Stop returns an error
 // at the bound and the goroutine releases the resources when it gets free. Called on the
 // sampling goroutine itself (from the logger), Stop cannot wait: it ends the sampling and
