@@ -246,7 +246,7 @@
 // (/proc/self/fd and /proc/self/statm for the probes; for attribution a /proc/self/fd of its
 // own, a sock_diag socket and /proc/self/net/sockstat, so that descriptors and sockets are
 // still classified when the process has none left), and a sixth with Attribution.DumpDir (the
-// dump's spare); one sampling goroutine, one goroutine for alert handlers and attribution, and one per gauge; the
+// dump's spare), and one more while a smoke state file is in use (its lock); one sampling goroutine, one goroutine for alert handlers and attribution, and one per gauge; the
 // history is a ring of Config.HistorySize samples per series. [Watchdog.Stop] waits for its
 // goroutines and releases the descriptors. A wedged watchdog is visible: [Snapshot] carries the
 // last tick's time and a Stalled flag.
