@@ -62,7 +62,9 @@ type Rule = trend.Rule
 
 // RecordConfig makes the watchdog record every sample as CSV, in the trace format that
 // [Replay] and bench/replay read (t,series...). Files rotate when they reach MaxBytes; at most
-// MaxFiles are kept (the current one and MaxFiles-1 older, named Path.1, Path.2, ...).
+// MaxFiles are kept (the current one and MaxFiles-1 older, named Path.1, Path.2, ...). A
+// recording already at Path when the watchdog starts (an earlier run of the process) is kept
+// as Path.1, as a rotation does, not truncated (with MaxFiles 1 it is replaced).
 // A row holds what was read on its tick: the series read every 5 s (goroutines_created,
 // threads, heap_bytes, rss_bytes, fd_limit) are empty in the rows between their reads, and
 // the engine, live or in replay, treats those cells as unread.
@@ -74,7 +76,7 @@ type RecordConfig struct {
 	Path string
 	// MaxBytes per file before rotation. Zero means 16 MiB.
 	MaxBytes int64
-	// MaxFiles kept, the current one included. Zero means 4.
+	// MaxFiles kept, the current one included. Zero means 4; at most 1000.
 	MaxFiles int
 }
 
@@ -183,6 +185,7 @@ const (
 	maxHistorySize  = 1 << 20
 	maxRecentAlerts = 1 << 16
 	maxAlertQueue   = 1 << 16
+	maxRecordFiles  = 1000 // a rotation renames each kept file: bounded work on the tick
 )
 
 // DefaultConfig returns the configuration with every default filled in, the same as the zero
@@ -290,8 +293,8 @@ func (c Config) validate(p *problems) {
 	if c.Record.MaxBytes < 0 {
 		p.addf("Record.MaxBytes must be >= 0 (got %d)", c.Record.MaxBytes)
 	}
-	if c.Record.MaxFiles < 0 {
-		p.addf("Record.MaxFiles must be >= 0 (got %d)", c.Record.MaxFiles)
+	if c.Record.MaxFiles < 0 || c.Record.MaxFiles > maxRecordFiles {
+		p.addf("Record.MaxFiles must be in [0, %d] (got %d)", maxRecordFiles, c.Record.MaxFiles)
 	}
 	names := make([]string, 0, len(c.Rules))
 	for n := range c.Rules {

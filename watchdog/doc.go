@@ -208,10 +208,12 @@
 // any time; [OnSmokeDone] hands each finished run's report to a callback, so that nothing
 // polls. A run more than 1.5 checkpoint intervals without a checkpoint is reported as
 // stalled. With Smoke.ResultsDir, a finished run writes smoke_test_<ts>.log,
-// metrics_final_<ts>.json and smoke_report_<ts>.md and .json there (mode 0600). With
-// Smoke.StateFile, a run survives a restart: Start resumes it against its baseline and counts
-// the restart. A corrupt or foreign state file is set aside as .corrupt-<time> and noted, never
-// trusted and never fatal.
+// metrics_final_<ts>.json and smoke_report_<ts>.md and .json there (mode 0600; <ts>_2, _3, ...
+// when those names are taken). With Smoke.StateFile, a run survives a restart: Start resumes
+// it against its baseline and counts the restart. A corrupt or foreign state file is set aside
+// as .corrupt-<time> and noted, never trusted and never fatal; a state file owned by another
+// live process, or one that cannot be used, is left alone and the run kept in memory, saying
+// so (see Reliability).
 //
 // # HTTP
 //
@@ -249,42 +251,96 @@
 // The watchdog holds five descriptors on Linux (/proc/self/fd and /proc/self/statm for the
 // probes; for attribution a /proc/self/fd of its own, a sock_diag socket and
 // /proc/self/net/sockstat, so that descriptors and sockets are still classified when the
-// process has none left), and a sixth with Attribution.DumpDir (the dump's spare). Goroutines:
-// one samples, one takes the attributions and logs their evidence, one runs each [OnAlert]
-// handler and one each gauge, and from the first smoke run that writes output, files or
-// [OnSmokeDone] callbacks, one does that I/O and one feeds the [WithSmokeOutput] writer. The
+// process has none left), a sixth with Attribution.DumpDir (the dump's spare), and one more
+// while a smoke state file is in use (its lock, StateFile.lock). Goroutines: one samples, one
+// takes the attributions and logs their evidence, one runs each [OnAlert] handler and one each
+// gauge, and from the first smoke run that writes output, files or [OnSmokeDone] callbacks, one
+// does that I/O, one feeds the [WithSmokeOutput] writer and one runs the callbacks. The
 // history is a ring of Config.HistorySize samples per series. [Watchdog.Stop] waits for its
 // goroutines and releases the descriptors. A wedged watchdog is visible: [Snapshot] carries the
 // last tick's time and a Stalled flag.
 //
 // # Reliability
 //
-// The watchdog runs the user's code (alert handlers, gauges, the logger) and must survive it:
+// The watchdog runs the user's code (alert handlers, gauges, the logger, the smoke output
+// writer and completion callbacks, an injected [Clock]) and must survive it:
 //
 //   - Each [OnAlert] handler and each [WithGauge] gauge runs on a goroutine of its own. One that
 //     blocks forever holds up only itself: sampling, the log, the snapshot, the evidence and the
 //     other handlers go on. One that panics is recovered and counted.
-//   - [Watchdog.Stop] returns within 5 s of its first call. Handlers and gauges share that one
-//     grace; those that have not returned by then are left behind, named in Stop's error, and
-//     hold no descriptor (every descriptor is the watchdog's own and closed by Stop). Stop may be
-//     called from a handler, a gauge or the logger; it does not wait for the caller.
+//   - The [WithSmokeOutput] writer and the [OnSmokeDone] callbacks run on goroutines of their
+//     own, apart from the one that writes the state file and the results: a writer or callback
+//     that blocks loses only its own lines or reports (the writer's queue holds at most 1 MiB
+//     of lines, the callbacks' 64 runs; the excess is dropped, counted and logged), never a
+//     state or results write. One that panics is recovered and logged.
+//   - [Watchdog.Stop] returns within 5 s of its first call. Handlers, gauges, the smoke writer
+//     and the callbacks share that one grace; those that have not returned by then are left
+//     behind and named in Stop's error (for the smoke writer, with the count of lines lost), and
+//     hold no descriptor (every descriptor is the watchdog's own and closed by Stop). Stop may
+//     be called from a handler, a gauge or the logger; it does not wait for the caller.
+//   - A panic in the sampling tick (a Clock whose Now panics, or a bug of the watchdog's) loses
+//     that tick's sample only: it is recovered, counted ([Snapshot].TickPanics) and logged with
+//     its stack, every lock the tick holds is released by defer, and the next tick runs. A
+//     logger core or slog handler that panics loses its record, counted
+//     ([Snapshot].LogPanics), wherever the watchdog logged it from.
 //   - A reading that is NaN or ±Inf (a gauge's, or any probe's) is no reading: the series counts
 //     an error, the engine skips the sample, the recording writes NaN, and every figure of a
 //     [Snapshot], an [Alert], GET /watchdog and the smoke results is finite, so they always
 //     encode.
 //   - The logger runs on the sampling goroutine: a logger whose writes block stalls sampling
-//     (visible as [Snapshot].Stalled), and Stop then returns an error at its bound.
+//     (visible as [Snapshot].Stalled), and Stop then returns an error at its bound. It is the
+//     one callback that can.
+//   - Every size and duration of [Config] has an upper bound checked with overflow-safe
+//     arithmetic and named in the error: Interval 1 h; Window, Warmup, Confirm, Resolve and
+//     StallAfter 24 h; HistorySize 1<<20; RecentAlerts and AlertQueue 1<<16; Record.MaxFiles
+//     1000; a smoke run's Duration and Warmup 366 days each, and 4096 checkpoints.
+//
+// Smoke and recording data survive restarts and other processes:
+//
+//   - A state file is owned through a lock file beside it (<StateFile>.lock; flock on Unix,
+//     LockFileEx on Windows; released by Stop or when the process dies). A second process (or
+//     watchdog) pointed at a state file whose owner is alive does not touch it: it runs its own
+//     run in memory, and the report says so, naming the owner's PID when it can. The same holds
+//     when the state file's directory does not exist, when the path is not a regular file (a
+//     directory), or when the file cannot be read (permission denied): the file is left as it
+//     is, and the run, kept in memory, says so in a note and an output line, in every format.
+//     Only a file that was read and found corrupt or foreign is moved aside, as
+//     .corrupt-<time>.
+//   - The state file of the longest run the config allows (366 days, 4096 checkpoints) is about
+//     2.3 MB, under the loader's 4 MiB cap, and a checkpoint costs the tick the same at the
+//     4096th as at the first: the tick hands the writer only what the state gained, and the
+//     writer writes the file (bench/README.md). A resumed run saves its restart at once; its
+//     notes (32) and "Resumed:" lines (16) are capped, so a crash loop is counted in Restarts
+//     without growing the file.
+//   - Result files are reserved with O_EXCL: a run whose names are taken (another run started
+//     in the same second, or another program's file) adds _2, _3, ... to its timestamp. No
+//     file is overwritten.
+//   - A recording found at Record.Path at Start is kept as Path.1, as a rotation does.
+//   - The dump directory's pruning removes only the files this watchdog wrote.
 //
 // # Security
 //
 // Snapshots, alerts and the HTTP views reveal goroutine counts, descriptor counts and, with
 // attribution, function names, file paths and peer addresses. Serve them on loopback (the
 // example does) or behind authentication. Nothing registers itself on any mux, GET requests
-// never change anything, and no request parameter reaches the filesystem. The code the host hands
-// in (handlers, gauges, the logger) is trusted not to be malicious, but not to behave: what a
-// blocking, panicking or stopping callback can and cannot do is bounded as Reliability says;
-// a logger that blocks is the one that can stall sampling. Gauge names that a recording
-// reserves ("t", NAME_limit) are rejected at Start.
+// never change anything, and no request parameter reaches the filesystem: POST /smoke sets a
+// run's durations (bounded as above), never its state file or results directory. Files the
+// watchdog writes are mode 0600 in directories it creates 0700; it deletes or moves only files
+// it made (rotated recordings, its own dumps, its temporary files) and a state file it read
+// and found corrupt.
+//
+// The code the host hands in (handlers, gauges, the logger, the smoke writer and callbacks,
+// a Clock) is trusted not to be malicious, but not to behave. What such code can do: a
+// logger that blocks stalls sampling; a callback that blocks or panics loses its own work and,
+// at Stop, leaves its goroutine behind (named in Stop's error). What it cannot do: crash the
+// host through the watchdog (its panics are recovered), stop sampling (apart from a blocking
+// logger), stop the state file, the results or the evidence, or make Stop wait more than 5 s.
+// Handlers, gauges, the smoke writer and the callbacks never run under a lock of the
+// watchdog's; the logger may (a smoke run logs under its own lock), so a logger that blocks
+// also holds up [Watchdog.SmokeReport] and /smoke. Code that is malicious (that calls
+// os.Exit, corrupts memory through unsafe, or spins forever on every core) is outside what a
+// library in the same process can defend against. Gauge names that a recording reserves ("t",
+// NAME_limit) are rejected at Start.
 //
 // # Testing
 //

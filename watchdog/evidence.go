@@ -718,11 +718,13 @@ func (w *Watchdog) raiseFromSink(al Alert, ev *Evidence) {
 		ev.AlertID = al.ID
 		al.Evidence = ev
 	}
-	w.mu.Lock()
-	w.alerts[w.nAlerts%len(w.alerts)] = al
-	w.nAlerts++
-	w.alertsTotal[al.Level]++
-	w.mu.Unlock()
+	func() {
+		w.mu.Lock()
+		defer w.mu.Unlock() // a panic never leaves it held
+		w.alerts[w.nAlerts%len(w.alerts)] = al
+		w.nAlerts++
+		w.alertsTotal[al.Level]++
+	}()
 	w.log.Check(al.logLevel(), "alert").Write(al.zapFields()...)
 	w.callHandlers(al)
 }

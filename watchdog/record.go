@@ -11,6 +11,8 @@ import (
 
 // recorder writes every sample as one CSV line ("t,series..."), t in seconds since the first
 // sample, in the trace format that [Replay] reads. Files rotate at MaxBytes; MaxFiles are kept.
+// A recording found at Path when the recorder starts (a restart) is kept as the newest older
+// file, Path.1, as a rotation would (with MaxFiles 1 it is replaced).
 // A write reuses one buffer: recording allocates nothing per tick.
 type recorder struct {
 	cfg    RecordConfig
@@ -44,6 +46,13 @@ func newRecorder(cfg RecordConfig, names []string) (*recorder, error) {
 		r.header = append(r.header, names[i]+"_limit"...)
 	}
 	r.header = append(r.header, '\n')
+	// A file already at Path is an earlier recording (of a process that restarted): it is
+	// shifted to Path.1 as a rotation does, never truncated.
+	if fi, err := os.Stat(cfg.Path); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 && cfg.MaxFiles > 1 {
+		if err := r.shift(); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.open(); err != nil {
 		return nil, err
 	}
@@ -97,9 +106,16 @@ func (r *recorder) rotate() error {
 	if err := r.close(); err != nil {
 		return err
 	}
-	if r.cfg.MaxFiles <= 1 {
-		return r.open()
+	if r.cfg.MaxFiles > 1 {
+		if err := r.shift(); err != nil {
+			return err
+		}
 	}
+	return r.open()
+}
+
+// shift moves Path.k to Path.k+1, dropping the oldest beyond MaxFiles, and Path to Path.1.
+func (r *recorder) shift() error {
 	os.Remove(fmt.Sprintf("%s.%d", r.cfg.Path, r.cfg.MaxFiles-1))
 	for k := r.cfg.MaxFiles - 2; k >= 1; k-- {
 		os.Rename(fmt.Sprintf("%s.%d", r.cfg.Path, k), fmt.Sprintf("%s.%d", r.cfg.Path, k+1))
@@ -107,7 +123,7 @@ func (r *recorder) rotate() error {
 	if err := os.Rename(r.cfg.Path, r.cfg.Path+".1"); err != nil {
 		return fmt.Errorf("watchdog: record: %w", err)
 	}
-	return r.open()
+	return nil
 }
 
 func (r *recorder) close() error {

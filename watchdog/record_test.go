@@ -153,3 +153,59 @@ func TestGaugeNameReservedForRecording(t *testing.T) {
 		w.Stop()
 	}
 }
+
+// TestRecordKeptAcrossRestart: a second watchdog recording to the same Path (a restart) keeps
+// the first one's recording, shifted to Path.1 as a rotation does, instead of truncating it.
+func TestRecordKeptAcrossRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.csv")
+	cfg := RecordConfig{Path: path, MaxBytes: 1 << 20, MaxFiles: 3}
+	names := builtinSeries()
+	v, lim := nanSlice(len(names)), nanSlice(len(names))
+	t0 := time.Unix(1_700_000_000, 0)
+	for run := range 4 {
+		r, err := newRecorder(cfg, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			v[0] = float64(100*run + i)
+			if err := r.write(t0.Add(time.Duration(i)*time.Second), v, lim); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Runs 3, 2 and 1 are kept (MaxFiles 3), the newest in Path.
+	for k, want := range map[string]string{path: "\n2,302,", path + ".1": "\n2,202,", path + ".2": "\n2,102,"} {
+		b, err := os.ReadFile(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(b), "t,goroutines,") || !strings.Contains(string(b), want) {
+			t.Errorf("%s = %q, want the header and %q", k, b, want)
+		}
+	}
+	if _, err := os.Stat(path + ".3"); err == nil {
+		t.Errorf("%s.3 exists: more than MaxFiles kept", path)
+	}
+}
+
+// TestRecordMaxFilesBounded: a huge Record.MaxFiles (here up to math.MaxInt) would make each rotation (and the shift
+// of an earlier recording at Start) loop over that many names on the sampling goroutine; it
+// is rejected by Validate, with the field named.
+func TestRecordMaxFilesBounded(t *testing.T) {
+	for _, n := range []int{maxRecordFiles + 1, math.MaxInt} {
+		c := DefaultConfig()
+		c.Record = RecordConfig{Path: filepath.Join(t.TempDir(), "rec.csv"), MaxFiles: n}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "Record.MaxFiles") {
+			t.Errorf("Validate with Record.MaxFiles %d = %v, want it named", n, err)
+		}
+	}
+	c := DefaultConfig()
+	c.Record = RecordConfig{Path: filepath.Join(t.TempDir(), "rec.csv"), MaxFiles: maxRecordFiles}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate with Record.MaxFiles %d: %v", maxRecordFiles, err)
+	}
+}

@@ -22,8 +22,9 @@ import (
 // [ErrInvalidConfig] for a bad c, [ErrSmokeRunning] while a run is going,
 // [ErrStopped] after Stop, and the error of creating c.ResultsDir (mode 0700) when that fails.
 // With c.StateFile set, a run in progress recorded there by an earlier process is not resumed
-// by StartSmoke (only [Start] resumes) and is overwritten at the new run's baseline. Safe for
-// concurrent use.
+// by StartSmoke (only [Start] resumes) and is overwritten at the new run's baseline; a state
+// file that another live process owns, or that cannot be used (see the package's Reliability),
+// is left alone and the run kept in memory, as its report says. Safe for concurrent use.
 func (w *Watchdog) StartSmoke(c SmokeConfig) error {
 	c = c.withDefaults()
 	var p problems
@@ -86,8 +87,9 @@ func fillEvidence(alerts, from []Alert) {
 // WithSmokeOutput writes the smoke run's output lines (the seed's checkpoint format) to out as
 // they happen, on a goroutine of its own through a queue of at most 1 MiB: a writer that
 // blocks delays neither sampling nor the state and results files (lines it cannot take are
-// dropped, counted and logged; Stop waits for it within its 5 s and logs the lines it did not
-// get); one whose Write panics is recovered and logged (the lines it was given are lost).
+// dropped, counted and logged; Stop waits for it within its one 5 s grace, and when the
+// writer has not taken every line by then Stop's error says how many were lost, and the log
+// too); one whose Write panics is recovered and logged (the lines it was given are lost).
 // Without it the lines still reach the logger, [Watchdog.SmokeReport] and /smoke. A
 // nil writer is ignored.
 func WithSmokeOutput(out io.Writer) Option {
@@ -100,9 +102,11 @@ func WithSmokeOutput(out io.Writer) Option {
 
 // OnSmokeDone adds a callback called once with the final report of every smoke run that
 // finishes (passed, failed, or ended by Stop), after its result files, if any, are written: a
-// caller waits for a run through it instead of polling. Callbacks run on the smoke writer's
-// goroutine, never on the sampling goroutine; one that panics is recovered and logged; Stop
-// waits at most 5 s for them. A nil callback is ignored.
+// caller waits for a run through it instead of polling. Callbacks run in order on a goroutine
+// of their own, never on the sampling goroutine: one that blocks holds up only the callbacks
+// of later runs (at most 64 runs wait; beyond, a run's report is dropped and logged), never a
+// state file or results; one that panics is recovered and logged; Stop waits at most 5 s for
+// them, and its error says when one has not returned. A nil callback is ignored.
 func OnSmokeDone(fn func(SmokeReport)) Option {
 	return optionFunc(func(o *options) {
 		if fn != nil {
@@ -179,9 +183,10 @@ type smokeState struct {
 	onDone  []func(SmokeReport)
 
 	mu      sync.Mutex
-	run     *smokeRun // current or last run; nil when none
-	notes   []string  // notes from Start (a state file set aside)
-	io      *smokeIO  // writer goroutine; nil until a run needs one
+	run     *smokeRun  // current or last run; nil when none
+	notes   []string   // notes from Start (a state file set aside)
+	io      *smokeIO   // writer goroutine; nil until a run needs one
+	lock    *smokeLock // of the state file in use; nil when none
 	stopped bool
 }
 
@@ -208,12 +213,10 @@ func (w *Watchdog) initSmoke() error {
 	now := w.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	memOnly := ""
 	if c.StateFile != "" {
-		st, note := loadSmokeState(c.StateFile, now)
-		if note != "" {
-			s.notes = append(s.notes, note)
-			s.log.Warn("smoke state file set aside", zap.String("path", c.StateFile), zap.String("note", note))
-		}
+		var st *smokeStateFile
+		st, memOnly = s.claim(c.StateFile, now)
 		if st != nil {
 			r := st.run(c, s.pools, s.targets, now)
 			if r.rep.Status == SmokeRunning {
@@ -224,9 +227,62 @@ func (w *Watchdog) initSmoke() error {
 		}
 	}
 	if c.Enabled {
-		s.begin(newSmokeRun(c, now, s.pools, s.targets))
+		r := newSmokeRun(c, now, s.pools, s.targets)
+		if memOnly != "" {
+			r.inMemory(memOnly)
+		}
+		s.begin(r)
 	}
 	return nil
+}
+
+// claim takes the state file path for this watchdog: its lock (held until Stop), then its
+// content. It returns the state found there, if any, and, when the file cannot be used, why
+// (the run then stays in memory). What it notices is noted for the report and logged. s.mu is
+// held.
+func (s *smokeState) claim(path string, now time.Time) (*smokeStateFile, string) {
+	if s.lock == nil || s.lock.path != path {
+		s.lock.release()
+		s.lock = nil
+		lk, note := lockStateFile(path)
+		if lk == nil {
+			s.addNote(note)
+			s.log.Warn("smoke state file not used", zap.String("path", path), zap.String("note", note))
+			return nil, note
+		}
+		s.lock = lk
+		removeStaleTemps(path)
+	}
+	st, note, usable := loadSmokeState(path, now)
+	if note != "" {
+		s.addNote(note)
+		s.log.Warn("smoke state file set aside", zap.String("path", path), zap.String("note", note))
+	}
+	if !usable {
+		return nil, note
+	}
+	return st, ""
+}
+
+// smokeMaxNotes bounds the notes a watchdog or a run keeps (the newest): a crash loop must
+// not grow them, or the state file, without bound.
+const smokeMaxNotes = 32
+
+// addNote adds a note of the watchdog's own (shown with every run's), keeping the newest.
+func (s *smokeState) addNote(n string) { s.notes = appendNote(s.notes, n) }
+
+func appendNote(notes []string, n string) []string {
+	if len(notes) >= smokeMaxNotes {
+		notes = append(notes[:0], notes[len(notes)-smokeMaxNotes+1:]...)
+	}
+	return append(notes, n)
+}
+
+// inMemory marks a run whose state file cannot be used (why): it runs and reports as usual but
+// is not saved, so it does not survive a restart. Its output says so.
+func (r *smokeRun) inMemory(why string) {
+	r.cfg.StateFile = ""
+	r.memOnly = why + "; this run is kept in memory only and does not survive a restart"
 }
 
 func (s *smokeState) start(c SmokeConfig, now time.Time) error {
@@ -238,7 +294,15 @@ func (s *smokeState) start(c SmokeConfig, now time.Time) error {
 	if s.run != nil && s.run.rep.Status == SmokeRunning {
 		return ErrSmokeRunning
 	}
-	s.begin(newSmokeRun(c, now, s.pools, s.targets))
+	r := newSmokeRun(c, now, s.pools, s.targets)
+	if c.StateFile != "" {
+		// A run found there is not resumed (only Start resumes); it is overwritten at the
+		// baseline. A file that cannot be used keeps the run in memory.
+		if _, why := s.claim(c.StateFile, now); why != "" {
+			r.inMemory(why)
+		}
+	}
+	s.begin(r)
 	return nil
 }
 
@@ -308,17 +372,9 @@ func (s *smokeState) step(in *smokeInput) {
 	}
 }
 
-// stop runs when the sampling goroutine ends: a run still going is ended (failed, as it did
-// not complete; with a state file the next Start resumes it) and the writer is drained.
-func (s *smokeState) stop(in *smokeInput) {
-	if io := s.end(in); io != nil {
-		if !io.stop(hookGrace) {
-			s.log.Error("smoke output writer did not return within 5s of Stop; its goroutine is left behind")
-		}
-	}
-}
-
-// end marks s stopped and finishes a run still going; it returns the writer to drain.
+// end runs when the sampling goroutine ends: it marks s stopped and finishes a run still
+// going (failed, as it did not complete; with a state file the next Start resumes it). It
+// returns the writer to drain ([smokeIO.stop]), nil when there is none.
 func (s *smokeState) end(in *smokeInput) *smokeIO {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -333,16 +389,26 @@ func (s *smokeState) end(in *smokeInput) *smokeIO {
 	return s.io
 }
 
+// smokeMaxResumeLines bounds the "Resumed:" lines of a run: a crash loop is counted in
+// Restarts, not printed without bound.
+const smokeMaxResumeLines = 16
+
 // begin makes r the current run and writes its first lines. s.mu is held.
 func (s *smokeState) begin(r *smokeRun) {
 	s.run = r
 	if s.io == nil && (s.out != nil || len(s.onDone) > 0 || r.cfg.StateFile != "" || r.cfg.ResultsDir != "") {
-		s.io = startSmokeIO(s.out, s.log)
+		s.io = startSmokeIO(s.out, s.log, len(s.onDone) > 0)
 	}
 	if r.rep.Restarts > 0 && len(r.rep.Lines) > 0 {
-		s.emit(r, fmt.Sprintf("Resumed: %s (restart %d)", r.stamp(r.resumedAt), r.rep.Restarts))
+		switch {
+		case r.rep.Restarts < smokeMaxResumeLines:
+			s.emit(r, fmt.Sprintf("Resumed: %s (restart %d)", r.stamp(r.resumedAt), r.rep.Restarts))
+		case r.rep.Restarts == smokeMaxResumeLines:
+			s.emit(r, fmt.Sprintf("Resumed: %s (restart %d; later restarts are counted, not printed)", r.stamp(r.resumedAt), r.rep.Restarts))
+		}
 		s.log.Warn("smoke run resumed after a restart", zap.Int("restarts", r.rep.Restarts),
 			zap.Time("started", r.rep.Started), zap.Time("baseline_at", r.rep.BaselineAt))
+		s.saveState(r) // the restart counts even if the process dies before the next checkpoint
 		return
 	}
 	s.log.Info("smoke run started", zap.Float64("duration_s", r.rep.Duration.Seconds()),
@@ -350,7 +416,20 @@ func (s *smokeState) begin(r *smokeRun) {
 		zap.Int("checkpoints", r.n))
 	s.emit(r, fmt.Sprintf("=== Connection Pool Smoke Test (%s) ===", durLabel(r.rep.Duration)))
 	s.emit(r, "Start: "+r.stamp(r.rep.Started))
+	if r.memOnly != "" {
+		s.emit(r, "Note: "+r.memOnly)
+		r.rep.Notes = appendNote(r.rep.Notes, r.memOnly)
+		s.log.Warn("smoke run kept in memory only", zap.String("note", r.memOnly))
+	}
 	s.emit(r, "Getting baseline...")
+}
+
+// release releases the state file's lock, at the end of Stop once the writer is done.
+func (s *smokeState) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lock.release()
+	s.lock = nil
 }
 
 // emit appends a line to the run's output and hands it to the writer.
@@ -472,33 +551,28 @@ func (s *smokeState) finish(r *smokeRun, in *smokeInput, stopped string) {
 	if !kept {
 		s.saveState(r)
 	}
-	if r.cfg.ResultsDir != "" && s.io != nil && !kept {
-		files, err := resultFiles(r.report(now), snap, r.cfg.ResultsDir, r.rep.Started.In(r.loc))
-		if err != nil {
-			s.log.Error("smoke results", zap.Error(err))
-		} else {
-			for _, f := range files {
-				r.rep.ResultFiles = append(r.rep.ResultFiles, f.path)
-			}
-			s.io.results(files)
-		}
+	withFiles := r.cfg.ResultsDir != "" && s.io != nil && !kept
+	if withFiles {
+		s.io.runResults(smokeResults{dir: r.cfg.ResultsDir, ts: r.rep.Started.In(r.loc).Format("20060102_150405"),
+			rep: r.report(now), snap: snap, named: func(paths []string) {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				r.rep.ResultFiles = paths
+			}})
 	}
 	if len(s.onDone) > 0 && s.io != nil {
 		rep := r.report(now)
 		rep.Notes = append(append([]string(nil), s.notes...), rep.Notes...)
-		s.io.completed(rep, s.onDone)
+		s.io.completed(rep, s.onDone, withFiles)
 	}
 }
 
-// saveState hands the run's state to the writer (atomic write), when a state file is set.
+// saveState hands what the run's state gained since the last save to the writer (which
+// writes the whole state atomically), when a state file is set. Its cost does not grow with
+// the run's length.
 func (s *smokeState) saveState(r *smokeRun) {
 	if r.cfg.StateFile == "" || s.io == nil {
 		return
 	}
-	b, err := encodeSmokeState(r)
-	if err != nil {
-		s.log.Error("smoke state", zap.Error(err))
-		return
-	}
-	s.io.state(r.cfg.StateFile, b)
+	s.io.stateDelta(stateDelta(r))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -17,13 +18,18 @@ import (
 // that the sampling goroutine never waits for a disk or for the user's writer. Lines keep
 // their order; of the state, only the latest version is written.
 type smokeIO struct {
-	out *smokeOut // nil without a writer
+	out *smokeOut       // nil without a writer
+	cb  *smokeCallbacks // the completion callbacks' goroutine
 	log *zap.Logger
 
 	mu        sync.Mutex
 	statePath string
-	stateData []byte
-	files     []smokeFile
+	stateData []byte            // written as it is (tests)
+	deltas    []smokeStateDelta // of the run's state, applied to mirror in order
+	mirror    smokeStateFile    // the run's whole state; the writer goroutine's own
+	files     []smokeFile       // written as they are (tests)
+	runs      []smokeResults    // finished runs' results
+	lastFiles []string          // the names of the last run's results written
 	finished  []smokeDone
 
 	wake chan struct{}
@@ -31,10 +37,12 @@ type smokeIO struct {
 	done chan struct{}
 }
 
-// smokeDone is a finished run's report and the callbacks to hand it to.
+// smokeDone is a finished run's report and the callbacks to hand it to. withFiles: the run
+// queued results just before; the report gets their names.
 type smokeDone struct {
-	rep SmokeReport
-	fns []func(SmokeReport)
+	rep       SmokeReport
+	fns       []func(SmokeReport)
+	withFiles bool
 }
 
 type smokeFile struct {
@@ -42,11 +50,17 @@ type smokeFile struct {
 	data []byte
 }
 
-func startSmokeIO(out io.Writer, log *zap.Logger) *smokeIO {
+// startSmokeIO starts the writer's goroutines: one for the files, one for out (when not nil)
+// and one for the completion callbacks (with callbacks).
+func startSmokeIO(out io.Writer, log *zap.Logger, callbacks bool) *smokeIO {
 	s := &smokeIO{log: log, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	if out != nil {
 		s.out = &smokeOut{w: out, log: log, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 		go s.out.loop()
+	}
+	if callbacks {
+		s.cb = &smokeCallbacks{out: s.out, log: log, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+		go s.cb.loop()
 	}
 	go s.loop()
 	return s
@@ -181,6 +195,14 @@ func (s *smokeIO) state(path string, data []byte) {
 	s.poke()
 }
 
+// stateDelta queues a change of the run's state; the writer applies it and writes the state.
+func (s *smokeIO) stateDelta(d smokeStateDelta) {
+	s.mu.Lock()
+	s.deltas = append(s.deltas, d)
+	s.mu.Unlock()
+	s.poke()
+}
+
 func (s *smokeIO) results(files []smokeFile) {
 	s.mu.Lock()
 	s.files = append(s.files, files...)
@@ -188,18 +210,28 @@ func (s *smokeIO) results(files []smokeFile) {
 	s.poke()
 }
 
-// completed queues the completion callbacks, called after the files queued before.
-func (s *smokeIO) completed(rep SmokeReport, fns []func(SmokeReport)) {
+// runResults queues a finished run's results.
+func (s *smokeIO) runResults(res smokeResults) {
 	s.mu.Lock()
-	s.finished = append(s.finished, smokeDone{rep, fns})
+	s.runs = append(s.runs, res)
 	s.mu.Unlock()
 	s.poke()
 }
 
-// stop drains what is pending and ends the goroutines, waiting at most grace in all. When
-// the user's writer has not taken its lines by then, that is logged with the count of lines
-// it did not get.
-func (s *smokeIO) stop(grace time.Duration) bool {
+// completed queues the completion callbacks, called after the files queued before; withFiles:
+// rep gets the names of the results queued just before it.
+func (s *smokeIO) completed(rep SmokeReport, fns []func(SmokeReport), withFiles bool) {
+	s.mu.Lock()
+	s.finished = append(s.finished, smokeDone{rep, fns, withFiles})
+	s.mu.Unlock()
+	s.poke()
+}
+
+// stop drains what is pending and ends the goroutines, waiting until deadline at most. It
+// returns nil once everything was written, else an error saying what was lost: the state,
+// results and callbacks not done, or the lines the user's writer did not take (also logged,
+// with their count).
+func (s *smokeIO) stop(deadline time.Time) error {
 	select {
 	case <-s.quit:
 	default:
@@ -208,24 +240,44 @@ func (s *smokeIO) stop(grace time.Duration) bool {
 			close(s.out.quit)
 		}
 	}
-	t := time.NewTimer(grace)
+	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
 	case <-s.done:
-	case <-t.C:
-		return false
+	default:
+		select {
+		case <-s.done:
+		case <-t.C:
+			return errors.New("watchdog: the smoke writer (state file, results) did not finish within 5s of Stop; what it had not written is lost and its goroutine is left behind")
+		}
+	}
+	if s.cb != nil {
+		select {
+		case <-s.cb.done:
+		default:
+			select {
+			case <-s.cb.done:
+			case <-t.C:
+				return errors.New("watchdog: an OnSmokeDone completion callback did not return within 5s of Stop; its goroutine is left behind")
+			}
+		}
 	}
 	if s.out == nil {
-		return true
+		return nil
 	}
 	select {
 	case <-s.out.done:
-		return true
+		return nil
+	default:
+	}
+	select {
+	case <-s.out.done:
+		return nil
 	case <-t.C:
 		q, d := s.out.pending()
 		s.log.Error("smoke output writer blocked at Stop; its lines are lost and its goroutine is left behind",
 			zap.Int("undelivered", q), zap.Int("dropped", d))
-		return false
+		return fmt.Errorf("watchdog: the smoke output writer blocked at Stop: %d lines lost (%d not delivered, %d dropped before); its goroutine is left behind", q+d, q, d)
 	}
 }
 
@@ -237,6 +289,9 @@ func (s *smokeIO) loop() {
 			s.flush()
 		case <-s.quit:
 			s.flush()
+			if s.cb != nil {
+				close(s.cb.quit) // after the last runs were handed to the callbacks
+			}
 			return
 		}
 	}
@@ -244,11 +299,24 @@ func (s *smokeIO) loop() {
 
 func (s *smokeIO) flush() {
 	s.mu.Lock()
-	path, data, files, done := s.statePath, s.stateData, s.files, s.finished
-	s.stateData, s.files, s.finished = nil, nil, nil
+	path, data, deltas, files, runs, done := s.statePath, s.stateData, s.deltas, s.files, s.runs, s.finished
+	s.stateData, s.deltas, s.files, s.runs, s.finished = nil, nil, nil, nil, nil
 	s.mu.Unlock()
 	if data != nil {
 		if err := writeFileAtomic(path, data); err != nil {
+			s.log.Error("smoke state file", zap.String("path", path), zap.Error(err))
+		}
+	}
+	if len(deltas) > 0 {
+		for i := range deltas {
+			deltas[i].apply(&s.mirror)
+		}
+		path := deltas[len(deltas)-1].path
+		b, err := json.Marshal(&s.mirror)
+		if err == nil {
+			err = writeFileAtomic(path, b)
+		}
+		if err != nil {
 			s.log.Error("smoke state file", zap.String("path", path), zap.Error(err))
 		}
 	}
@@ -261,12 +329,78 @@ func (s *smokeIO) flush() {
 			s.log.Error("smoke results", zap.String("path", f.path), zap.Error(err))
 		}
 	}
-	if len(done) > 0 && s.out != nil && !s.out.sync(smokeSyncGrace) {
-		s.log.Warn("smoke output writer still busy; completion callbacks run before it has all the lines")
+	for _, res := range runs {
+		s.lastFiles = s.writeResults(res)
 	}
 	for _, d := range done {
+		if d.withFiles {
+			d.rep.ResultFiles = append([]string(nil), s.lastFiles...)
+		}
+		if s.cb != nil {
+			s.cb.add(d)
+		}
+	}
+}
+
+// smokeCallbacksMax bounds the finished runs queued for callbacks that have not returned.
+const smokeCallbacksMax = 64
+
+// smokeCallbacks runs the completion callbacks on a goroutine of their own, in order, after
+// the files written before them: one that blocks holds up only the callbacks, never the state
+// file or the results of a later run. Runs beyond smokeCallbacksMax waiting are dropped and
+// logged.
+type smokeCallbacks struct {
+	out *smokeOut // nil without a writer
+	log *zap.Logger
+
+	mu    sync.Mutex
+	queue []smokeDone
+
+	wake, quit, done chan struct{}
+}
+
+func (c *smokeCallbacks) add(d smokeDone) {
+	c.mu.Lock()
+	full := len(c.queue) >= smokeCallbacksMax
+	if !full {
+		c.queue = append(c.queue, d)
+	}
+	c.mu.Unlock()
+	if full {
+		c.log.Error("smoke completion callbacks blocked; a finished run's report is not handed to them",
+			zap.Time("started", d.rep.Started))
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *smokeCallbacks) loop() {
+	defer close(c.done)
+	for {
+		select {
+		case <-c.wake:
+			c.run()
+		case <-c.quit:
+			c.run()
+			return
+		}
+	}
+}
+
+func (c *smokeCallbacks) run() {
+	c.mu.Lock()
+	q := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+	if len(q) > 0 && c.out != nil && !c.out.sync(smokeSyncGrace) {
+		c.log.Warn("smoke output writer still busy; completion callbacks run before it has all the lines")
+	}
+	for _, d := range q {
 		for _, fn := range d.fns {
-			s.call(fn, d.rep)
+			c.call(fn, d.rep)
 		}
 	}
 }
@@ -285,27 +419,79 @@ func (o *smokeOut) write(lines []byte) {
 }
 
 // call runs one completion callback, recovering a panic.
-func (s *smokeIO) call(fn func(SmokeReport), rep SmokeReport) {
+func (c *smokeCallbacks) call(fn func(SmokeReport), rep SmokeReport) {
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.Error("smoke completion callback panicked", zap.Any("panic", p))
+			c.log.Error("smoke completion callback panicked", zap.Any("panic", p))
 		}
 	}()
 	fn(rep)
 }
 
-// resultFiles renders a finished run's files, as the seed's "Results Collection" did by hand:
-// smoke_test_<ts>.log (the output), metrics_final_<ts>.json (the snapshot),
-// smoke_report_<ts>.md and smoke_report_<ts>.json, ts being the run's start as
-// YYYYMMDD_HHMMSS.
-func resultFiles(rep SmokeReport, snap Snapshot, dir string, started time.Time) ([]smokeFile, error) {
-	ts := started.Format("20060102_150405")
-	paths := []string{
-		filepath.Join(dir, "smoke_test_"+ts+".log"),
-		filepath.Join(dir, "metrics_final_"+ts+".json"),
-		filepath.Join(dir, "smoke_report_"+ts+".md"),
-		filepath.Join(dir, "smoke_report_"+ts+".json"),
+// smokeResults is a finished run to write to ResultsDir: the names are reserved on the
+// writer's goroutine, then the files rendered with them. named, when not nil, is told the
+// names (the run's ResultFiles).
+type smokeResults struct {
+	dir   string
+	ts    string // the run's start as YYYYMMDD_HHMMSS
+	rep   SmokeReport
+	snap  Snapshot
+	named func([]string)
+}
+
+// smokeResultsTries bounds the suffixes tried for one run's names (_2 to _999).
+const smokeResultsTries = 999
+
+// resultPaths are the seed's "Results Collection" names for stem: smoke_test_<stem>.log
+// (the output), metrics_final_<stem>.json (the snapshot), smoke_report_<stem>.md and
+// smoke_report_<stem>.json.
+func resultPaths(dir, stem string) []string {
+	return []string{
+		filepath.Join(dir, "smoke_test_"+stem+".log"),
+		filepath.Join(dir, "metrics_final_"+stem+".json"),
+		filepath.Join(dir, "smoke_report_"+stem+".md"),
+		filepath.Join(dir, "smoke_report_"+stem+".json"),
 	}
+}
+
+// reserveResults creates the run's four files empty with O_EXCL (mode 0600), so that no other
+// run, process or program's file of the same name is overwritten: stem ts, else ts_2, ts_3,
+// ... until one set is free.
+func reserveResults(dir, ts string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	for k := 1; k <= smokeResultsTries; k++ {
+		stem := ts
+		if k > 1 {
+			stem = fmt.Sprintf("%s_%d", ts, k)
+		}
+		paths := resultPaths(dir, stem)
+		var made []string
+		var err error
+		for _, p := range paths {
+			var f *os.File
+			if f, err = os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
+				break
+			}
+			f.Close()
+			made = append(made, p)
+		}
+		if err == nil {
+			return paths, nil
+		}
+		for _, p := range made {
+			os.Remove(p)
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%d sets of result names for %s taken", smokeResultsTries, ts)
+}
+
+// renderResults renders a finished run's files under paths (from [resultPaths]).
+func renderResults(rep SmokeReport, snap Snapshot, paths []string) ([]smokeFile, error) {
 	rep.ResultFiles = paths
 	var log []byte
 	for _, l := range rep.Lines {
@@ -322,4 +508,30 @@ func resultFiles(rep SmokeReport, snap Snapshot, dir string, started time.Time) 
 		{paths[2], []byte(rep.Markdown())},
 		{paths[3], append(report, '\n')},
 	}, nil
+}
+
+// writeResults reserves a run's names and writes its files; it returns the names written.
+func (s *smokeIO) writeResults(res smokeResults) []string {
+	paths, err := reserveResults(res.dir, res.ts)
+	if err != nil {
+		s.log.Error("smoke results", zap.String("dir", res.dir), zap.Error(err))
+		return nil
+	}
+	files, err := renderResults(res.rep, res.snap, paths)
+	if err != nil {
+		s.log.Error("smoke results", zap.Error(err))
+		for _, p := range paths {
+			os.Remove(p)
+		}
+		return nil
+	}
+	for _, f := range files {
+		if err := writeFileAtomic(f.path, f.data); err != nil {
+			s.log.Error("smoke results", zap.String("path", f.path), zap.Error(err))
+		}
+	}
+	if res.named != nil {
+		res.named(paths)
+	}
+	return paths
 }

@@ -15,6 +15,9 @@ type smokeRun struct {
 	loc        *time.Location
 	resumedAt  time.Time
 	stoppedWhy string
+	memOnly    string // why the run is not saved to its state file; "" when it is (or has none)
+	sentCPs    int    // checkpoints and lines already handed to the writer (stateDelta)
+	sentLines  int
 	baseVals   map[string]float64 // every series at the baseline, for the growth evidence
 	chart      *smokeChart        // the run's own downsampled series, for the charts
 }

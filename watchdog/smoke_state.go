@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -32,10 +33,56 @@ type smokeStateFile struct {
 }
 
 func encodeSmokeState(r *smokeRun) ([]byte, error) {
+	st := stateHead(r)
+	st.Run.Checkpoints, st.Run.Lines = r.rep.Checkpoints, r.rep.Lines
+	return json.Marshal(st)
+}
+
+// stateHead is the run's state without its checkpoints and lines, the parts that grow with
+// the run: a copy that shares nothing the run changes later (the baseline and its values are
+// set once).
+func stateHead(r *smokeRun) smokeStateFile {
 	st := smokeStateFile{Kind: smokeStateKind, Version: smokeStateVersion, Run: r.rep, BaseVals: r.baseVals}
 	st.Run.Alerts, st.Run.Growth, st.Run.ResultFiles = nil, nil, nil
+	st.Run.Checkpoints, st.Run.Lines = nil, nil
 	st.Run.Verdict, st.Run.Stalled, st.Run.ExpectedEnd = r.verdict(), false, r.expectedEnd()
-	return json.Marshal(st)
+	st.Run.Criteria = append([]SmokeCriterion(nil), r.rep.Criteria...)
+	st.Run.Reasons = append([]string(nil), r.rep.Reasons...)
+	st.Run.Notes = append([]string(nil), r.rep.Notes...)
+	st.Run.HTTPPools = append([]string(nil), r.rep.HTTPPools...)
+	return st
+}
+
+// smokeStateDelta is what a run's state gained since the last one handed to the writer: the
+// head whole (bounded: it does not grow with the run), the checkpoints and lines from
+// cpFrom and lineFrom on. The writer keeps the whole state and writes it, so that a
+// checkpoint tick costs the same at the first checkpoint and at the 4096th.
+type smokeStateDelta struct {
+	path     string
+	head     smokeStateFile
+	cpFrom   int
+	cps      []SmokeCheckpoint
+	lineFrom int
+	lines    []string
+}
+
+// stateDelta is r's delta since the last one, which it records as handed over.
+func stateDelta(r *smokeRun) smokeStateDelta {
+	d := smokeStateDelta{path: r.cfg.StateFile, head: stateHead(r)}
+	d.cpFrom = min(r.sentCPs, len(r.rep.Checkpoints))
+	d.cps = cloneCheckpoints(r.rep.Checkpoints[d.cpFrom:])
+	d.lineFrom = min(r.sentLines, len(r.rep.Lines))
+	d.lines = append([]string(nil), r.rep.Lines[d.lineFrom:]...)
+	r.sentCPs, r.sentLines = len(r.rep.Checkpoints), len(r.rep.Lines)
+	return d
+}
+
+// apply brings the writer's copy of the state (st) up to d.
+func (d *smokeStateDelta) apply(st *smokeStateFile) {
+	cps, lines := st.Run.Checkpoints, st.Run.Lines
+	*st = d.head
+	st.Run.Checkpoints = append(cps[:min(d.cpFrom, len(cps))], d.cps...)
+	st.Run.Lines = append(lines[:min(d.lineFrom, len(lines))], d.lines...)
 }
 
 // parseSmokeState decodes and checks a state file. Anything it does not fully understand is an
@@ -131,33 +178,40 @@ func validSample(s SmokeSample) bool {
 	return s.Goroutines >= 0 && s.FDs >= 0 && (s.HTTP == nil || s.HTTP.Requests >= 0)
 }
 
-// loadSmokeState reads path. A missing file is (nil, ""). A file that cannot be trusted is
-// renamed to path.corrupt-<time> and described in the note.
-func loadSmokeState(path string, now time.Time) (*smokeStateFile, string) {
-	f, err := os.Open(path)
+// loadSmokeState reads path. A missing file is (nil, "", true). Only a file that was read and
+// found corrupt or foreign is renamed to path.corrupt-<time> (and described in the note); then
+// path is free and usable is true. A path that is not a regular file (a directory), or a file
+// that cannot be opened or read (permission denied), is left alone: usable is false and the
+// note says why, and the caller keeps its run in memory.
+func loadSmokeState(path string, now time.Time) (st *smokeStateFile, note string, usable bool) {
+	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, ""
+		return nil, "", true
 	}
-	var st *smokeStateFile
-	if err == nil {
-		var b []byte
-		b, err = io.ReadAll(io.LimitReader(f, smokeStateMax+1))
-		f.Close()
-		if err == nil {
-			st, err = parseSmokeState(b)
-		}
+	if err != nil {
+		return nil, fmt.Sprintf("smoke state file %s cannot be read (%v); it is left alone", path, err), false
 	}
-	if err == nil {
-		return st, ""
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Sprintf("smoke state file %s is not a regular file (%v); it is left alone", path, fi.Mode().Type()), false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Sprintf("smoke state file %s cannot be read (%v); it is left alone", path, err), false
+	}
+	b, err := io.ReadAll(io.LimitReader(f, smokeStateMax+1))
+	f.Close()
+	if err != nil {
+		return nil, fmt.Sprintf("smoke state file %s cannot be read (%v); it is left alone", path, err), false
+	}
+	if st, err = parseSmokeState(b); err == nil {
+		return st, "", true
 	}
 	aside := path + ".corrupt-" + now.UTC().Format("20060102T150405Z")
-	note := fmt.Sprintf("smoke state file %s was not trusted (%v)", path, err)
+	note = fmt.Sprintf("smoke state file %s was not trusted (%v)", path, err)
 	if rerr := os.Rename(path, aside); rerr != nil {
-		note += fmt.Sprintf("; setting it aside failed: %v", rerr)
-	} else {
-		note += "; moved to " + aside
+		return nil, note + fmt.Sprintf("; setting it aside failed: %v", rerr), false
 	}
-	return nil, note
+	return nil, note + "; moved to " + aside, true
 }
 
 // run rebuilds the run from the file, with the pools and targets of this process. A run in
@@ -175,9 +229,25 @@ func (st *smokeStateFile) run(c SmokeConfig, pools []string, tg SmokeTargets, no
 	if rep.Status == SmokeRunning {
 		r.rep.Restarts++
 		r.resumedAt = now
-		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("resumed after a restart at %s (restart %d)", r.stamp(now), r.rep.Restarts))
+		r.rep.Notes = appendNote(r.rep.Notes, fmt.Sprintf("resumed after a restart at %s (restart %d)", r.stamp(now), r.rep.Restarts))
 	}
 	return r
+}
+
+// removeStaleTemps removes the temporary files [writeFileAtomic] left beside path when a
+// process died between creating and renaming one (a crash loop would pile them up). Called
+// with path's lock held: no other writer of path is running.
+func removeStaleTemps(path string) {
+	dir, prefix := filepath.Dir(path), filepath.Base(path)+".tmp-"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), prefix) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // writeFileAtomic writes data to a temporary file beside path (mode 0600), syncs it and

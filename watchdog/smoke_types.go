@@ -82,7 +82,9 @@ type SmokeReport struct {
 	Notes []string `json:"notes,omitempty"`
 	// Lines are the output lines so far, as written to the [WithSmokeOutput] writer.
 	Lines []string `json:"lines"`
-	// ResultFiles written to ResultsDir (names with the directory).
+	// ResultFiles written to ResultsDir (names with the directory), once the writer has
+	// written them: names are reserved without overwriting any file, a run that finds its
+	// names taken (another run started the same second) adds _2, _3, ... to its timestamp.
 	ResultFiles []string `json:"result_files,omitempty"`
 }
 

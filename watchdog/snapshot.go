@@ -44,6 +44,11 @@ type Snapshot struct {
 	// not returned since the previous one.
 	GaugePanics uint64 `json:"gauge_panics"`
 	GaugeStalls uint64 `json:"gauge_stalls"`
+	// TickPanics counts recovered panics of the sampling tick (a [Clock] that panics, or a
+	// bug): each loses that tick's sample, and sampling goes on. LogPanics counts log records
+	// lost to a logger core or slog handler that panicked.
+	TickPanics uint64 `json:"tick_panics"`
+	LogPanics  uint64 `json:"log_panics"`
 	// Attributions counts the attribution snapshots taken for alerts; AttributionCost is the
 	// wall time the last one took (it runs on the handlers' goroutine, never on the sampling one).
 	Attributions    uint64        `json:"attributions"`
@@ -139,6 +144,8 @@ func (w *Watchdog) Snapshot() Snapshot {
 		ProbeErrors:     w.probeErrors.Load(),
 		HandlerPanics:   w.handlerPanics.Load(),
 		AlertsDropped:   w.handlerDropped.Load(),
+		TickPanics:      w.tickPanics.Load(),
+		LogPanics:       w.logPanics.Load(),
 		Series:          make([]SeriesSnapshot, len(w.names)),
 		AlertsTotal:     make(map[Level]uint64, len(w.alertsTotal)),
 		Attributions:    w.attributions.Load(),

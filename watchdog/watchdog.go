@@ -71,6 +71,8 @@ type Watchdog struct {
 	probeErrors      atomic.Uint64
 	handlerPanics    atomic.Uint64
 	handlerDropped   atomic.Uint64
+	tickPanics       atomic.Uint64
+	logPanics        atomic.Uint64
 
 	smokeSt   smokeState      // smoke runs: see smoke.go
 	smokeSnap func() Snapshot // w.Snapshot bound once (a method value per tick would allocate)
@@ -178,7 +180,7 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 	if w.log == nil {
 		w.log = zap.NewNop()
 	}
-	w.log = w.log.Named("watchdog")
+	w.log = guardLogger(w.log.Named("watchdog"), &w.logPanics)
 	w.clock = w.opts.clock
 	n := len(w.names)
 	w.vals, w.fresh, w.lims, w.errs = nanSlice(n), nanSlice(n), nanSlice(n), make([]error, n)
@@ -251,9 +253,10 @@ func nanSlice(n int) []float64 {
 // alert handler or a gauge (it then does not wait for that handler or gauge, which finishes
 // once it returns).
 //
-// Stop returns within 5 s of its first call whatever the user's code does: handlers and gauges
-// share one 5 s grace, and one that has not returned by then is left behind (its goroutine
-// ends when it returns; it holds no descriptor) and reported in the error. If the sampling
+// Stop returns within 5 s of its first call whatever the user's code does: handlers, gauges,
+// the smoke output writer and the smoke completion callbacks share one 5 s grace, and one that
+// has not returned by then is left behind (its goroutine ends when it returns; it holds no
+// descriptor) and reported in the error (for the smoke writer, with the lines lost). If the sampling
 // goroutine itself is held inside a tick (a logger whose Write blocks), Stop returns an error
 // at the bound and the goroutine releases the resources when it gets free. Called on the
 // sampling goroutine itself (from the logger), Stop cannot wait: it ends the sampling and
@@ -320,13 +323,13 @@ func (w *Watchdog) run(ctx context.Context) {
 	}
 	t := w.clock.NewTicker(w.cfg.Interval)
 	defer t.Stop()
-	w.tick()
+	w.safeTick()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C():
-			w.tick()
+			w.safeTick()
 		}
 	}
 }
@@ -343,7 +346,7 @@ func (w *Watchdog) runJittered(ctx context.Context, spread float64) {
 	origin := time.Now() // monotonic: wall clock steps do not move the grid
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	w.tick()
+	w.safeTick()
 	for k := int64(1); ; {
 		due := origin.Add(time.Duration(k)*iv + time.Duration(rng.Float64()*spread))
 		timer.Reset(time.Until(due))
@@ -352,7 +355,7 @@ func (w *Watchdog) runJittered(ctx context.Context, spread float64) {
 			return
 		case <-timer.C:
 		}
-		w.tick()
+		w.safeTick()
 		k = max(k+1, int64(time.Since(origin)/iv)+1)
 	}
 }
@@ -371,6 +374,10 @@ func (w *Watchdog) shutdown() {
 	if sinkDone {
 		w.attr.close() // the sink goroutine, its only user, has exited or is inside Stop
 	}
+	// smoke: see smoke.go. A run still going ends now (its evidence is attached), and its
+	// writer works while the handlers and gauges are waited for, within the same deadline.
+	smokeIO := w.smokeSt.end(&smokeInput{now: w.clock.Now(), fig: smokeFiguresOf(w.vals, w.pool0, len(w.pools)),
+		values: w.vals, snapshot: w.smokeSnap})
 	var ws []*worker
 	for _, h := range w.handlers {
 		h.stop()
@@ -391,8 +398,12 @@ func (w *Watchdog) shutdown() {
 	if late := running(ws[nh:]); late > 0 {
 		errs = append(errs, fmt.Errorf("watchdog: a gauge did not return within 5s of Stop; %d gauge goroutine(s) left behind", late))
 	}
-	w.smokeSt.stop(&smokeInput{now: w.clock.Now(), fig: smokeFiguresOf(w.vals, w.pool0, len(w.pools)),
-		values: w.vals, snapshot: w.smokeSnap}) // smoke: see smoke.go
+	if smokeIO != nil {
+		if err := smokeIO.stop(deadline); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	w.smokeSt.release()
 	if w.rec != nil {
 		if err := w.rec.close(); err != nil {
 			errs = append(errs, err)
@@ -494,11 +505,43 @@ func (w *Watchdog) tick() {
 		}
 	}
 
+	alerts, nerr := w.publish(now, v, lim, errs)
+
+	if nerr > 0 {
+		w.probeErrors.Add(uint64(nerr))
+		for i, err := range errs {
+			if err != nil && err != errUnsupportedOS && err != errGaugePending && w.series[i].errs%100 == 1 {
+				w.log.Warn("probe error", zap.String("series", w.names[i]), zap.Error(err), zap.Uint64("count", w.series[i].errs))
+			}
+		}
+	}
+	for _, a := range alerts {
+		w.deliver(a, now)
+	}
+	w.evidenceTick(now)
+	// smoke: see smoke.go; the run gets this value only, and must not block
+	w.smokeSt.step(&smokeInput{now: now, fig: smokeFiguresOf(v, w.pool0, len(w.pools)), values: v, alerts: alerts, snapshot: w.smokeSnap})
+	w.addCost(time.Since(begin))
+}
+
+func (w *Watchdog) addCost(d time.Duration) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.cost.add(d)
+}
+
+// publish copies a tick's values, levels and alerts to what the snapshot reads, under w.mu
+// (released by defer: a panic never leaves it held). It returns the alerts raised and the
+// count of series whose read failed.
+func (w *Watchdog) publish(now time.Time, v, lim []float64, errs []error) (alerts []Alert, nerr int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if testHookPublish != nil {
+		testHookPublish()
+	}
 	copy(w.snapVals, v)
 	copy(w.snapLims, lim)
 	w.hist.add(now, v)
-	nerr := 0
 	for i := range w.series {
 		s, es := &w.series[i], &w.eng.series[i]
 		s.level, s.cause = es.level, es.cause
@@ -511,7 +554,6 @@ func (w *Watchdog) tick() {
 			}
 		}
 	}
-	var alerts []Alert
 	for _, i := range w.eng.changed {
 		a := w.eng.alert(i).finite()
 		a.ID = w.alertSeq.Add(1)
@@ -528,25 +570,7 @@ func (w *Watchdog) tick() {
 	}
 	w.ticks++
 	w.lastTick = now
-	w.mu.Unlock()
-
-	if nerr > 0 {
-		w.probeErrors.Add(uint64(nerr))
-		for i, err := range errs {
-			if err != nil && err != errUnsupportedOS && err != errGaugePending && w.series[i].errs%100 == 1 {
-				w.log.Warn("probe error", zap.String("series", w.names[i]), zap.Error(err), zap.Uint64("count", w.series[i].errs))
-			}
-		}
-	}
-	for _, a := range alerts {
-		w.deliver(a, now)
-	}
-	w.evidenceTick(now)
-	// smoke: see smoke.go; the run gets this value only, and must not block
-	w.smokeSt.step(&smokeInput{now: now, fig: smokeFiguresOf(v, w.pool0, len(w.pools)), values: v, alerts: alerts, snapshot: w.smokeSnap})
-	w.mu.Lock()
-	w.cost.add(time.Since(begin))
-	w.mu.Unlock()
+	return alerts, nerr
 }
 
 var (
