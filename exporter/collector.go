@@ -97,6 +97,7 @@ type collector struct {
 
 	ticks, tickSeconds, lastTickDuration, maxTickDuration      *prometheus.Desc
 	handlerPanics, alertsDropped, gaugePanics, gaugeStalls     *prometheus.Desc
+	tickPanics, logPanics                                      *prometheus.Desc
 	lastTick, stalled, running, started                        *prometheus.Desc
 	interval, window                                           *prometheus.Desc
 	smokeStatus, smokeStalled, smokeCheckpoints, smokeRestarts *prometheus.Desc
@@ -170,6 +171,8 @@ func New(w *watchdog.Watchdog, opts Options) prometheus.Collector {
 	c.alertsDropped = d("watchdog_alerts_dropped_total", "Alerts not delivered to OnAlert handlers because their queue was full.")
 	c.gaugePanics = d("watchdog_user_series_panics_total", "Recovered panics of functions registered with watchdog.WithGauge (Snapshot.GaugePanics).")
 	c.gaugeStalls = d("watchdog_user_series_stalls_total", "Ticks at which a function registered with watchdog.WithGauge had not returned since the previous one (Snapshot.GaugeStalls).")
+	c.tickPanics = d("watchdog_tick_panics_total", "Recovered panics of the sampling tick (Snapshot.TickPanics); each lost that tick's sample.")
+	c.logPanics = d("watchdog_log_panics_total", "Log records lost to a logger core or slog handler that panicked (Snapshot.LogPanics).")
 	c.lastTick = d("watchdog_last_tick_timestamp_seconds", "Unix time of the watchdog's last tick (its heartbeat); absent before the first.")
 	c.stalled = d("watchdog_stalled", "1 when the watchdog runs but no tick completed within its StallAfter, else 0.")
 	c.running = d("watchdog_running", "1 while the watchdog runs, 0 once it has stopped.")
@@ -198,6 +201,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		c.userGauge, c.level, c.rate, c.baseline, c.exhaustion, c.probeErrors, c.alerts,
 		c.ticks, c.tickSeconds, c.lastTickDuration, c.maxTickDuration,
 		c.handlerPanics, c.alertsDropped, c.gaugePanics, c.gaugeStalls,
+		c.tickPanics, c.logPanics,
 		c.lastTick, c.stalled, c.running, c.started, c.interval, c.window,
 		c.smokeStatus, c.smokeStalled, c.smokeCheckpoints, c.smokeRestarts,
 	} {
@@ -256,6 +260,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.alertsDropped, float64(s.AlertsDropped))
 	counter(c.gaugePanics, float64(s.GaugePanics))
 	counter(c.gaugeStalls, float64(s.GaugeStalls))
+	counter(c.tickPanics, float64(s.TickPanics))
+	counter(c.logPanics, float64(s.LogPanics))
 	if !s.LastTick.IsZero() {
 		gauge(c.lastTick, unixSeconds(s.LastTick))
 	}

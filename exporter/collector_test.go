@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
+	"go.uber.org/zap"
 
 	"github.com/leakwatch/leakwatch/watchdog"
 	"github.com/leakwatch/leakwatch/watchdog/httppool"
@@ -408,6 +409,60 @@ func TestSmokeStatus(t *testing.T) {
 			return strings.Contains(m.Desc().String(), `"leakwatch_watchdog_smoke_restarts"`)
 		}}); got != 0 {
 			t.Errorf("smoke_restarts = %v, want 0", got)
+		}
+	})
+}
+
+// panicClock is a Clock whose Now panics while panics is above zero, so that the watchdog's
+// ticks panic and are recovered.
+type panicClock struct{ panics atomic.Int32 }
+
+func (c *panicClock) Now() time.Time {
+	if c.panics.Add(-1) >= 0 {
+		panic("hostile clock")
+	}
+	return time.Now()
+}
+
+func (c *panicClock) NewTicker(d time.Duration) watchdog.Ticker { return realTicker{time.NewTicker(d)} }
+
+type realTicker struct{ t *time.Ticker }
+
+func (r realTicker) C() <-chan time.Time { return r.t.C }
+func (r realTicker) Stop()               { r.t.Stop() }
+
+// TestTickPanicsExported: recovered tick panics, which a fleet alerts on, are exported as a
+// counter equal to the snapshot's.
+func TestTickPanicsExported(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clk := &panicClock{}
+		cfg := watchdog.DefaultConfig()
+		cfg.Interval, cfg.Window, cfg.Warmup = time.Second, 10*time.Second, time.Nanosecond
+		cfg.Attribution.Disabled = true
+		w, err := watchdog.Start(t.Context(), cfg, watchdog.WithClock(clk), watchdog.WithLogger(zap.NewNop()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		clk.panics.Store(2) // the next two ticks panic
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if got := w.Snapshot().TickPanics; got != 2 {
+			t.Fatalf("Snapshot().TickPanics = %d, want 2", got)
+		}
+		c := New(w, Options{Namespace: "lw"})
+		const want = `
+# HELP lw_watchdog_tick_panics_total Recovered panics of the sampling tick (Snapshot.TickPanics); each lost that tick's sample.
+# TYPE lw_watchdog_tick_panics_total counter
+lw_watchdog_tick_panics_total 2
+# HELP lw_watchdog_log_panics_total Log records lost to a logger core or slog handler that panicked (Snapshot.LogPanics).
+# TYPE lw_watchdog_log_panics_total counter
+lw_watchdog_log_panics_total 0
+`
+		if err := testutil.CollectAndCompare(c, strings.NewReader(want), "lw_watchdog_tick_panics_total", "lw_watchdog_log_panics_total"); err != nil {
+			t.Error(err)
 		}
 	})
 }

@@ -63,6 +63,8 @@
 //	<ns>_watchdog_alerts_dropped_total             counter  -       alerts dropped for the handlers (queue full)
 //	<ns>_watchdog_user_series_panics_total         counter  -       recovered panics of WithGauge functions
 //	<ns>_watchdog_user_series_stalls_total         counter  -       ticks at which a WithGauge function had not returned
+//	<ns>_watchdog_tick_panics_total                counter  -       recovered panics of the sampling tick
+//	<ns>_watchdog_log_panics_total                 counter  -       log records lost to a logger that panicked
 //	<ns>_watchdog_last_tick_timestamp_seconds      gauge    -       Unix time of the last tick (the heartbeat)
 //	<ns>_watchdog_stalled                          gauge    -       1 when no tick completed within StallAfter
 //	<ns>_watchdog_running                          gauge    -       1 while running, 0 after Stop
