@@ -36,6 +36,9 @@ type Verdict struct {
 type Detector struct {
 	p       Params
 	r       Rule
+	wr      Rule    // the window estimate's rule: r, its percentages turned into rates (relative.go)
+	rel     bool    // r has relative thresholds
+	pending Cause   // the cause of the level the last Step supported, for Unread (unread.go)
 	minRate float64 // excursions slower than this (per minute) are not cycles worth waiting out
 	short   *floorRing
 	long    *floorRing
@@ -105,7 +108,7 @@ func New(p Params, r Rule) (*Detector, error) {
 	p = p.withDefaults()
 	minRate := math.Inf(1)
 	for l := Notice; l <= Critical; l++ {
-		if th := r.threshold(l); th > 0 {
+		if th := r.At(0).threshold(l); th > 0 { // at PctOf: the lowest the relative ones go
 			minRate = min(minRate, p.ResolveRatio*th)
 		}
 	}
@@ -122,7 +125,7 @@ func New(p Params, r Rule) (*Detector, error) {
 		longLag = int((time.Duration(shortLag)*(p.Window/time.Duration(p.Slots)) + longWidth - 1) / longWidth)
 	}
 	return &Detector{
-		p: p, r: r, minRate: minRate, growth: r.growth(),
+		p: p, r: r, wr: r, rel: r.relative(), minRate: minRate, growth: r.growth(),
 		short: newFloorRing(p.Window, p.Slots, shortLag),
 		long:  newFloorRing(p.ExhaustWindow, longSlots, longLag),
 	}, nil
@@ -151,6 +154,9 @@ func (d *Detector) Step(t time.Duration, v, limit float64, flowing bool) Verdict
 		d.started, d.first, d.prevV = true, t, v
 	} else if v > d.prevV {
 		d.lastInc, d.incOK = t, true
+	}
+	if d.rel {
+		d.wr = d.r.atAge(v, t-d.first)
 	}
 	d.prevV = v
 	d.lastT = t
@@ -221,6 +227,9 @@ func (d *Detector) stepGrowth(t time.Duration, v, limit float64, warm bool, out 
 			d.evaluateFast(true)
 		}
 		d.long.add(t, v)
+		if d.p.QuietWarmup {
+			return OK, OK, CauseNone
+		}
 		return d.fastVerdict(out, OK, d.fastRaise, CauseNone)
 	}
 	if !d.fed {
@@ -287,6 +296,7 @@ func (d *Detector) settle(t time.Duration, prev, raise, hold Level, raiseCause C
 			d.sinceOK[l] = false
 		}
 	}
+	d.pending = raiseCause
 	newLevel := prev
 	for l := Critical; l > prev; l-- {
 		if d.sinceOK[l] && (t-d.since[l] >= d.confirmFor(l) || l <= d.urgent) {
@@ -483,7 +493,7 @@ func (d *Detector) evaluate(t time.Duration) {
 	}
 	d.raise, d.hold = OK, OK
 	for l := Notice; l <= Critical; l++ {
-		th := d.r.threshold(l)
+		th := d.wr.threshold(l) // with relative thresholds at the current level
 		if th <= 0 {
 			continue
 		}
