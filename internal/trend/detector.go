@@ -358,7 +358,7 @@ func (d *Detector) confirmFor(l Level) time.Duration {
 
 // The fast rule's constants (see the package docs, "Warm-up and fast leaks").
 const (
-	fastEvidence = 2.0 // the rise needed for level l: fastEvidence × l's threshold × Window
+	fastEvidence = 2.0 // the default of Params.FastEvidence: the rise needed for level l is fastEvidence × l's threshold × Window
 	fastSteady   = 0.8 // the newest segment's rate at least this × the one before: not decelerating
 	fastAccel    = 0.5 // the one before at least this × the newest: growth in both, not one step
 	fastCycles   = 2.0 // the rise must be this many times the largest fall in the history
@@ -421,6 +421,9 @@ func (d *Detector) evaluateFast(warm bool) {
 		return
 	}
 	last := n - 1
+	if !d.steadyOver(env, last) {
+		return
+	}
 	win := d.p.Window.Minutes()
 	for k := 1; 2*k <= last && 3*k <= r.n; k++ {
 		a, b, c := max(last-3*k, 0), last-2*k, last-k
@@ -442,12 +445,12 @@ func (d *Detector) evaluateFast(warm bool) {
 			if th <= 0 {
 				continue
 			}
-			bar := fastEvidence * th * win
+			bar := d.p.FastEvidence * th * win
 			switch {
 			case warm:
-				bar = fastEvidence * d.r.threshold(top) * win
+				bar = d.p.FastEvidence * d.r.threshold(top) * win
 			case !d.ready:
-				bar = fastEvidence * max(th, d.r.threshold(min(Warning, top))) * win
+				bar = d.p.FastEvidence * max(th, d.r.threshold(min(Warning, top))) * win
 			}
 			if rNew >= th && rise >= bar && l > d.fastRaise {
 				d.fastRaise = l

@@ -139,6 +139,17 @@ type Params struct {
 	// live heap whose caches fill at tens of MiB/min, judged at a few MiB/min): the fast
 	// rule's warm-up bar would take such a fill for a leak.
 	QuietWarmup bool
+	// FastEvidence is the rise the fast rule needs before it supports a level, in
+	// thresholds × Window: a level is supported once the series rose FastEvidence × its
+	// threshold × Window over the newest segments, growing steadily. Default 2, the rise a
+	// leak at the threshold makes in two windows; in (0, 8]. Lower is sooner, for a series
+	// whose readings are few and whose Window is long (the live heap's).
+	FastEvidence float64
+	// FastSteadySpan, when set, makes the fast rule also require steady growth over the
+	// newest two segments of at least this length (see fast.go): a fill that decelerates
+	// fails there even where readings jitter enough to look steady over shorter ones.
+	// Default 0: off. At most Window/3.
+	FastSteadySpan time.Duration
 	// Slots is the number of time slots per Window; each keeps only the slot's lowest sample.
 	// It fixes the memory: O(Slots) whatever the sampling interval. Default 10; 4..64.
 	Slots int
@@ -216,6 +227,9 @@ func (p Params) withDefaults() Params {
 	if p.ExhaustWindow == 0 {
 		p.ExhaustWindow = 3 * p.Window
 	}
+	if p.FastEvidence == 0 {
+		p.FastEvidence = fastEvidence
+	}
 	if p.CycleMemory == 0 {
 		p.CycleMemory = 3 * p.Window
 	}
@@ -254,6 +268,12 @@ func (p Params) Validate() error {
 	}
 	if !(q.ResolveRatio > 0 && q.ResolveRatio <= 1) {
 		bad = append(bad, fmt.Sprintf("ResolveRatio=%v is outside (0, 1]", q.ResolveRatio))
+	}
+	if q.FastSteadySpan < 0 || (q.Window > 0 && q.FastSteadySpan > q.Window/3) {
+		bad = append(bad, fmt.Sprintf("FastSteadySpan=%v is outside [0, Window/3]", q.FastSteadySpan))
+	}
+	if !(q.FastEvidence > 0 && q.FastEvidence <= 8) {
+		bad = append(bad, fmt.Sprintf("FastEvidence=%v is outside (0, 8]", q.FastEvidence))
 	}
 	if !(q.StepFactor > 1) || math.IsInf(q.StepFactor, 0) {
 		bad = append(bad, fmt.Sprintf("StepFactor=%v must be a finite number > 1", q.StepFactor))
