@@ -190,6 +190,9 @@ func (e *engine) reason(s *engineSeries, prev Level) string {
 	if s.det != nil {
 		r = s.det.Thresholds() // relative thresholds as they stood at the last reading
 	}
+	if seriesUnit(s.name) == unitBytes && (s.cause == CauseGrowth || s.cause == CauseStaircase) {
+		return bytesReason(s, r, s.window)
+	}
 	switch s.cause {
 	case CauseGrowth:
 		return fmt.Sprintf("%s growing %.2f/min over %v (%s at >= %g/min)", s.name, s.verdict.RatePerMin, s.window, s.level, threshold(r, s.level))
@@ -228,4 +231,14 @@ func horizon(r Rule, l Level) time.Duration {
 		return r.ExhaustCritical
 	}
 	return r.ExhaustWarning
+}
+
+// bytesReason is the growth reason of a series in bytes, in binary units:
+// "heap_live_bytes growing 6 MiB/min over 20m0s (warning at >= 2 MiB/min)".
+func bytesReason(s *engineSeries, r Rule, window time.Duration) string {
+	rate, th := rateHuman(s.name, s.verdict.RatePerMin), rateHuman(s.name, threshold(r, s.level))
+	if s.cause == CauseStaircase {
+		return fmt.Sprintf("%s rising in repeated steps, %s (%s at >= %s)", s.name, rate, s.level, th)
+	}
+	return fmt.Sprintf("%s growing %s over %v (%s at >= %s)", s.name, rate, window, s.level, th)
 }

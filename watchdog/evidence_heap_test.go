@@ -64,6 +64,9 @@ func TestHeapAlertNamesTheSite(t *testing.T) {
 		a := got[i]
 		ev := a.Evidence
 		t.Logf("alert at %v: %s\n%s", a.Time.Sub(w.started), a.Reason, ev)
+		if !strings.HasPrefix(a.Reason, "heap_live_bytes growing ") || !strings.HasSuffix(a.Reason, " MiB/min over 4m0s (warning at >= 1 MiB/min)") {
+			t.Errorf("reason %q, want the rate and threshold in MiB/min over the live heap's 4m window", a.Reason)
+		}
 		if ev.Kind != EvidenceHeap || ev.Heap == nil || len(ev.Heap.Grew) == 0 {
 			t.Fatalf("evidence %+v, want heap evidence with sites", ev)
 		}
