@@ -50,19 +50,6 @@ func (r Rule) relativeProblems() []string {
 	return bad
 }
 
-// pctPerHour returns the relative threshold of level l (0 when disabled or l is OK).
-func (r Rule) pctPerHour(l Level) float64 {
-	switch l {
-	case Notice:
-		return r.NoticePctPerHour
-	case Warning:
-		return r.WarningPctPerHour
-	case Critical:
-		return r.CriticalPctPerHour
-	}
-	return 0
-}
-
 // At returns r with its per-minute growth thresholds as they stand for a series at value v:
 // each level's relative threshold, pct/100 × max(v, PctOf) per hour, replaces the per-minute
 // one where it is lower or where that is unset. A rule without percentages is returned as it
