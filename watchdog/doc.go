@@ -58,8 +58,8 @@
 //	goroutines   >= 10/min  >= 20/min  >= 50/min
 //	fds          >= 5/min   >= 15/min  >= 30/min  limit reached within 6 h: warning, 1 h: critical
 //	threads, heap_bytes, rss_bytes                limit reached within 6 h / 1 h
-//	heap_live_bytes  >= 1 MiB/min  >= 2 MiB/min  -  or 5 %/h / 10 %/h of max(live, 288 MiB),
-//	                 or 5 %/h   or 10 %/h         whichever is lower; limit as heap_bytes (see Memory)
+//	heap_live_bytes  notice >= 1 MiB/min or 5 %/h, warning >= 2 MiB/min or 10 %/h (of max(live,
+//	                 288 MiB), whichever is lower), no critical; limit as heap_bytes (see Memory)
 //	http_<pool>_errors     any increase: warning
 //	http_<pool>_idle       0 while requests flow: warning
 //	http_<pool>_reuse_ratio  < 0.8 while requests flow: notice
