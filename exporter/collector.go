@@ -52,6 +52,7 @@ var builtin = map[string]struct {
 	watchdog.SeriesGoroutinesCreated: {"goroutines_created_total", kindCounter, "Goroutines created since the program started (/sched/goroutines-created:goroutines)."},
 	watchdog.SeriesThreads:           {"threads", kindGauge, "Live OS threads (/sched/threads/total:threads)."},
 	watchdog.SeriesHeapBytes:         {"heap_bytes", kindGauge, "Bytes of live and not yet swept heap objects (/memory/classes/heap/objects:bytes)."},
+	watchdog.SeriesHeapLive:          {"heap_live_bytes", kindGauge, "Bytes of heap the last garbage collection marked live (/gc/heap/live:bytes)."},
 	watchdog.SeriesRSSBytes:          {"rss_bytes", kindGauge, "Resident set size of the process in bytes (Linux)."},
 	watchdog.SeriesFDs:               {"open_fds", kindGauge, "Open file descriptors, as counted by the watchdog (Linux)."},
 	watchdog.SeriesFDLimit:           {"max_fds", kindGauge, "Soft RLIMIT_NOFILE, as read by the watchdog (Linux)."},

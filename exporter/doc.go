@@ -37,6 +37,7 @@
 //	<ns>_goroutines_created_total                  counter  -       goroutines created since the program started
 //	<ns>_threads                                   gauge    -       live OS threads
 //	<ns>_heap_bytes                                gauge    -       bytes of live and unswept heap objects
+//	<ns>_heap_live_bytes                           gauge    -       bytes the last collection marked live
 //	<ns>_rss_bytes                                 gauge    -       resident set size (Linux)
 //	<ns>_open_fds                                  gauge    -       open file descriptors counted by the watchdog (Linux)
 //	<ns>_max_fds                                   gauge    -       soft RLIMIT_NOFILE (Linux)

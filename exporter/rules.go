@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ const (
 	AlertFDGrowth              = "LeakwatchFDGrowth"              // deriv(process_open_fds[GrowthWindow]) * 60 >= rate
 	AlertFDExhaustion          = "LeakwatchFDExhaustion"          // predict_linear(process_open_fds[ExhaustionWindow], horizon) >= process_max_fds
 	AlertHTTPConnectionGrowth  = "LeakwatchHTTPConnectionGrowth"  // deriv(<ns>_<pool>_http_open_connections[GrowthWindow]) * 60 >= rate
+	AlertHeapGrowth            = "LeakwatchHeapGrowth"            // deriv(<ns>_heap_live_bytes[2 GrowthWindow]) * 60 >= rate, or the relative rate (heapRules)
 	AlertHTTPErrors            = "LeakwatchHTTPErrors"            // increase(<ns>_<pool>_http_errors_total[HTTPWindow]) > 0
 	AlertHTTPNoIdleConnections = "LeakwatchHTTPNoIdleConnections" // <ns>_<pool>_http_idle_connections < 1 and rate(..._requests_total[HTTPWindow]) > 0
 	AlertWatchdogLevel         = "LeakwatchWatchdogLevel"         // <ns>_watchdog_level >= 2 (warning), >= 3 (critical)
@@ -210,6 +212,7 @@ func AlertRules(opts RulesOptions) ([]byte, error) {
 	var raw []alertRule
 	raw = append(raw, growthRules(AlertGoroutineGrowth, vec(ns+"_goroutines"), watchdog.SeriesGoroutines, "goroutines", nil, rule(watchdog.SeriesGoroutines), o)...)
 	raw = append(raw, growthRules(AlertFDGrowth, vec("process_open_fds"), watchdog.SeriesFDs, "open file descriptors", nil, rule(watchdog.SeriesFDs), o)...)
+	raw = append(raw, heapRules(vec(ns+"_heap_live_bytes"), vec("process_start_time_seconds"), rule(watchdog.SeriesHeapLive), o)...)
 	fr := rule(watchdog.SeriesFDs)
 	for _, x := range []struct {
 		sev     string
@@ -368,6 +371,70 @@ func growthRules(alert, metric, series, what string, extra *[2]string, r watchdo
 		})
 	}
 	return out
+}
+
+// heapRules are the live heap's growth alerts, as the watchdog's heap_live_bytes rule judges
+// it (watchdog.HeapLiveRule): deriv over twice GrowthWindow (the watchdog judges the live heap
+// over four Windows, 20 min), at or over the per-minute rate, or, once the process is older
+// than the rule's PctAfter (process_start_time_seconds, from client_golang's process
+// collector), over the relative rate pct/100/60 × max(live, PctOf), capped at the per-minute
+// rate: whichever is lower.
+func heapRules(metric, start string, r watchdog.Rule, o RulesOptions) []alertRule {
+	var out []alertRule
+	win := promDuration(2 * o.GrowthWindow)
+	for _, x := range []struct {
+		sev       string
+		rate, pct float64
+	}{{"warning", r.WarningPerMin, r.WarningPctPerHour}, {"critical", r.CriticalPerMin, r.CriticalPctPerHour}} {
+		if x.rate <= 0 && x.pct <= 0 {
+			continue
+		}
+		deriv := fmt.Sprintf("deriv(%s[%s]) * 60", metric, win)
+		var terms []string
+		what := ""
+		if x.rate > 0 {
+			rate := strconv.FormatFloat(x.rate, 'f', -1, 64)
+			terms = append(terms, deriv+" >= "+rate)
+			what = humanBytes(x.rate) + "/min"
+		}
+		if x.pct > 0 {
+			rel := fmt.Sprintf("clamp_min(%s, %s) * %s", metric, strconv.FormatFloat(r.PctOf, 'f', -1, 64), strconv.FormatFloat(x.pct/100/60, 'g', -1, 64))
+			if x.rate > 0 {
+				rel = fmt.Sprintf("clamp_max(%s, %s)", rel, strconv.FormatFloat(x.rate, 'f', -1, 64))
+			}
+			t := deriv + " >= " + rel
+			if r.PctAfter > 0 {
+				t = fmt.Sprintf("(%s and (time() - %s) > %s)", t, start, strconv.FormatFloat(r.PctAfter.Seconds(), 'f', -1, 64))
+			}
+			terms = append(terms, t)
+			if what != "" {
+				what += " or "
+			}
+			what += fmt.Sprintf("%g %%/h of max(live, %s)", x.pct, humanBytes(r.PctOf))
+		}
+		out = append(out, alertRule{
+			Alert:  quoted(AlertHeapGrowth),
+			Expr:   quoted(strings.Join(terms, " or ")),
+			For:    promDuration(o.GrowthFor),
+			Labels: [][2]string{{"severity", x.sev}, {"series", watchdog.SeriesHeapLive}},
+			Annotations: [][2]string{
+				{"summary", "Leak: the live heap of {{ $labels.instance }} grows by " + what + " or more"},
+				{"description", "{{ $labels.job }} {{ $labels.instance }}: the live heap (what the last collection marked live) grows {{ $value | humanize1024 }}B/min over the last " + humanDuration(2*o.GrowthWindow) + " (" + x.sev + " at " + what + ")."},
+			},
+		})
+	}
+	return out
+}
+
+// humanBytes formats a byte count in whole MiB or KiB where it is one ("2 MiB"), else bytes.
+func humanBytes(b float64) string {
+	switch {
+	case b >= 1<<20 && math.Mod(b, 1<<20) == 0:
+		return fmt.Sprintf("%g MiB", b/(1<<20))
+	case b >= 1<<10 && math.Mod(b, 1<<10) == 0:
+		return fmt.Sprintf("%g KiB", b/(1<<10))
+	}
+	return fmt.Sprintf("%g B", b)
 }
 
 // promDuration formats d (whole milliseconds) as a Prometheus duration: "1h30m", "20s",

@@ -34,6 +34,14 @@ const (
 	SeriesFDs = "fds"
 	// SeriesFDLimit is the soft RLIMIT_NOFILE (Linux).
 	SeriesFDLimit = "fd_limit"
+	// SeriesHeapLive is the live heap in bytes: what the last completed garbage collection
+	// marked reachable (/gc/heap/live:bytes, Go 1.21+). Unlike heap_bytes it leaves out the
+	// garbage not yet collected, so it moves with what the program keeps, not with how fast it
+	// allocates; unlike rss_bytes it leaves out stacks, the runtime's own memory and pages not
+	// yet returned to the OS. It is read with the slow series, and it is new only when a
+	// collection has completed since the last read: in between the engine sees it as unread.
+	// It is judged for growth by [HeapLiveRule], over a longer window (see [Config.Window]).
+	SeriesHeapLive = "heap_live_bytes"
 )
 
 // Rule says how one series is judged. Its zero value judges nothing: every check is off until
@@ -67,7 +75,8 @@ type Rule = trend.Rule
 // as Path.1, as a rotation does, not truncated (with MaxFiles 1 it is replaced).
 // A row holds what was read on its tick: the series read every 5 s (goroutines_created,
 // threads, heap_bytes, rss_bytes, fd_limit) are empty in the rows between their reads, and
-// the engine, live or in replay, treats those cells as unread.
+// so is heap_live_bytes in every row whose read saw no collection since the last one; the
+// engine, live or in replay, treats those cells as unread.
 //
 // Zero value: no recording (Path empty); with a Path, a zero MaxBytes or MaxFiles means its
 // default. Negative values are errors.
@@ -160,6 +169,7 @@ func DefaultRules() map[string]Rule {
 		SeriesThreads:   exhaust,
 		SeriesHeapBytes: exhaust,
 		SeriesRSSBytes:  exhaust,
+		SeriesHeapLive:  HeapLiveRule(),
 	}
 }
 

@@ -24,11 +24,12 @@ type engine struct {
 }
 
 type engineSeries struct {
-	name  string
-	rule  Rule
-	while int // index of rule.BelowWhile, or -1
-	det   *trend.Detector
-	phase time.Duration // shifts this series' slot grid, so that slots close on different ticks
+	name   string
+	rule   Rule
+	while  int // index of rule.BelowWhile, or -1
+	det    *trend.Detector
+	phase  time.Duration // shifts this series' slot grid, so that slots close on different ticks
+	window time.Duration // the detector's window (the live heap's is longer than Config.Window)
 
 	verdict      trend.Verdict
 	level        Level
@@ -56,11 +57,10 @@ func newEngine(cfg Config, names []string) (*engine, error) {
 			p.addf("Rules[%q]: unknown series (have %v)", n, names)
 		}
 	}
-	params := trendParams(cfg) // validated with cfg (Config.validate) before any engine is built
 	e.series = make([]engineSeries, len(names))
 	for i, n := range names {
 		s := &e.series[i]
-		s.name, s.while, s.prev = n, -1, math.NaN()
+		s.name, s.while, s.prev, s.window = n, -1, math.NaN(), cfg.Window
 		r, ok := cfg.Rules[n]
 		if !ok || r == (Rule{}) {
 			continue
@@ -73,12 +73,14 @@ func newEngine(cfg Config, names []string) (*engine, error) {
 			}
 			s.while = j
 		}
-		det, err := trend.New(params, r)
+		// validated with cfg (Config.validate) before any engine is built
+		det, err := trend.New(seriesParams(cfg, n), r)
 		if err != nil {
 			p.addf("Rules[%q]: %v", n, err)
 			continue
 		}
 		s.det = det
+		s.window = det.Params().Window
 		// The detector refreshes its estimate when a slot closes; spread the series over
 		// the slot so that they do not all pay for it on the same tick.
 		slot := det.Params().Window / time.Duration(det.Params().Slots)
@@ -121,9 +123,13 @@ func (e *engine) step(now time.Time, vals, lims []float64) {
 		if s.det == nil {
 			continue
 		}
-		// An unread sample leaves the detector and its last verdict as they were: skipping the
-		// step is what the detector would do with NaN, without the copy.
-		if !math.IsNaN(s.value) {
+		// An unread sample (a slow series between its reads, the live heap between two
+		// collections, a failed probe) estimates nothing and resets no clock, but a raise
+		// the last reading supported confirms on time (trend.Detector.Unread) rather than at
+		// the next reading, which for the live heap may be minutes away.
+		if math.IsNaN(s.value) {
+			s.verdict = s.det.Unread(t + s.phase)
+		} else {
 			flowing := true
 			if s.while >= 0 {
 				w := &e.series[s.while]
@@ -168,7 +174,7 @@ func (e *engine) alert(i int) Alert {
 	prev := s.prevLevel
 	a := Alert{
 		Time: s.changedAt, Series: s.name, Level: s.level, Previous: prev, Cause: s.cause,
-		Value: s.prev, Window: e.window, RatePerMin: s.verdict.RatePerMin, Baseline: s.verdict.Baseline,
+		Value: s.prev, Window: s.window, RatePerMin: s.verdict.RatePerMin, Baseline: s.verdict.Baseline,
 	}
 	if s.limit > 0 && !math.IsNaN(s.limit) {
 		a.Limit = s.limit
@@ -182,9 +188,15 @@ func (e *engine) alert(i int) Alert {
 
 func (e *engine) reason(s *engineSeries, prev Level) string {
 	r := s.rule
+	if s.det != nil {
+		r = s.det.Thresholds() // relative thresholds as they stood at the last reading
+	}
+	if seriesUnit(s.name) == unitBytes && (s.cause == CauseGrowth || s.cause == CauseStaircase) {
+		return bytesReason(s, r, s.window)
+	}
 	switch s.cause {
 	case CauseGrowth:
-		return fmt.Sprintf("%s growing %.2f/min over %v (%s at >= %g/min)", s.name, s.verdict.RatePerMin, e.window, s.level, threshold(r, s.level))
+		return fmt.Sprintf("%s growing %.2f/min over %v (%s at >= %g/min)", s.name, s.verdict.RatePerMin, s.window, s.level, threshold(r, s.level))
 	case CauseStaircase:
 		return fmt.Sprintf("%s rising in repeated steps, %.2f/min (%s at >= %g/min)", s.name, s.verdict.RatePerMin, s.level, threshold(r, s.level))
 	case CauseExhaustion:
@@ -200,7 +212,7 @@ func (e *engine) reason(s *engineSeries, prev Level) string {
 		}
 		return fmt.Sprintf("%s is %g, below %g", s.name, s.prev, r.Below)
 	}
-	return fmt.Sprintf("%s back to ok from %s (growth %.2f/min over %v)", s.name, prev, s.verdict.RatePerMin, e.window)
+	return fmt.Sprintf("%s back to ok from %s (growth %.2f/min over %v)", s.name, prev, s.verdict.RatePerMin, s.window)
 }
 
 func threshold(r Rule, l Level) float64 {
@@ -220,4 +232,14 @@ func horizon(r Rule, l Level) time.Duration {
 		return r.ExhaustCritical
 	}
 	return r.ExhaustWarning
+}
+
+// bytesReason is the growth reason of a series in bytes, in binary units:
+// "heap_live_bytes growing 6 MiB/min over 20m0s (warning at >= 2 MiB/min)".
+func bytesReason(s *engineSeries, r Rule, window time.Duration) string {
+	rate, th := rateHuman(s.name, s.verdict.RatePerMin), rateHuman(s.name, threshold(r, s.level))
+	if s.cause == CauseStaircase {
+		return fmt.Sprintf("%s rising in repeated steps, %s (%s at >= %s)", s.name, rate, s.level, th)
+	}
+	return fmt.Sprintf("%s growing %s over %v (%s at >= %s)", s.name, rate, window, s.level, th)
 }

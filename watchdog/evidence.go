@@ -20,7 +20,8 @@ import (
 type EvidenceKind uint8
 
 const (
-	// EvidenceProcess: the whole process, for series of no kind below (memory, threads, gauges).
+	// EvidenceProcess: the whole process, for series of no kind below (heap_bytes, rss_bytes,
+	// threads, gauges).
 	EvidenceProcess EvidenceKind = iota
 	// EvidenceGoroutines: goroutine groups, for the goroutines series.
 	EvidenceGoroutines
@@ -30,11 +31,14 @@ const (
 	// EvidenceConnections: one HTTP pool's figures and the outbound connections by peer and
 	// state, for the pool's series (http_<pool>_*).
 	EvidenceConnections
+	// EvidenceHeap: the allocation sites whose in-use heap grew since the baseline, for the
+	// heap_live_bytes series (see evidence_heap.go).
+	EvidenceHeap
 )
 
-var evidenceKindNames = [...]string{"process", "goroutines", "descriptors", "connections"}
+var evidenceKindNames = [...]string{"process", "goroutines", "descriptors", "connections", "heap"}
 
-// String returns "process", "goroutines", "descriptors" or "connections".
+// String returns "process", "goroutines", "descriptors", "connections" or "heap".
 func (k EvidenceKind) String() string {
 	if int(k) < len(evidenceKindNames) {
 		return evidenceKindNames[k]
@@ -91,6 +95,9 @@ type Evidence struct {
 	// Pool, for connection evidence, is the alerting pool's figures and their change since the
 	// baseline.
 	Pool *attribution.PoolStats `json:"pool,omitempty"`
+	// Heap, for heap evidence, is the heap profile diffed against the baseline's: the
+	// allocation sites that grew most, the live heap and the goroutine stacks.
+	Heap *attribution.HeapReport `json:"heap,omitempty"`
 	// Residue, on a resolution or a residue notice, is what remains above the baseline.
 	Residue *Residue `json:"residue,omitempty"`
 	// Dumps are the files written to Config.Attribution.DumpDir, if any.
@@ -137,6 +144,11 @@ func (e *Evidence) String() string {
 	for _, c := range e.Connections {
 		s += "\n  connection now: " + c.String()
 	}
+	if e.Heap != nil {
+		for _, g := range e.Heap.Grew {
+			s += "\n  heap grew: " + g.String()
+		}
+	}
 	if e.DumpError != "" {
 		s += "\n  (dump: " + e.DumpError + ")"
 	}
@@ -179,6 +191,13 @@ func (e *Evidence) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	if len(e.Connections) > 0 {
 		enc.AddString("connections_now", joinStrings(e.Connections, 5))
 	}
+	if h := e.Heap; h != nil {
+		enc.AddInt64("heap_live_delta", h.LiveBytes.Delta)
+		if len(h.Grew) > 0 {
+			enc.AddString("heap_grew", joinStrings(h.Grew, 5))
+		}
+		enc.AddFloat64("heap_diff_cost_s", h.Cost.Seconds())
+	}
 	if e.Residue != nil {
 		enc.AddString("residue", e.Residue.Summary)
 	}
@@ -218,6 +237,8 @@ func (w *Watchdog) evidenceKindOf(i int) (EvidenceKind, int) {
 		return EvidenceDescriptors, -1
 	case i >= w.pool0 && i < w.gauge0:
 		return EvidenceConnections, (i - w.pool0) / len(httpSuffixes)
+	case i == idxHeapLive:
+		return EvidenceHeap, -1
 	}
 	return EvidenceProcess, -1
 }
@@ -233,6 +254,7 @@ type attributor struct {
 	fdDir     *os.File                // a /proc/self/fd of its own, opened at Start: FDs are classified even at EMFILE
 	net       *attribution.NetHandles // the socket tables' handles, opened at Start for the same reason
 	base      *attribution.Snapshot
+	baseHeap  *attribution.HeapProfile // the heap profile taken with base (evidence_heap.go)
 	basePools []poolFigures
 	dumper    *attribution.Dumper
 	// baseGoroutines is the baseline's goroutine count, -1 before the baseline.
@@ -298,6 +320,7 @@ func (w *Watchdog) attributionBaseline() {
 		return
 	}
 	a.base = snap.Counts()
+	w.heapBaseline()
 	a.basePools = a.basePools[:0]
 	for _, p := range w.pools {
 		s := p.Stats()
@@ -380,6 +403,9 @@ func (w *Watchdog) attribute(al Alert, leakProfile bool) (ev *Evidence) {
 			ev.Diagnosis.Summary = fmt.Sprintf("unknown: pool %q has %d open, %d active, %d idle connections and %d waiting requests (open %+d, idle %+d since the baseline)",
 				p.Name, p.Open, p.Active, p.Idle, p.Waiting, p.OpenDelta, p.IdleDelta)
 		}
+	}
+	if kind == EvidenceHeap {
+		w.heapEvidence(ev)
 	}
 	if al.Level == LevelOK {
 		ev.Residue = residueOf(ev.Report, nil)

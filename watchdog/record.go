@@ -26,7 +26,7 @@ type recorder struct {
 
 // limitColumns are the series whose limit is recorded as a column NAME_limit after the series
 // (the fds limit is the fd_limit series itself).
-var limitColumns = []int{idxThreads, idxHeapBytes, idxRSSBytes}
+var limitColumns = []int{idxThreads, idxHeapBytes, idxRSSBytes, idxHeapLive}
 
 func newRecorder(cfg RecordConfig, names []string) (*recorder, error) {
 	if cfg.MaxBytes == 0 {

@@ -9,9 +9,10 @@ const (
 	idxRSSBytes
 	idxFDs
 	idxFDLimit
+	idxHeapLive
 	nBuiltin
 )
 
 func builtinSeries() []string {
-	return []string{SeriesGoroutines, SeriesGoroutinesCreated, SeriesThreads, SeriesHeapBytes, SeriesRSSBytes, SeriesFDs, SeriesFDLimit}
+	return []string{SeriesGoroutines, SeriesGoroutinesCreated, SeriesThreads, SeriesHeapBytes, SeriesRSSBytes, SeriesFDs, SeriesFDLimit, SeriesHeapLive}
 }

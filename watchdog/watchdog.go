@@ -42,6 +42,9 @@ type Watchdog struct {
 	pool0           int     // index of the first HTTP pool series
 	slowEvery       uint64  // ticks between two reads of the slow probes (RSS, FD limit)
 	rss, fdLimit    float64 // their last reads
+	heap            *liveHeapProbe
+	heapLive        float64 // the last live heap read (NaN before one)
+	heapCycles      uint64  // the collections completed at that read
 	pools           []*httppool.Pool
 	sink            *sink
 	handlers        []*handlerRunner
@@ -189,6 +192,7 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Watchdog, error) {
 	w.hist = newHistory(w.cfg.HistorySize, n)
 	w.alerts = make([]Alert, w.cfg.RecentAlerts)
 	w.rt = newRuntimeProbe()
+	w.heap, w.heapLive = newLiveHeapProbe(), math.NaN()
 	w.slowEvery = uint64(max(1, slowPeriod/w.cfg.Interval))
 	w.osp = newOSProbe(w.opts.procRoot)
 	if len(w.opts.gauges) > 0 {
@@ -303,7 +307,7 @@ func (w *Watchdog) Done() <-chan struct{} { return w.done }
 const hookGrace = 5 * time.Second
 
 // slowSeries are read every slowEvery ticks and hold their value in between.
-var slowSeries = [...]int{idxGoroutinesCreated, idxThreads, idxHeapBytes, idxRSSBytes, idxFDLimit}
+var slowSeries = [...]int{idxGoroutinesCreated, idxThreads, idxHeapBytes, idxRSSBytes, idxFDLimit, idxHeapLive}
 
 // slowPeriod is how often the probes that cost more than the rest of a tick are read.
 const slowPeriod = 5 * time.Second
@@ -456,6 +460,18 @@ func (w *Watchdog) tick() {
 		w.fdLimit, errs[idxFDLimit] = w.osp.fdLimit()
 		w.rss, errs[idxRSSBytes] = w.osp.rss()
 	}
+	newHeap := false
+	if slow {
+		// the live heap changes only at a collection: a read with no collection since the
+		// last one repeats it and is not a new sample, and before the first collection
+		// nothing has been marked live (it reads 0)
+		live, cycles := w.heap.read()
+		newHeap = !math.IsNaN(live) && cycles > 0 && (math.IsNaN(w.heapLive) || cycles != w.heapCycles)
+		if newHeap {
+			w.heapLive, w.heapCycles = live, cycles
+		}
+	}
+	v[idxHeapLive] = w.heapLive
 	v[idxFDLimit], v[idxRSSBytes] = w.fdLimit, w.rss // a failed read holds NaN until the next
 	lim[idxFDs] = v[idxFDLimit]
 	if w.osp.memLimit > 0 {
@@ -464,6 +480,7 @@ func (w *Watchdog) tick() {
 			lim[idxHeapBytes] = w.osp.memLimit
 		}
 	}
+	lim[idxHeapLive] = lim[idxHeapBytes] // GOMEMLIMIT, else the cgroup's
 	readPools(w.pools, v[w.pool0:w.gauge0])
 	if w.gauges != nil {
 		w.gauges.read(v[w.gauge0:], errs[w.gauge0:])
@@ -497,6 +514,9 @@ func (w *Watchdog) tick() {
 		for _, i := range slowSeries {
 			fresh[i] = math.NaN()
 		}
+	}
+	if !newHeap {
+		fresh[idxHeapLive] = math.NaN()
 	}
 	w.eng.step(now, fresh, lim)
 	if w.rec != nil {

@@ -299,9 +299,9 @@ func serve(o *options, log *zap.Logger) (status int, err error) {
 		return exitFail, err
 	}
 	defer leaks.cleanup()
-	if leaks.active() {
+	if leaks.active() || o.leakHeap > 0 {
 		log.Warn("injecting leaks", zap.Int("goroutines_per_min", o.leakGoroutines),
-			zap.Int("fds_per_min", o.leakFDs), zap.Int("conns_per_min", o.leakConns))
+			zap.Int("fds_per_min", o.leakFDs), zap.Int("conns_per_min", o.leakConns), zap.Int("heap_kib_per_min", o.leakHeap))
 	}
 
 	// The servers listen before the watchdog starts, so that the baseline already counts

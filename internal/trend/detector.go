@@ -36,6 +36,9 @@ type Verdict struct {
 type Detector struct {
 	p       Params
 	r       Rule
+	wr      Rule    // the window estimate's rule: r, its percentages turned into rates (relative.go)
+	rel     bool    // r has relative thresholds
+	pending Cause   // the cause of the level the last Step supported, for Unread (unread.go)
 	minRate float64 // excursions slower than this (per minute) are not cycles worth waiting out
 	short   *floorRing
 	long    *floorRing
@@ -105,7 +108,7 @@ func New(p Params, r Rule) (*Detector, error) {
 	p = p.withDefaults()
 	minRate := math.Inf(1)
 	for l := Notice; l <= Critical; l++ {
-		if th := r.threshold(l); th > 0 {
+		if th := r.At(0).threshold(l); th > 0 { // at PctOf: the lowest the relative ones go
 			minRate = min(minRate, p.ResolveRatio*th)
 		}
 	}
@@ -122,7 +125,7 @@ func New(p Params, r Rule) (*Detector, error) {
 		longLag = int((time.Duration(shortLag)*(p.Window/time.Duration(p.Slots)) + longWidth - 1) / longWidth)
 	}
 	return &Detector{
-		p: p, r: r, minRate: minRate, growth: r.growth(),
+		p: p, r: r, wr: r, rel: r.relative(), minRate: minRate, growth: r.growth(),
 		short: newFloorRing(p.Window, p.Slots, shortLag),
 		long:  newFloorRing(p.ExhaustWindow, longSlots, longLag),
 	}, nil
@@ -151,6 +154,9 @@ func (d *Detector) Step(t time.Duration, v, limit float64, flowing bool) Verdict
 		d.started, d.first, d.prevV = true, t, v
 	} else if v > d.prevV {
 		d.lastInc, d.incOK = t, true
+	}
+	if d.rel {
+		d.wr = d.r.atAge(v, t-d.first)
 	}
 	d.prevV = v
 	d.lastT = t
@@ -221,6 +227,9 @@ func (d *Detector) stepGrowth(t time.Duration, v, limit float64, warm bool, out 
 			d.evaluateFast(true)
 		}
 		d.long.add(t, v)
+		if d.p.QuietWarmup {
+			return OK, OK, CauseNone
+		}
 		return d.fastVerdict(out, OK, d.fastRaise, CauseNone)
 	}
 	if !d.fed {
@@ -287,6 +296,7 @@ func (d *Detector) settle(t time.Duration, prev, raise, hold Level, raiseCause C
 			d.sinceOK[l] = false
 		}
 	}
+	d.pending = raiseCause
 	newLevel := prev
 	for l := Critical; l > prev; l-- {
 		if d.sinceOK[l] && (t-d.since[l] >= d.confirmFor(l) || l <= d.urgent) {
@@ -348,7 +358,7 @@ func (d *Detector) confirmFor(l Level) time.Duration {
 
 // The fast rule's constants (see the package docs, "Warm-up and fast leaks").
 const (
-	fastEvidence = 2.0 // the rise needed for level l: fastEvidence × l's threshold × Window
+	fastEvidence = 2.0 // the default of Params.FastEvidence: the rise needed for level l is fastEvidence × l's threshold × Window
 	fastSteady   = 0.8 // the newest segment's rate at least this × the one before: not decelerating
 	fastAccel    = 0.5 // the one before at least this × the newest: growth in both, not one step
 	fastCycles   = 2.0 // the rise must be this many times the largest fall in the history
@@ -411,6 +421,9 @@ func (d *Detector) evaluateFast(warm bool) {
 		return
 	}
 	last := n - 1
+	if !d.steadyOver(env, last) {
+		return
+	}
 	win := d.p.Window.Minutes()
 	for k := 1; 2*k <= last && 3*k <= r.n; k++ {
 		a, b, c := max(last-3*k, 0), last-2*k, last-k
@@ -432,12 +445,12 @@ func (d *Detector) evaluateFast(warm bool) {
 			if th <= 0 {
 				continue
 			}
-			bar := fastEvidence * th * win
+			bar := d.p.FastEvidence * th * win
 			switch {
 			case warm:
-				bar = fastEvidence * d.r.threshold(top) * win
+				bar = d.p.FastEvidence * d.r.threshold(top) * win
 			case !d.ready:
-				bar = fastEvidence * max(th, d.r.threshold(min(Warning, top))) * win
+				bar = d.p.FastEvidence * max(th, d.r.threshold(min(Warning, top))) * win
 			}
 			if rNew >= th && rise >= bar && l > d.fastRaise {
 				d.fastRaise = l
@@ -483,7 +496,7 @@ func (d *Detector) evaluate(t time.Duration) {
 	}
 	d.raise, d.hold = OK, OK
 	for l := Notice; l <= Critical; l++ {
-		th := d.r.threshold(l)
+		th := d.wr.threshold(l) // with relative thresholds at the current level
 		if th <= 0 {
 			continue
 		}

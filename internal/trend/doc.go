@@ -190,4 +190,19 @@
 // CycleMemory. Steps are forgiven only once: two comparable unrelated level shifts within
 // StepMemory read as a staircase. A warm-up still rising faster than the notice rate after
 // Warmup + MinSpan is graded as growth.
+//
+// # Series read now and then, relative thresholds
+//
+// A series that is new only now and then (the live heap changes only at a garbage collection,
+// seconds to minutes apart) is fed with [Detector.Step] when read and [Detector.Unread] on the
+// ticks between: an unread tick estimates nothing, resets no clock and resolves nothing, but a
+// raise the last reading supported confirms on time instead of waiting for the next reading.
+// A Rule's percentages per hour ([Rule].WarningPctPerHour and the like, of max(value,
+// [Rule].PctOf), from [Rule].PctAfter) are turned into per-minute thresholds at the latest value
+// and grade the window estimate at whichever of the two is lower ([Rule.At]); the fast rule
+// keeps the per-minute ones. [Params].QuietWarmup makes the warm-up raise nothing from growth,
+// [Params].FastEvidence sets the fast rule's rise (default 2 Windows of the threshold) and
+// [Params].FastSteadySpan makes it also require steady growth over segments that long, which a
+// decelerating fill fails even under a collector's jitter. The watchdog's live-heap series uses
+// all four (watchdog.HeapLiveRule).
 package trend

@@ -19,6 +19,21 @@ type Rule struct {
 	// minute, as estimated over Params.Window. When several are set they must increase:
 	// notice < warning < critical.
 	NoticePerMin, WarningPerMin, CriticalPerMin float64
+	// NoticePctPerHour, WarningPctPerHour and CriticalPctPerHour grade the same growth
+	// relative to the series' level: percent of max(value, PctOf) per hour. Where a level has
+	// both an absolute and a relative threshold, it is raised at the lower of the two (see
+	// relative.go): "warning at 2 MiB/min or 10 %/h of max(live, 288 MiB)" catches a slow leak
+	// of a small heap by the percentage and a fast leak of a large one by the rate. Set ones
+	// must increase with the level, like the per-minute ones.
+	NoticePctPerHour, WarningPctPerHour, CriticalPctPerHour float64
+	// PctOf is the least level the percentages are taken of (a small heap growing 10 %/h is
+	// growing by little), in units of the series. 0: the value itself.
+	PctOf float64
+	// PctAfter is how long after the first sample the percentages start to grade; before,
+	// only the per-minute thresholds do. A growth slow enough to be caught only by the
+	// percentages takes hours to matter, and a cache filled at start-up still grows by a
+	// fraction of its thresholds for half an hour after its fast fill. 0: from the start.
+	PctAfter time.Duration
 	// ExhaustWarning and ExhaustCritical raise warning (critical) when the series' trend reaches
 	// its limit within that horizon, whatever the rate. They apply only where Step gets a limit.
 	// Zero disables; ExhaustCritical must be shorter than ExhaustWarning when both are set. A
@@ -38,7 +53,7 @@ type Rule struct {
 
 // growth reports whether r grades growth or exhaustion.
 func (r Rule) growth() bool {
-	return r.NoticePerMin > 0 || r.WarningPerMin > 0 || r.CriticalPerMin > 0 ||
+	return r.NoticePerMin > 0 || r.WarningPerMin > 0 || r.CriticalPerMin > 0 || r.relative() ||
 		r.ExhaustWarning > 0 || r.ExhaustCritical > 0
 }
 
@@ -70,6 +85,7 @@ func (r Rule) Problems() []string {
 			}
 		}
 	}
+	bad = append(bad, r.relativeProblems()...)
 	if r.ExhaustWarning < 0 {
 		bad = append(bad, fmt.Sprintf("ExhaustWarning must be >= 0 (got %v)", r.ExhaustWarning))
 	}
@@ -117,6 +133,23 @@ type Params struct {
 	// leaks"). Default 5 min; set it explicitly for short windows. A negative value disables
 	// warm-up.
 	Warmup time.Duration
+	// QuietWarmup makes the warm-up quiet: growth in it raises nothing, not even by the fast
+	// rule; a value at its limit, or one the growth takes to its limit within a Window, is
+	// still critical. For a series whose start-up fills are many times its thresholds (a
+	// live heap whose caches fill at tens of MiB/min, judged at a few MiB/min): the fast
+	// rule's warm-up bar would take such a fill for a leak.
+	QuietWarmup bool
+	// FastEvidence is the rise the fast rule needs before it supports a level, in
+	// thresholds × Window: a level is supported once the series rose FastEvidence × its
+	// threshold × Window over the newest segments, growing steadily. Default 2, the rise a
+	// leak at the threshold makes in two windows; in (0, 8]. Lower is sooner, for a series
+	// whose readings are few and whose Window is long (the live heap's).
+	FastEvidence float64
+	// FastSteadySpan, when set, makes the fast rule also require steady growth over the
+	// newest two segments of at least this length (see fast.go): a fill that decelerates
+	// fails there even where readings jitter enough to look steady over shorter ones.
+	// Default 0: off. At most Window/3.
+	FastSteadySpan time.Duration
 	// Slots is the number of time slots per Window; each keeps only the slot's lowest sample.
 	// It fixes the memory: O(Slots) whatever the sampling interval. Default 10; 4..64.
 	Slots int
@@ -194,6 +227,9 @@ func (p Params) withDefaults() Params {
 	if p.ExhaustWindow == 0 {
 		p.ExhaustWindow = 3 * p.Window
 	}
+	if p.FastEvidence == 0 {
+		p.FastEvidence = fastEvidence
+	}
 	if p.CycleMemory == 0 {
 		p.CycleMemory = 3 * p.Window
 	}
@@ -232,6 +268,12 @@ func (p Params) Validate() error {
 	}
 	if !(q.ResolveRatio > 0 && q.ResolveRatio <= 1) {
 		bad = append(bad, fmt.Sprintf("ResolveRatio=%v is outside (0, 1]", q.ResolveRatio))
+	}
+	if q.FastSteadySpan < 0 || (q.Window > 0 && q.FastSteadySpan > q.Window/3) {
+		bad = append(bad, fmt.Sprintf("FastSteadySpan=%v is outside [0, Window/3]", q.FastSteadySpan))
+	}
+	if !(q.FastEvidence > 0 && q.FastEvidence <= 8) {
+		bad = append(bad, fmt.Sprintf("FastEvidence=%v is outside (0, 8]", q.FastEvidence))
 	}
 	if !(q.StepFactor > 1) || math.IsInf(q.StepFactor, 0) {
 		bad = append(bad, fmt.Sprintf("StepFactor=%v must be a finite number > 1", q.StepFactor))

@@ -14,7 +14,7 @@ func TestDefaultParams(t *testing.T) {
 		Window: 5 * time.Minute, Warmup: 5 * time.Minute, Slots: 10, MinSpan: 5 * time.Minute,
 		Confirm: 75 * time.Second, Resolve: 150 * time.Second, ResolveRatio: 0.6, StepFactor: 5,
 		StepSettle: 100 * time.Second, StepMemory: 20 * time.Minute, ExhaustWindow: 15 * time.Minute,
-		CycleMemory: 15 * time.Minute,
+		CycleMemory: 15 * time.Minute, FastEvidence: 2,
 	}
 	if p != want {
 		t.Errorf("DefaultParams() = %+v, want %+v", p, want)

@@ -64,6 +64,10 @@ const (
 	// reader holding an RWMutex and waiting to read it again behind a
 	// writer that waits for the readers.
 	CauseLockCycle
+	// CauseHeapGrowth: memory kept on the heap, attributed to the
+	// allocation sites whose in-use bytes grew since the baseline
+	// ([DiagnoseHeap]).
+	CauseHeapGrowth
 )
 
 var causeNames = [...]string{
@@ -82,6 +86,7 @@ var causeNames = [...]string{
 	CauseNilChannel:            "nil_channel",
 	CauseEmptySelect:           "empty_select",
 	CauseLockCycle:             "lock_cycle",
+	CauseHeapGrowth:            "heap_growth",
 }
 
 // String returns the cause in snake_case, as in JSON and log fields.
