@@ -374,8 +374,8 @@ func (d *Detector) evaluateFast(warm bool) {
 	// burst that ended) may rise by F again without leaking
 	fall, hi := 0.0, math.Inf(-1)
 	for _, q := range pts {
-		hi = max(hi, q.v)
-		fall = max(fall, hi-q.v)
+		fall = max(fall, hi-q.v, q.drop)
+		hi = max(hi, q.hi)
 	}
 	lag := d.lag // the window estimate's, found on this very slot
 	if warm {
@@ -393,7 +393,7 @@ func (d *Detector) evaluateFast(warm bool) {
 		for k := i - 1; k >= 0 && pts[k].s >= pts[i].s-int64(lag); k-- {
 			v = min(v, pts[k].v)
 		}
-		env = append(env, point{pts[i].s, pts[i].t, v})
+		env = append(env, point{s: pts[i].s, t: pts[i].t, v: v})
 	}
 	r.env = env
 	n := len(env)
@@ -460,6 +460,14 @@ func (d *Detector) longLag() int {
 	return int((w + d.long.width - 1) / d.long.width)
 }
 
+// windowTau is the consistency the window estimate needs to raise a level: Kendall's tau of
+// the window's floored slot minima, before the lower envelope (see the package docs).
+const windowTau = 0.4
+
+// windowNoise: the window estimate raises a level only when the floor's rise over the window
+// is at least this many times the noise scale of the slot-to-slot changes.
+const windowNoise = 2.0
+
 // evaluate refreshes the growth estimate when a slot has closed: the short ring's floor
 // slope, the staircase, and the levels they support. Its cost is O(Slots²) (Theil–Sen pairs,
 // cycle search) and it runs once per Window/Slots.
@@ -487,7 +495,7 @@ func (d *Detector) evaluate(t time.Duration) {
 		if th <= 0 {
 			continue
 		}
-		if d.rate >= th {
+		if d.rate >= th && (d.growthCause == CauseStaircase || (se.tau >= windowTau && d.rate*se.span.Minutes() >= windowNoise*se.noise)) {
 			d.raise = l
 		}
 		if d.rate >= d.p.ResolveRatio*th {
