@@ -13,8 +13,13 @@ type Verdict struct {
 	// Changed is Level != Prev.
 	Changed bool
 	// RatePerMin is the growth estimate that was graded, in units per minute: the larger of the
-	// floor slope and the staircase rate. 0 before Ready.
+	// floor slope and the staircase rate, or the fast rule's (see the package docs). 0 before
+	// Ready unless the fast rule or the limit forecast graded it.
 	RatePerMin float64
+	// Span is how much data RatePerMin was estimated over: the window estimate's span (at most
+	// Params.Window), or the fast rule's segments when it set the rate (shorter the faster the
+	// leak). 0 when RatePerMin is 0 or comes from the staircase.
+	Span time.Duration
 	// Ready says the estimate had enough data (Params.MinSpan after warm-up).
 	Ready bool
 	// Exhaustion > 0 is the projected time until the floor reaches the limit at the longer-term
@@ -57,10 +62,11 @@ type Detector struct {
 	growthCause Cause
 	raise, hold Level // levels the rate supports (raise) and keeps (hold)
 	base, floor float64
-	lag         int     // cycle lag of the short ring, in slots
-	longOK      bool    // longRate is valid
-	longStale   bool    // a long slot closed since longRate was computed
-	longRate    float64 // exhaustion trend, per minute
+	span        time.Duration // the window estimate's span
+	lag         int           // cycle lag of the short ring, in slots
+	longOK      bool          // longRate is valid
+	longStale   bool          // a long slot closed since longRate was computed
+	longRate    float64       // exhaustion trend, per minute
 
 	level   Level
 	cause   Cause
@@ -73,7 +79,9 @@ type Detector struct {
 	// the fast rule (evaluateFast), refreshed when a slot closes
 	fastRaise, fastHold Level
 	fastRate            float64
-	fastTrend           float64 // rate of steady growth, whatever the bars: for the limit forecast
+	fastSpan            time.Duration // the segments fastRate was measured over
+	fastTrend           float64       // rate of steady growth, whatever the bars: for the limit forecast
+	fastTrendSpan       time.Duration
 
 	steps  [8]stepRec
 	nsteps int
@@ -174,7 +182,9 @@ func (d *Detector) Step(t time.Duration, v, limit float64, flowing bool) Verdict
 			if left <= d.p.Window {
 				raise, hold, raiseCause, d.urgent = Critical, Critical, CauseExhaustion, Critical
 				out.Exhaustion = max(left, time.Nanosecond)
-				out.RatePerMin = max(out.RatePerMin, d.fastTrend)
+				if d.fastTrend > out.RatePerMin {
+					out.RatePerMin, out.Span = d.fastTrend, d.fastTrendSpan
+				}
 			}
 		}
 	}
@@ -241,6 +251,9 @@ func (d *Detector) stepGrowth(t time.Duration, v, limit float64, warm bool, out 
 	out.Ready = true
 	out.Baseline, out.Floor = d.base, d.floor
 	out.RatePerMin = d.rate
+	if d.growthCause == CauseGrowth && d.rate != 0 {
+		out.Span = d.span
+	}
 	raise, hold, cause = d.raise, d.hold, d.growthCause
 	raise, hold, cause = d.fastVerdict(out, raise, hold, cause)
 
@@ -327,7 +340,9 @@ func (d *Detector) settle(t time.Duration, prev, raise, hold Level, raiseCause C
 func (d *Detector) fastVerdict(out *Verdict, raise, hold Level, cause Cause) (Level, Level, Cause) {
 	if d.fastRaise > raise {
 		raise, cause = d.fastRaise, CauseGrowth
-		out.RatePerMin = max(out.RatePerMin, d.fastRate)
+		if d.fastRate >= out.RatePerMin {
+			out.RatePerMin, out.Span = d.fastRate, d.fastSpan
+		}
 	}
 	return raise, max(hold, d.fastHold), cause
 }
@@ -365,6 +380,7 @@ const (
 // of the highest enabled threshold for every level: what a start-up fill cannot be.
 func (d *Detector) evaluateFast(warm bool) {
 	d.fastRaise, d.fastHold, d.fastRate, d.fastTrend = OK, OK, 0, 0
+	d.fastSpan, d.fastTrendSpan = 0, 0
 	r := d.short
 	pts := r.history()
 	if len(pts) < 3 {
@@ -426,7 +442,9 @@ func (d *Detector) evaluateFast(warm bool) {
 		if rise < fastCycles*fall {
 			continue
 		}
-		d.fastTrend = max(d.fastTrend, rNew)
+		if rNew > d.fastTrend {
+			d.fastTrend, d.fastTrendSpan = rNew, env[last].t-env[a].t
+		}
 		for l := Notice; l <= Critical; l++ {
 			th := d.r.threshold(l)
 			if th <= 0 {
@@ -441,7 +459,9 @@ func (d *Detector) evaluateFast(warm bool) {
 			}
 			if rNew >= th && rise >= bar && l > d.fastRaise {
 				d.fastRaise = l
-				d.fastRate = max(d.fastRate, rNew)
+				if rNew > d.fastRate {
+					d.fastRate, d.fastSpan = rNew, env[last].t-env[a].t
+				}
 			}
 			if rNew >= d.p.ResolveRatio*th && rise >= d.p.ResolveRatio*bar && l > d.fastHold {
 				d.fastHold = l
@@ -466,7 +486,7 @@ const windowTau = 0.4
 
 // windowNoise: the window estimate raises a level only when the floor's rise over the window
 // is at least this many times the noise scale of the slot-to-slot changes.
-const windowNoise = 2.0
+const windowNoise = 3.0
 
 // evaluate refreshes the growth estimate when a slot has closed: the short ring's floor
 // slope, the staircase, and the levels they support. Its cost is O(Slots²) (Theil–Sen pairs,
@@ -479,7 +499,7 @@ func (d *Detector) evaluate(t time.Duration) {
 		d.rate = 0
 		return
 	}
-	d.base, d.floor = se.base, se.floor
+	d.base, d.floor, d.span = se.base, se.floor, se.span
 	// staircase: remember one-time steps; two or more within StepMemory are growth
 	if se.jump > 0 && se.flatAfter && t-d.short.slotStart(se.jumpSlot+1) >= d.p.StepSettle {
 		d.recordStep(se.jumpSlot, t, se.jump, se.jumpTop)

@@ -163,3 +163,30 @@ func TestTimeToCritical(t *testing.T) {
 	}
 	t.Log(string(sb))
 }
+
+// TestVerdictSpan: Verdict.Span says how much data the graded rate was estimated over. A
+// leak at 100 × the critical rate is graded critical by the fast rule on much less than the
+// 5-minute Window; a leak at 1.5 × the critical rate waits for the window estimate, whose span
+// is the Window (within a slot).
+func TestVerdictSpan(t *testing.T) {
+	rule := seedRule("goroutines")
+	p := trend.DefaultParams()
+	slot := p.Window / time.Duration(p.Slots)
+	for _, tc := range []struct {
+		mult     float64
+		min, max time.Duration
+	}{{100, slot, p.Window / 2}, {1.5, p.Window - slot, p.Window}} {
+		d, err := trend.New(p, rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got trend.Verdict
+		for at := time.Duration(0); at < time.Hour && got.Level != trend.Critical; at += time.Second {
+			got = d.Step(at, 100+max(0, (at-10*time.Minute).Minutes())*tc.mult*rule.CriticalPerMin, math.NaN(), true)
+		}
+		t.Logf("leak at %gx the critical rate: critical at %.0f/min over %v", tc.mult, got.RatePerMin, got.Span)
+		if got.Level != trend.Critical || got.Span < tc.min || got.Span > tc.max {
+			t.Errorf("leak at %gx the critical rate: %v at %.0f/min over %v, want critical over %v..%v", tc.mult, got.Level, got.RatePerMin, got.Span, tc.min, tc.max)
+		}
+	}
+}
