@@ -67,6 +67,7 @@ type Detector struct {
 	longOK      bool          // longRate is valid
 	longStale   bool          // a long slot closed since longRate was computed
 	longRate    float64       // exhaustion trend, per minute
+	longCeil    float64       // the level the exhaustion trend tends to (+Inf: not decelerating)
 
 	level   Level
 	cause   Cause
@@ -82,6 +83,7 @@ type Detector struct {
 	fastSpan            time.Duration // the segments fastRate was measured over
 	fastTrend           float64       // rate of steady growth, whatever the bars: for the limit forecast
 	fastTrendSpan       time.Duration
+	fastCeil            float64 // the level the steady segment pairs tend to (+Inf: one does not decelerate)
 
 	steps  [8]stepRec
 	nsteps int
@@ -177,7 +179,7 @@ func (d *Detector) Step(t time.Duration, v, limit float64, flowing bool) Verdict
 		switch {
 		case v >= limit:
 			raise, hold, raiseCause, d.urgent = Critical, Critical, CauseLimit, Critical
-		case d.fastTrend > 0:
+		case d.fastTrend > 0 && d.fastCeil >= limit:
 			left := time.Duration((limit - v) / d.fastTrend * float64(time.Minute))
 			if left <= d.p.Window {
 				raise, hold, raiseCause, d.urgent = Critical, Critical, CauseExhaustion, Critical
@@ -262,9 +264,10 @@ func (d *Detector) stepGrowth(t time.Duration, v, limit float64, warm bool, out 
 		if d.longStale {
 			// once per long slot, and only for a series with a limit
 			le := d.long.estimate(d.p.MinSpan, d.p.StepFactor, d.minRate, d.longLag())
-			d.longOK, d.longRate, d.longStale = le.ok, le.rate, false
+			d.longOK, d.longRate, d.longCeil, d.longStale = le.ok, le.rate, le.ceil, false
 		}
-		if v < limit && d.longOK && d.longRate > 0 {
+		// a fill that decelerates towards a level under the limit is not extrapolated
+		if v < limit && d.longOK && d.longRate > 0 && d.longCeil >= limit {
 			left := max(limit-d.floor, 0)
 			out.Exhaustion = time.Duration(left / d.longRate * float64(time.Minute))
 			if out.Exhaustion <= 0 {
@@ -380,7 +383,7 @@ const (
 // of the highest enabled threshold for every level: what a start-up fill cannot be.
 func (d *Detector) evaluateFast(warm bool) {
 	d.fastRaise, d.fastHold, d.fastRate, d.fastTrend = OK, OK, 0, 0
-	d.fastSpan, d.fastTrendSpan = 0, 0
+	d.fastSpan, d.fastTrendSpan, d.fastCeil = 0, 0, math.Inf(-1)
 	r := d.short
 	pts := r.history()
 	if len(pts) < 3 {
@@ -445,6 +448,7 @@ func (d *Detector) evaluateFast(warm bool) {
 		if rNew > d.fastTrend {
 			d.fastTrend, d.fastTrendSpan = rNew, env[last].t-env[a].t
 		}
+		d.fastCeil = max(d.fastCeil, ceiling(rMid, rNew, (dtNew+dtMid)/2, env[last].v))
 		for l := Notice; l <= Critical; l++ {
 			th := d.r.threshold(l)
 			if th <= 0 {

@@ -143,6 +143,39 @@ type estimate struct {
 	lag       int           // cycle lag used, in slots
 	tau       float64       // Kendall's tau of the window's floored points (before the envelope)
 	noise     float64       // noise scale of the window's slot-to-slot changes
+	ceil      float64       // the level a decelerating envelope tends to (+Inf: not decelerating)
+}
+
+// ceiling returns the level that growth now at v tends to if it goes on decelerating as it
+// did: from rate r1 to rate r2 over dt minutes, growth whose rate decays exponentially
+// (r2 < r1) tends to v + r2 × τ with τ = dt / ln(r1/r2) (a fill levelling off tends to its
+// plateau; a steady leak's noise makes τ many times dt, so its ceiling is far off). Growth
+// that does not decelerate has no ceiling: +Inf.
+func ceiling(r1, r2, dt, v float64) float64 {
+	switch {
+	case !(r1 > 0) || !(dt > 0) || r2 >= r1:
+		return math.Inf(1)
+	case r2 <= 0:
+		return v
+	}
+	return v + r2*dt/math.Log(r1/r2)
+}
+
+// slope returns the Theil–Sen slope of r.env[i..j], per minute (0 without a pair); it uses
+// r.pairs as scratch.
+func (r *floorRing) slope(i, j int) float64 {
+	r.pairs = r.pairs[:0]
+	for a := i; a <= j; a++ {
+		for b := a + 1; b <= j; b++ {
+			if dt := r.env[b].t - r.env[a].t; dt > 0 {
+				r.pairs = append(r.pairs, (r.env[b].v-r.env[a].v)/dt.Minutes())
+			}
+		}
+	}
+	if len(r.pairs) == 0 {
+		return 0
+	}
+	return median(r.pairs)
 }
 
 // cycleLag finds how long the series recently stayed up before coming back down. It works on
@@ -322,6 +355,13 @@ func (r *floorRing) estimate(minSpan time.Duration, stepFactor, minRate float64,
 		}
 	}
 	e.base = r.env[0].v
+	if n >= 6 { // the rates of the two halves, each by Theil–Sen
+		h := n / 2
+		mid := func(i, j int) time.Duration { return (r.env[i].t + r.env[j].t) / 2 }
+		e.ceil = ceiling(r.slope(0, h), r.slope(h, n-1), (mid(h, n-1) - mid(0, h)).Minutes(), r.env[n-1].v)
+	} else {
+		e.ceil = math.Inf(1)
+	}
 
 	// Theil–Sen slope of the envelope
 	r.pairs = r.pairs[:0]
