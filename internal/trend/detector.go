@@ -131,11 +131,13 @@ func New(p Params, r Rule) (*Detector, error) {
 	if longWidth > 0 {
 		longLag = int((time.Duration(shortLag)*(p.Window/time.Duration(p.Slots)) + longWidth - 1) / longWidth)
 	}
-	return &Detector{
+	d := &Detector{
 		p: p, r: r, minRate: minRate, growth: r.growth(),
 		short: newFloorRing(p.Window, p.Slots, shortLag),
 		long:  newFloorRing(p.ExhaustWindow, longSlots, longLag),
-	}, nil
+	}
+	d.short.wantTau = true
+	return d, nil
 }
 
 // Params returns the parameters in use, with defaults filled in.
@@ -264,7 +266,15 @@ func (d *Detector) stepGrowth(t time.Duration, v, limit float64, warm bool, out 
 		if d.longStale {
 			// once per long slot, and only for a series with a limit
 			le := d.long.estimate(d.p.MinSpan, d.p.StepFactor, d.minRate, d.longLag())
-			d.longOK, d.longRate, d.longCeil, d.longStale = le.ok, le.rate, le.ceil, false
+			d.longOK, d.longRate, d.longStale = le.ok, le.rate, false
+			// the ceiling of decelerating growth, only where the forecast could raise a level
+			d.longCeil = math.Inf(1)
+			if le.ok && le.rate > 0 && v < limit {
+				reach := max(d.r.ExhaustWarning, d.r.ExhaustCritical).Minutes() / d.p.ResolveRatio
+				if (limit-le.floor)/le.rate <= reach {
+					d.longCeil = d.long.envCeiling()
+				}
+			}
 		}
 		// a fill that decelerates towards a level under the limit is not extrapolated
 		if v < limit && d.longOK && d.longRate > 0 && d.longCeil >= limit {

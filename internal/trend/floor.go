@@ -26,6 +26,9 @@ type floorRing struct {
 	used  bool
 	from  int64 // first slot whose samples may be graded (after warm-up); earlier ones only show cycles
 
+	// estimate also computes the window's consistency (Kendall's tau, for the growth estimate)
+	wantTau bool
+
 	// the longest excursion found so far (cycleLag) and the slot it ended at: it is kept until
 	// that slot leaves the history, so a cycle once seen is not forgotten on the next slot
 	// because a shifted history no longer shows it as clearly
@@ -143,7 +146,6 @@ type estimate struct {
 	lag       int           // cycle lag used, in slots
 	tau       float64       // Kendall's tau of the window's floored points (before the envelope)
 	noise     float64       // noise scale of the window's slot-to-slot changes
-	ceil      float64       // the level a decelerating envelope tends to (+Inf: not decelerating)
 }
 
 // ceiling returns the level that growth now at v tends to if it goes on decelerating as it
@@ -159,6 +161,19 @@ func ceiling(r1, r2, dt, v float64) float64 {
 		return v
 	}
 	return v + r2*dt/math.Log(r1/r2)
+}
+
+// envCeiling returns the level the envelope of the last estimate (which must have been ok)
+// tends to if it goes on decelerating as it did, from the Theil–Sen rates of its two halves
+// (see ceiling); +Inf with fewer than 6 points. It reuses the estimate's scratch.
+func (r *floorRing) envCeiling() float64 {
+	n := len(r.env)
+	if n < 6 {
+		return math.Inf(1)
+	}
+	h := n / 2
+	mid := func(i, j int) time.Duration { return (r.env[i].t + r.env[j].t) / 2 }
+	return ceiling(r.slope(0, h), r.slope(h, n-1), (mid(h, n-1) - mid(0, h)).Minutes(), r.env[n-1].v)
 }
 
 // slope returns the Theil–Sen slope of r.env[i..j], per minute (0 without a pair); it uses
@@ -303,7 +318,7 @@ func (r *floorRing) estimate(minSpan time.Duration, stepFactor, minRate float64,
 	// sawtooth aliased by short slots) whose lower envelope rises only because its newest
 	// points have not come down yet does not
 	conc, pairs := 0, 0
-	for i := 0; i < n; i++ {
+	for i := 0; i < n && r.wantTau; i++ {
 		for j := i + 1; j < n; j++ {
 			switch d := r.raw[j] - r.raw[i]; {
 			case d > 0:
@@ -314,7 +329,9 @@ func (r *floorRing) estimate(minSpan time.Duration, stepFactor, minRate float64,
 			pairs++
 		}
 	}
-	e.tau = float64(conc) / float64(pairs)
+	if pairs > 0 {
+		e.tau = float64(conc) / float64(pairs)
+	}
 	// noise: median absolute deviation of the slot-to-slot changes of the window's raw minima
 	r.diffs = r.diffs[:0]
 	for i := len(pts) - n + 1; i < len(pts); i++ {
@@ -355,13 +372,6 @@ func (r *floorRing) estimate(minSpan time.Duration, stepFactor, minRate float64,
 		}
 	}
 	e.base = r.env[0].v
-	if n >= 6 { // the rates of the two halves, each by Theil–Sen
-		h := n / 2
-		mid := func(i, j int) time.Duration { return (r.env[i].t + r.env[j].t) / 2 }
-		e.ceil = ceiling(r.slope(0, h), r.slope(h, n-1), (mid(h, n-1) - mid(0, h)).Minutes(), r.env[n-1].v)
-	} else {
-		e.ceil = math.Inf(1)
-	}
 
 	// Theil–Sen slope of the envelope
 	r.pairs = r.pairs[:0]
