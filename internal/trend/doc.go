@@ -76,9 +76,7 @@
 // since the latest earlier slot that was no higher than the return level (within twice the
 // noise). An excursion counts when it rose more than StepFactor × noise above the return level,
 // at an average of at least ResolveRatio × the lowest rate threshold over its length (a slower
-// one could never be graded). An excursion once found is remembered until it leaves the
-// history (a shifted history may show it less clearly on the next slot). The longest such
-// excursion, plus one slot, is the cycle lag L, and
+// one could never be graded). The longest such excursion, plus one slot, is the cycle lag L, and
 // step 3 takes each point's minimum over the L slots before it, so a rise counts as growth only
 // once it has outlasted the longest cycle the series has shown. A monotone leak, a one-time
 // step, a warm-up that levels off and noise have no excursion: L = 0 and they are graded with no
@@ -144,7 +142,7 @@
 // microseconds at a slot boundary. Memory is O(Slots × (1 + CycleMemory/Window)). The
 // consistency gate (Kendall's tau, 45 pairs), the per-slot maximum and fall, and the
 // deceleration ceiling (two half-window Theil–Sen slopes, computed only when the linear
-// forecast would raise a level) made a slot close about 1.4× dearer in an A/B run and left the
+// forecast would raise a level) made a slot close about 1.3× dearer in an A/B run and left the
 // tick inside a slot and the 1 s workload unchanged within the noise (bench/README.md).
 //
 // # Levels, confirmation and hysteresis

@@ -29,12 +29,6 @@ type floorRing struct {
 	// estimate also computes the window's consistency (Kendall's tau, for the growth estimate)
 	wantTau bool
 
-	// the longest excursion found so far (cycleLag) and the slot it ended at: it is kept until
-	// that slot leaves the history, so a cycle once seen is not forgotten on the next slot
-	// because a shifted history no longer shows it as clearly
-	memLag int
-	memEnd int64
-
 	// scratch for estimate, sized at construction
 	pt    []point // completed slots of the history, oldest first
 	flt   []float64
@@ -218,7 +212,7 @@ func (r *floorRing) cycleLag(stepFactor, minRate float64, maxLag int) int {
 	noise := noiseScale(r.diffs)
 	tol, sig := 2*noise, stepFactor*noise
 	slotMin := r.width.Minutes()
-	best, end := 0, int64(0)
+	best := 0
 	for i := 1; i < m-1; i++ {
 		g := max(pts[i].v, pts[i+1].v)
 		top := math.Inf(-1)
@@ -233,16 +227,9 @@ func (r *floorRing) cycleLag(stepFactor, minRate float64, maxLag int) int {
 		rise := top - g
 		e := int(pts[i].s - pts[k].s)
 		if rise > sig && rise > 0 && rise >= minRate*float64(e)*slotMin && e > best {
-			best, end = e, pts[i].s
+			best = e
 		}
 	}
-	if r.memLag > 0 && r.cur-r.memEnd >= int64(r.h-1) {
-		r.memLag = 0 // its end has left the history
-	}
-	if best > 0 && best >= r.memLag {
-		r.memLag, r.memEnd = best, end
-	}
-	best = max(best, r.memLag)
 	if best == 0 {
 		return 0
 	}
