@@ -84,7 +84,9 @@ type Alert struct {
 	// Value is the series' value at Time; Baseline the floor its growth is measured from.
 	Value    float64 `json:"value"`
 	Baseline float64 `json:"baseline"`
-	// RatePerMin is the growth per minute estimated over Window.
+	// RatePerMin is the growth per minute estimated over Window: the span of data the verdict
+	// was taken over, the configured [Config.Window] or less when a fast leak was judged early
+	// (the reason says the same span).
 	RatePerMin float64       `json:"rate_per_min"`
 	Window     time.Duration `json:"-"` // JSON: window_s
 	// Limit is the series' limit (0 when none is known); TimeToExhaustion the projected time until

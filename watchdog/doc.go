@@ -137,7 +137,11 @@
 // outlast its longest such cycle before a rise counts), forms the lower envelope (the lowest the
 // series goes from each point on) and takes its Theil–Sen slope, per minute. Bursts that return
 // to their floor, sawtooth recycling and a warm-up that levelled off leave that envelope flat; a
-// leak raises it. A single large rise that then holds flat is a one-time step and is forgiven;
+// leak raises it. The slope raises a level only when the growth is consistent (most slot
+// minima, floored over the cycles, above the earlier ones: Kendall's tau at least 0.4) and the
+// floor rose over the window by at least three times the noise of its slot-to-slot changes: a
+// pool recycled every few seconds, which slots of a few seconds alias into minima that jump by
+// most of its amplitude, does not raise it at any Window. A single large rise that then holds flat is a one-time step and is forgiven;
 // repeated comparable steps are a staircase leak. Every rule (growth, exhaustion, the floor rules
 // of HTTP pools, increases of error counters, a limit reached) shares one hysteresis: a level
 // is raised once its rule has held for Confirm (Window/4) and lowered after Resolve (Window/2)
@@ -145,7 +149,9 @@
 // stops resolves once, and a starved pool that shows one idle connection now and then stays one
 // warning, without flapping. A value at its limit and an error counter's increase are facts,
 // not estimates: they are raised on the sample that shows them. Exhaustion forecasts use the
-// same floor over three windows. The estimate is refreshed when a slot closes (every 30 s by
+// same floor over three windows; growth that decelerates (its newer half slower than its
+// older) is projected to the level it tends to, and a fill levelling off below the limit is
+// not forecast to reach it. The estimate is refreshed when a slot closes (every 30 s by
 // default); between, a step costs well under a microsecond. Memory per series is fixed, whatever the
 // uptime or the sampling interval.
 //
@@ -172,8 +178,10 @@
 // figures against the rate are in bench/README.md). A value at its limit (FDs at
 // RLIMIT_NOFILE, threads at the maximum, memory at its limit) is critical on the sample that
 // shows it, whatever the warm-up or Confirm, and so is steady growth that reaches the limit
-// within a Window. The warm-up also sets when the attribution
-// baseline is taken.
+// within a Window (not growth that decelerates towards a level below it: a start-up fill). An
+// alert's reason and [Alert].Window give the span its rate was judged over: "growing 5000/min
+// over 1m30s" for a fast leak caught before a full Window. The warm-up also sets when the
+// attribution baseline is taken.
 //
 // The trade-off is latency against false alarms: a longer Window resists longer bursts and
 // slower sawtooth periods, a shorter one detects sooner. Every time constant derives from
@@ -183,8 +191,8 @@
 // within latency goals that TestCorpusTraces and TestCorpusEarly enforce; the latencies, beside
 // a careful Prometheus rule's, are in bench/README.md ("How does the detector score?"). A leak
 // under a sawtooth is graded from the cycle bottoms, about one period later than a plain leak.
-// Known limit: a pool recycled every few seconds, at a Window of a minute or less (a period of
-// a few slots), can still be graded as growth.
+// A pool that adds a worker every 250 ms up to 40 and then recycles them all raises nothing at
+// any Window from 30 s to 5 min, sampled every second, every 250 ms or at random instants.
 //
 // The engine is a pure function of the samples and their times: [Replay] runs a recording made
 // with Config.Record (or any trace in the same CSV format) through exactly the code the live

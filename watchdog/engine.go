@@ -174,7 +174,7 @@ func (e *engine) alert(i int) Alert {
 	prev := s.prevLevel
 	a := Alert{
 		Time: s.changedAt, Series: s.name, Level: s.level, Previous: prev, Cause: s.cause,
-		Value: s.prev, Window: s.window, RatePerMin: s.verdict.RatePerMin, Baseline: s.verdict.Baseline,
+		Value: s.prev, Window: e.span(s), RatePerMin: s.verdict.RatePerMin, Baseline: s.verdict.Baseline,
 	}
 	if s.limit > 0 && !math.IsNaN(s.limit) {
 		a.Limit = s.limit
@@ -192,11 +192,11 @@ func (e *engine) reason(s *engineSeries, prev Level) string {
 		r = s.det.Thresholds() // relative thresholds as they stood at the last reading
 	}
 	if seriesUnit(s.name) == unitBytes && (s.cause == CauseGrowth || s.cause == CauseStaircase) {
-		return bytesReason(s, r, s.window)
+		return bytesReason(s, r, e.span(s))
 	}
 	switch s.cause {
 	case CauseGrowth:
-		return fmt.Sprintf("%s growing %.2f/min over %v (%s at >= %g/min)", s.name, s.verdict.RatePerMin, s.window, s.level, threshold(r, s.level))
+		return fmt.Sprintf("%s growing %.2f/min over %v (%s at >= %g/min)", s.name, s.verdict.RatePerMin, e.span(s), s.level, threshold(r, s.level))
 	case CauseStaircase:
 		return fmt.Sprintf("%s rising in repeated steps, %.2f/min (%s at >= %g/min)", s.name, s.verdict.RatePerMin, s.level, threshold(r, s.level))
 	case CauseExhaustion:
@@ -212,7 +212,20 @@ func (e *engine) reason(s *engineSeries, prev Level) string {
 		}
 		return fmt.Sprintf("%s is %g, below %g", s.name, s.prev, r.Below)
 	}
-	return fmt.Sprintf("%s back to ok from %s (growth %.2f/min over %v)", s.name, prev, s.verdict.RatePerMin, s.window)
+	return fmt.Sprintf("%s back to ok from %s (growth %.2f/min over %v)", s.name, prev, s.verdict.RatePerMin, e.span(s))
+}
+
+// span is the span the series' rate was judged over: the detector's (shorter than the Window
+// when a fast leak was graded early), rounded for reading, or the series' Window when it gave none.
+func (e *engine) span(s *engineSeries) time.Duration {
+	sp := s.verdict.Span
+	switch {
+	case sp <= 0 || sp > s.window:
+		return s.window
+	case sp >= 10*time.Second:
+		return sp.Round(time.Second)
+	}
+	return sp.Round(100 * time.Millisecond)
 }
 
 func threshold(r Rule, l Level) float64 {

@@ -13,8 +13,13 @@ type Verdict struct {
 	// Changed is Level != Prev.
 	Changed bool
 	// RatePerMin is the growth estimate that was graded, in units per minute: the larger of the
-	// floor slope and the staircase rate. 0 before Ready.
+	// floor slope and the staircase rate, or the fast rule's (see the package docs). 0 before
+	// Ready unless the fast rule or the limit forecast graded it.
 	RatePerMin float64
+	// Span is how much data RatePerMin was estimated over: the window estimate's span (at most
+	// Params.Window), or the fast rule's segments when it set the rate (shorter the faster the
+	// leak). 0 when RatePerMin is 0 or comes from the staircase.
+	Span time.Duration
 	// Ready says the estimate had enough data (Params.MinSpan after warm-up).
 	Ready bool
 	// Exhaustion > 0 is the projected time until the floor reaches the limit at the longer-term
@@ -60,10 +65,12 @@ type Detector struct {
 	growthCause Cause
 	raise, hold Level // levels the rate supports (raise) and keeps (hold)
 	base, floor float64
-	lag         int     // cycle lag of the short ring, in slots
-	longOK      bool    // longRate is valid
-	longStale   bool    // a long slot closed since longRate was computed
-	longRate    float64 // exhaustion trend, per minute
+	span        time.Duration // the window estimate's span
+	lag         int           // cycle lag of the short ring, in slots
+	longOK      bool          // longRate is valid
+	longStale   bool          // a long slot closed since longRate was computed
+	longRate    float64       // exhaustion trend, per minute
+	longCeil    float64       // the level the exhaustion trend tends to (+Inf: not decelerating)
 
 	level   Level
 	cause   Cause
@@ -76,7 +83,10 @@ type Detector struct {
 	// the fast rule (evaluateFast), refreshed when a slot closes
 	fastRaise, fastHold Level
 	fastRate            float64
-	fastTrend           float64 // rate of steady growth, whatever the bars: for the limit forecast
+	fastSpan            time.Duration // the segments fastRate was measured over
+	fastTrend           float64       // rate of steady growth, whatever the bars: for the limit forecast
+	fastTrendSpan       time.Duration
+	fastCeil            float64 // the level the steady segment pairs tend to (+Inf: one does not decelerate)
 
 	steps  [8]stepRec
 	nsteps int
@@ -124,11 +134,13 @@ func New(p Params, r Rule) (*Detector, error) {
 	if longWidth > 0 {
 		longLag = int((time.Duration(shortLag)*(p.Window/time.Duration(p.Slots)) + longWidth - 1) / longWidth)
 	}
-	return &Detector{
+	d := &Detector{
 		p: p, r: r, wr: r, rel: r.relative(), minRate: minRate, growth: r.growth(),
 		short: newFloorRing(p.Window, p.Slots, shortLag),
 		long:  newFloorRing(p.ExhaustWindow, longSlots, longLag),
-	}, nil
+	}
+	d.short.wantTau = true
+	return d, nil
 }
 
 // Params returns the parameters in use, with defaults filled in.
@@ -175,12 +187,14 @@ func (d *Detector) Step(t time.Duration, v, limit float64, flowing bool) Verdict
 		switch {
 		case v >= limit:
 			raise, hold, raiseCause, d.urgent = Critical, Critical, CauseLimit, Critical
-		case d.fastTrend > 0:
+		case d.fastTrend > 0 && d.fastCeil >= limit:
 			left := time.Duration((limit - v) / d.fastTrend * float64(time.Minute))
 			if left <= d.p.Window {
 				raise, hold, raiseCause, d.urgent = Critical, Critical, CauseExhaustion, Critical
 				out.Exhaustion = max(left, time.Nanosecond)
-				out.RatePerMin = max(out.RatePerMin, d.fastTrend)
+				if d.fastTrend > out.RatePerMin {
+					out.RatePerMin, out.Span = d.fastTrend, d.fastTrendSpan
+				}
 			}
 		}
 	}
@@ -250,6 +264,9 @@ func (d *Detector) stepGrowth(t time.Duration, v, limit float64, warm bool, out 
 	out.Ready = true
 	out.Baseline, out.Floor = d.base, d.floor
 	out.RatePerMin = d.rate
+	if d.growthCause == CauseGrowth && d.rate != 0 {
+		out.Span = d.span
+	}
 	raise, hold, cause = d.raise, d.hold, d.growthCause
 	raise, hold, cause = d.fastVerdict(out, raise, hold, cause)
 
@@ -259,8 +276,17 @@ func (d *Detector) stepGrowth(t time.Duration, v, limit float64, warm bool, out 
 			// once per long slot, and only for a series with a limit
 			le := d.long.estimate(d.p.MinSpan, d.p.StepFactor, d.minRate, d.longLag())
 			d.longOK, d.longRate, d.longStale = le.ok, le.rate, false
+			// the ceiling of decelerating growth, only where the forecast could raise a level
+			d.longCeil = math.Inf(1)
+			if le.ok && le.rate > 0 && v < limit {
+				reach := max(d.r.ExhaustWarning, d.r.ExhaustCritical).Minutes() / d.p.ResolveRatio
+				if (limit-le.floor)/le.rate <= reach {
+					d.longCeil = d.long.envCeiling()
+				}
+			}
 		}
-		if v < limit && d.longOK && d.longRate > 0 {
+		// a fill that decelerates towards a level under the limit is not extrapolated
+		if v < limit && d.longOK && d.longRate > 0 && d.longCeil >= limit {
 			left := max(limit-d.floor, 0)
 			out.Exhaustion = time.Duration(left / d.longRate * float64(time.Minute))
 			if out.Exhaustion <= 0 {
@@ -337,7 +363,9 @@ func (d *Detector) settle(t time.Duration, prev, raise, hold Level, raiseCause C
 func (d *Detector) fastVerdict(out *Verdict, raise, hold Level, cause Cause) (Level, Level, Cause) {
 	if d.fastRaise > raise {
 		raise, cause = d.fastRaise, CauseGrowth
-		out.RatePerMin = max(out.RatePerMin, d.fastRate)
+		if d.fastRate >= out.RatePerMin {
+			out.RatePerMin, out.Span = d.fastRate, d.fastSpan
+		}
 	}
 	return raise, max(hold, d.fastHold), cause
 }
@@ -375,6 +403,7 @@ const (
 // of the highest enabled threshold for every level: what a start-up fill cannot be.
 func (d *Detector) evaluateFast(warm bool) {
 	d.fastRaise, d.fastHold, d.fastRate, d.fastTrend = OK, OK, 0, 0
+	d.fastSpan, d.fastTrendSpan, d.fastCeil = 0, 0, math.Inf(-1)
 	r := d.short
 	pts := r.history()
 	if len(pts) < 3 {
@@ -384,8 +413,8 @@ func (d *Detector) evaluateFast(warm bool) {
 	// burst that ended) may rise by F again without leaking
 	fall, hi := 0.0, math.Inf(-1)
 	for _, q := range pts {
-		hi = max(hi, q.v)
-		fall = max(fall, hi-q.v)
+		fall = max(fall, hi-q.v, q.drop)
+		hi = max(hi, q.hi)
 	}
 	lag := d.lag // the window estimate's, found on this very slot
 	if warm {
@@ -403,7 +432,7 @@ func (d *Detector) evaluateFast(warm bool) {
 		for k := i - 1; k >= 0 && pts[k].s >= pts[i].s-int64(lag); k-- {
 			v = min(v, pts[k].v)
 		}
-		env = append(env, point{pts[i].s, pts[i].t, v})
+		env = append(env, point{s: pts[i].s, t: pts[i].t, v: v})
 	}
 	r.env = env
 	n := len(env)
@@ -439,7 +468,10 @@ func (d *Detector) evaluateFast(warm bool) {
 		if rise < fastCycles*fall {
 			continue
 		}
-		d.fastTrend = max(d.fastTrend, rNew)
+		if rNew > d.fastTrend {
+			d.fastTrend, d.fastTrendSpan = rNew, env[last].t-env[a].t
+		}
+		d.fastCeil = max(d.fastCeil, ceiling(rMid, rNew, (dtNew+dtMid)/2, env[last].v))
 		for l := Notice; l <= Critical; l++ {
 			th := d.r.threshold(l)
 			if th <= 0 {
@@ -454,7 +486,9 @@ func (d *Detector) evaluateFast(warm bool) {
 			}
 			if rNew >= th && rise >= bar && l > d.fastRaise {
 				d.fastRaise = l
-				d.fastRate = max(d.fastRate, rNew)
+				if rNew > d.fastRate {
+					d.fastRate, d.fastSpan = rNew, env[last].t-env[a].t
+				}
 			}
 			if rNew >= d.p.ResolveRatio*th && rise >= d.p.ResolveRatio*bar && l > d.fastHold {
 				d.fastHold = l
@@ -473,6 +507,14 @@ func (d *Detector) longLag() int {
 	return int((w + d.long.width - 1) / d.long.width)
 }
 
+// windowTau is the consistency the window estimate needs to raise a level: Kendall's tau of
+// the window's floored slot minima, before the lower envelope (see the package docs).
+const windowTau = 0.4
+
+// windowNoise: the window estimate raises a level only when the floor's rise over the window
+// is at least this many times the noise scale of the slot-to-slot changes.
+const windowNoise = 3.0
+
 // evaluate refreshes the growth estimate when a slot has closed: the short ring's floor
 // slope, the staircase, and the levels they support. Its cost is O(Slots²) (Theil–Sen pairs,
 // cycle search) and it runs once per Window/Slots.
@@ -484,7 +526,7 @@ func (d *Detector) evaluate(t time.Duration) {
 		d.rate = 0
 		return
 	}
-	d.base, d.floor = se.base, se.floor
+	d.base, d.floor, d.span = se.base, se.floor, se.span
 	// staircase: remember one-time steps; two or more within StepMemory are growth
 	if se.jump > 0 && se.flatAfter && t-d.short.slotStart(se.jumpSlot+1) >= d.p.StepSettle {
 		d.recordStep(se.jumpSlot, t, se.jump, se.jumpTop)
@@ -500,7 +542,7 @@ func (d *Detector) evaluate(t time.Duration) {
 		if th <= 0 {
 			continue
 		}
-		if d.rate >= th {
+		if d.rate >= th && (d.growthCause == CauseStaircase || (se.tau >= windowTau && d.rate*se.span.Minutes() >= windowNoise*se.noise)) {
 			d.raise = l
 		}
 		if d.rate >= d.p.ResolveRatio*th {

@@ -43,6 +43,19 @@
 //  6. takes the Theil–Sen slope of the envelope (the median of all pairwise slopes, found by
 //     quickselect), in units per minute. Theil–Sen ignores up to ~29% of odd points.
 //
+// The slope raises a level only when the growth is also consistent and significant (it is
+// kept, for hysteresis, without either): Kendall's tau of the window's raw slot minima,
+// floored over the cycle lag (step 3, without the median filter) is at least 0.4 (most
+// points above the earlier ones), and the floor's rise over the window (slope × span) is at
+// least 3 × the noise scale (below). The lower envelope of a series whose minima jump at random
+// rises at its newest points, which have not yet had the chance to come back down; a pool
+// recycled every few seconds looks like that at slots of a few seconds (its slot minima alias
+// into jumps of most of its amplitude), and its slope would otherwise be graded. A leak raises
+// most minima over the earlier ones and its rise is many times the scatter of its
+// slot-to-slot changes (the median change, the trend, is taken out of it). The staircase rate
+// is not gated (its steps are cut out of the envelope). [Verdict].Span is the span the graded
+// rate was taken over.
+//
 // Steps are remembered: a step whose new level held flat for StepSettle is recorded (once: the
 // same step seen again at a shifted slot, or one that does not lift the floor clearly above a
 // known step, is the known step). Two or more comparable recorded steps (each at least a quarter
@@ -90,7 +103,9 @@
 //     and that one at least 0.5 × it (growth in both segments, not one step);
 //  2. R >= 2 × the threshold × Window (the rise a leak at the threshold makes in two windows),
 //     and R >= 2 × the largest fall in the history (a series that came down by F may rise by F
-//     again: a pool recycled, a burst that ended);
+//     again: a pool recycled, a burst that ended), measured on the samples (each slot keeps its
+//     highest sample and its largest fall besides its minimum), not only on slot minima: a
+//     pool recycled within each slot shows its whole amplitude there;
 //  3. in warm-up, the threshold in 2. is the highest enabled one whatever l (the rise must be
 //     beyond any start-up fill), and after it, until the window estimate is Ready, at least the
 //     warning threshold.
@@ -99,7 +114,11 @@
 // Where Step gets a limit and the rule enables exhaustion, steady growth (the newest rate of a
 // segment pair that passes 1. and the fall test) that takes the value to the limit within a
 // Window is critical on that sample (CauseExhaustion), and a value at its limit is critical on
-// that sample (CauseLimit), warm-up or not.
+// that sample (CauseLimit), warm-up or not. Growth that decelerates is not extrapolated past
+// where it tends: from rate r1 to r2 < r1 over dt, an exponential decay tends to
+// v + r2 × dt / ln(r1/r2); when every passing segment pair tends to a level under the limit
+// (a start-up fill levelling off), there is no forecast. A steady leak's noise makes that level
+// many Windows away, so its forecast stands.
 // Its confirmation is Confirm × threshold / rate: the evidence needed shrinks with the speed,
 // so a leak a hundred times over the critical rate is critical within two slots of its start.
 // With the defaults (30 s slots) a leak at 5× the critical rate is critical after about 2 min,
@@ -116,7 +135,9 @@
 // once per 30 s at the defaults. Step never allocates. Memory is O(Slots × (1 + CycleMemory/Window)).
 // In figures: well under a microsecond for a Step inside a slot, microseconds to tens of
 // microseconds for one that closes a slot (BenchmarkStep; bench/README.md, "What does the
-// detector cost per sample?").
+// detector cost per sample?"). The slot close includes the consistency gate (Kendall's tau over
+// the window's slot minima), the per-slot maximum and fall, and the deceleration ceiling (two
+// half-window Theil–Sen slopes, computed only when the linear forecast would raise a level).
 //
 // # Levels, confirmation and hysteresis
 //
@@ -142,7 +163,9 @@
 // ExhaustWindow gives a longer, steadier floor trend (refreshed once per its slot, and only for
 // a series that has a limit). Time to exhaustion is (limit − current floor) / that rate; within
 // Rule.ExhaustCritical it is critical, within Rule.ExhaustWarning a warning, whatever the rate
-// thresholds say. Exhaustion levels are confirmed and resolved like growth levels (the horizons
+// thresholds say, unless that trend decelerates (the Theil–Sen rate of the newer half of its
+// envelope below that of the older) towards a level under the limit (the same projection as
+// the fast rule's): a fill levelling off is not forecast. Exhaustion levels are confirmed and resolved like growth levels (the horizons
 // are stretched by 1/ResolveRatio for keeping a level). A value at or over the limit is critical
 // with [CauseLimit].
 //
@@ -183,8 +206,13 @@
 // TestCorpusTraces and TestCorpusEarly fail on the public detection traces. The latencies they
 // measure are in bench/README.md ("How does the detector score?").
 //
-// Known limits: a pool recycled every few slots (a 10 s period at a 30 s or 1 min Window) has
-// slot minima that alias, so its ramps can be graded as growth. A sawtooth whose ramp runs over the notice rate for longer than Window and that
+// A pool that adds a worker every 250 ms up to 40 and recycles them all (a 10 s period: 1 to 4
+// slots at Windows of 30 s to 2 min) raises nothing at any Window from 30 s to 5 min, with a
+// 10 s warm-up, sampled every second, every 250 ms or at random instants (TestShortWindowsQuiet).
+//
+// Known limits: with a short Window the exhaustion trend spans 3 Windows (90 s at 30 s), too
+// short to see a slow start-up fill (time constant of minutes) decelerate: it can still be
+// forecast to reach the limit. A sawtooth whose ramp runs over the notice rate for longer than Window and that
 // has not come back down a full cycle since the series started (only a partial cycle in
 // warm-up) is a leak until its first complete cycle; so is a first excursion longer than
 // CycleMemory. Steps are forgiven only once: two comparable unrelated level shifts within

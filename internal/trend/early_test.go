@@ -56,21 +56,35 @@ func recycledPool(base float64) func(time.Duration) float64 {
 	return func(t time.Duration) float64 { return base + float64(int64(t/every)%(size+1)) }
 }
 
-// TestShortWindowsQuiet: healthy shapes raise nothing over 10 minutes at short windows, with a
-// 10 s warm-up, sampled every second (jittered): bursts of 300 that return to the floor, a
-// start-up fill of 300 that decelerates and ends, and the recycled pool. The recycled pool is
-// checked from a 2-minute Window up: at 30 s and 1 min its 10 s period spans only a few slots,
-// the slot minima alias, and the window estimate still grades its ramps (a known limit, see
-// the package docs).
+// shortWindows are Windows from the shortest the watchdog allows at a 1 s Interval with room
+// for the 10 s warm-up (30 s) to the default (5 min).
+var shortWindows = []time.Duration{30 * time.Second, 40 * time.Second, 45 * time.Second, time.Minute,
+	75 * time.Second, 90 * time.Second, 2 * time.Minute, 150 * time.Second, 3 * time.Minute, 4 * time.Minute, 5 * time.Minute}
+
+// sampling is how a test series is sampled: every second, every 250 ms, or at random instants
+// (gaps uniform in [0, 2 s), as the watchdog's Jitter 1 gives), from a random offset.
+var sampling = []struct {
+	name string
+	next func(rng *rand.Rand) time.Duration
+}{
+	{"every 1s", func(*rand.Rand) time.Duration { return time.Second }},
+	{"every 250ms", func(*rand.Rand) time.Duration { return 250 * time.Millisecond }},
+	{"random", func(rng *rand.Rand) time.Duration { return time.Duration(rng.Int64N(int64(2 * time.Second))) }},
+}
+
+// TestShortWindowsQuiet: healthy shapes raise nothing over 10 minutes at every Window from
+// 30 s to 5 min, with a 10 s warm-up, sampled every second, every 250 ms and at random
+// instants: the recycled pool (a 10 s sawtooth over a flat floor, which slots of 3-12 s alias
+// into minima that jump by most of its amplitude), bursts of 300 that return to the floor,
+// and a start-up fill of 300 that decelerates and ends.
 func TestShortWindowsQuiet(t *testing.T) {
 	rule := seedRule("goroutines")
 	shapes := []struct {
-		name      string
-		minWindow time.Duration
-		value     func(rng *rand.Rand) func(time.Duration) float64
+		name  string
+		value func(rng *rand.Rand) func(time.Duration) float64
 	}{
-		{"recycled pool", 2 * time.Minute, func(*rand.Rand) func(time.Duration) float64 { return recycledPool(30) }},
-		{"bursts", 0, func(rng *rand.Rand) func(time.Duration) float64 {
+		{"recycled pool", func(*rand.Rand) func(time.Duration) float64 { return recycledPool(30) }},
+		{"bursts", func(rng *rand.Rand) func(time.Duration) float64 {
 			period, length := time.Duration(20+rng.IntN(40))*time.Second, time.Duration(2+rng.IntN(6))*time.Second
 			return func(t time.Duration) float64 {
 				if t%period < length {
@@ -79,30 +93,29 @@ func TestShortWindowsQuiet(t *testing.T) {
 				return 30
 			}
 		}},
-		{"start-up fill", 0, func(rng *rand.Rand) func(time.Duration) float64 {
+		{"start-up fill", func(rng *rand.Rand) func(time.Duration) float64 {
 			tau := time.Duration(1+rng.IntN(3)) * time.Second
 			return func(t time.Duration) float64 { return 30 + 300*(1-math.Exp(-float64(t)/float64(tau))) }
 		}},
 	}
-	for _, win := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute} {
+	for _, win := range shortWindows {
 		for _, sh := range shapes {
-			if win < sh.minWindow {
-				continue
-			}
-			for seed := uint64(0); seed < 12; seed++ {
-				rng := rand.New(rand.NewPCG(seed, 7))
-				p := shortParams()
-				p.Window = win
-				d, err := trend.New(p, rule)
-				if err != nil {
-					t.Fatal(err)
-				}
-				value := sh.value(rng)
-				for at := time.Duration(rng.Int64N(int64(time.Second))); at < 10*time.Minute; at += time.Duration(float64(time.Second) * (0.5 + rng.Float64())) {
-					v := d.Step(at, value(at), math.NaN(), true)
-					if v.Level != trend.OK {
-						t.Errorf("%s, Window %v, seed %d: %v at %v (rate %.0f/min)", sh.name, win, seed, v.Level, at, v.RatePerMin)
-						break
+			for _, sm := range sampling {
+				for seed := uint64(0); seed < 6; seed++ {
+					rng := rand.New(rand.NewPCG(seed, 7))
+					p := shortParams()
+					p.Window = win
+					d, err := trend.New(p, rule)
+					if err != nil {
+						t.Fatal(err)
+					}
+					value := sh.value(rng)
+					for at := time.Duration(rng.Int64N(int64(time.Second))); at < 10*time.Minute; at += sm.next(rng) {
+						v := d.Step(at, value(at), math.NaN(), true)
+						if v.Level != trend.OK {
+							t.Errorf("%s, Window %v, sampled %s, seed %d: %v at %v (rate %.0f/min)", sh.name, win, sm.name, seed, v.Level, at, v.RatePerMin)
+							break
+						}
 					}
 				}
 			}
@@ -149,4 +162,31 @@ func TestTimeToCritical(t *testing.T) {
 		}
 	}
 	t.Log(string(sb))
+}
+
+// TestVerdictSpan: Verdict.Span says how much data the graded rate was estimated over. A
+// leak at 100 × the critical rate is graded critical by the fast rule on much less than the
+// 5-minute Window; a leak at 1.5 × the critical rate waits for the window estimate, whose span
+// is the Window (within a slot).
+func TestVerdictSpan(t *testing.T) {
+	rule := seedRule("goroutines")
+	p := trend.DefaultParams()
+	slot := p.Window / time.Duration(p.Slots)
+	for _, tc := range []struct {
+		mult     float64
+		min, max time.Duration
+	}{{100, slot, p.Window / 2}, {1.5, p.Window - slot, p.Window}} {
+		d, err := trend.New(p, rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got trend.Verdict
+		for at := time.Duration(0); at < time.Hour && got.Level != trend.Critical; at += time.Second {
+			got = d.Step(at, 100+max(0, (at-10*time.Minute).Minutes())*tc.mult*rule.CriticalPerMin, math.NaN(), true)
+		}
+		t.Logf("leak at %gx the critical rate: critical at %.0f/min over %v", tc.mult, got.RatePerMin, got.Span)
+		if got.Level != trend.Critical || got.Span < tc.min || got.Span > tc.max {
+			t.Errorf("leak at %gx the critical rate: %v at %.0f/min over %v, want critical over %v..%v", tc.mult, got.Level, got.RatePerMin, got.Span, tc.min, tc.max)
+		}
+	}
 }

@@ -17,25 +17,33 @@ type floorRing struct {
 	idx   []int64
 	min   []float64
 	tmin  []time.Duration
-	cur   int64 // the open slot (the newest)
-	curP  int   // its position
+	max   []float64 // the slot's highest sample
+	drop  []float64 // the largest fall within the slot: a sample below an earlier one of the slot
+	cur   int64     // the open slot (the newest)
+	curP  int       // its position
 	curT0 time.Duration
 	curT1 time.Duration // [curT0, curT1) is the open slot's time span
 	used  bool
 	from  int64 // first slot whose samples may be graded (after warm-up); earlier ones only show cycles
 
+	// estimate also computes the window's consistency (Kendall's tau, for the growth estimate)
+	wantTau bool
+
 	// scratch for estimate, sized at construction
 	pt    []point // completed slots of the history, oldest first
 	flt   []float64
+	raw   []float64 // the window's raw minima, floored over the cycle lag
 	env   []point
 	diffs []float64
 	pairs []float64
 }
 
 type point struct {
-	s int64 // absolute slot number
-	t time.Duration
-	v float64
+	s    int64 // absolute slot number
+	t    time.Duration
+	v    float64
+	hi   float64 // the slot's highest sample (history only)
+	drop float64 // the largest fall within the slot (history only)
 }
 
 // newFloorRing returns a ring of n window slots over span, with lag extra slots of history
@@ -49,7 +57,8 @@ func newFloorRing(span time.Duration, n, lag int) *floorRing {
 	return &floorRing{
 		width: w, n: n, h: h, from: math.MaxInt64,
 		idx: make([]int64, h), min: make([]float64, h), tmin: make([]time.Duration, h),
-		pt: make([]point, 0, h), flt: make([]float64, h), env: make([]point, 0, n),
+		max: make([]float64, h), drop: make([]float64, h),
+		pt: make([]point, 0, h), flt: make([]float64, h), raw: make([]float64, h), env: make([]point, 0, n),
 		diffs: make([]float64, 0, h), pairs: make([]float64, 0, n*(n-1)/2),
 	}
 }
@@ -80,8 +89,14 @@ func (r *floorRing) gradeFrom(t time.Duration) {
 // then every slot before r.cur is complete and an estimate may change. t must not go back.
 func (r *floorRing) add(t time.Duration, v float64) (closed bool) {
 	if r.used && t >= r.curT0 && t < r.curT1 { // the common case: no division
-		if v < r.min[r.curP] {
-			r.min[r.curP], r.tmin[r.curP] = v, t
+		p := r.curP
+		if v < r.min[p] {
+			r.min[p], r.tmin[p] = v, t
+		}
+		if v > r.max[p] {
+			r.max[p] = v
+		} else if r.max[p]-v > r.drop[p] {
+			r.drop[p] = r.max[p] - v
 		}
 		return false
 	}
@@ -91,7 +106,7 @@ func (r *floorRing) add(t time.Duration, v float64) (closed bool) {
 	}
 	closed = r.used
 	p := r.pos(s)
-	r.idx[p], r.min[p], r.tmin[p] = s, v, t
+	r.idx[p], r.min[p], r.tmin[p], r.max[p], r.drop[p] = s, v, t, v, 0
 	r.cur, r.curP, r.used = s, p, true
 	r.curT0, r.curT1 = r.slotStart(s), r.slotStart(s+1)
 	return closed
@@ -105,7 +120,7 @@ func (r *floorRing) history() []point {
 	}
 	for s := r.cur - int64(r.h) + 1; s <= r.cur; s++ {
 		if p := r.pos(s); r.idx[p] == s {
-			r.pt = append(r.pt, point{s, r.tmin[p], r.min[p]})
+			r.pt = append(r.pt, point{s: s, t: r.tmin[p], v: r.min[p], hi: r.max[p], drop: r.drop[p]})
 		}
 	}
 	return r.pt
@@ -123,6 +138,53 @@ type estimate struct {
 	jumpTop   float64       // envelope level just after the step (not spliced)
 	flatAfter bool          // the envelope after the step rose by less than half the step
 	lag       int           // cycle lag used, in slots
+	tau       float64       // Kendall's tau of the window's floored points (before the envelope)
+	noise     float64       // noise scale of the window's slot-to-slot changes
+}
+
+// ceiling returns the level that growth now at v tends to if it goes on decelerating as it
+// did: from rate r1 to rate r2 over dt minutes, growth whose rate decays exponentially
+// (r2 < r1) tends to v + r2 × τ with τ = dt / ln(r1/r2) (a fill levelling off tends to its
+// plateau; a steady leak's noise makes τ many times dt, so its ceiling is far off). Growth
+// that does not decelerate has no ceiling: +Inf.
+func ceiling(r1, r2, dt, v float64) float64 {
+	switch {
+	case !(r1 > 0) || !(dt > 0) || r2 >= r1:
+		return math.Inf(1)
+	case r2 <= 0:
+		return v
+	}
+	return v + r2*dt/math.Log(r1/r2)
+}
+
+// envCeiling returns the level the envelope of the last estimate (which must have been ok)
+// tends to if it goes on decelerating as it did, from the Theil–Sen rates of its two halves
+// (see ceiling); +Inf with fewer than 6 points. It reuses the estimate's scratch.
+func (r *floorRing) envCeiling() float64 {
+	n := len(r.env)
+	if n < 6 {
+		return math.Inf(1)
+	}
+	h := n / 2
+	mid := func(i, j int) time.Duration { return (r.env[i].t + r.env[j].t) / 2 }
+	return ceiling(r.slope(0, h), r.slope(h, n-1), (mid(h, n-1) - mid(0, h)).Minutes(), r.env[n-1].v)
+}
+
+// slope returns the Theil–Sen slope of r.env[i..j], per minute (0 without a pair); it uses
+// r.pairs as scratch.
+func (r *floorRing) slope(i, j int) float64 {
+	r.pairs = r.pairs[:0]
+	for a := i; a <= j; a++ {
+		for b := a + 1; b <= j; b++ {
+			if dt := r.env[b].t - r.env[a].t; dt > 0 {
+				r.pairs = append(r.pairs, (r.env[b].v-r.env[a].v)/dt.Minutes())
+			}
+		}
+	}
+	if len(r.pairs) == 0 {
+		return 0
+	}
+	return median(r.pairs)
 }
 
 // cycleLag finds how long the series recently stayed up before coming back down. It works on
@@ -223,11 +285,12 @@ func (r *floorRing) estimate(minSpan time.Duration, stepFactor, minRate float64,
 		if pts[i].s < from {
 			continue
 		}
-		v := r.flt[i]
+		v, raw := r.flt[i], pts[i].v
 		for k := i - 1; k >= 0 && pts[k].s >= max(pts[i].s-int64(lag), r.from); k-- {
-			v = min(v, r.flt[k])
+			v, raw = min(v, r.flt[k]), min(raw, pts[k].v)
 		}
-		r.env = append(r.env, point{pts[i].s, pts[i].t, v})
+		r.raw[len(r.env)] = raw
+		r.env = append(r.env, point{s: pts[i].s, t: pts[i].t, v: v})
 	}
 	n := len(r.env)
 	if n < 3 {
@@ -237,12 +300,32 @@ func (r *floorRing) estimate(minSpan time.Duration, stepFactor, minRate float64,
 	if e.span < minSpan {
 		return e
 	}
+	// consistency (Kendall's tau) of the window's raw slot minima, floored over the cycle lag
+	// but not median-filtered: a leak raises most of them over the earlier ones; noise (or a
+	// sawtooth aliased by short slots) whose lower envelope rises only because its newest
+	// points have not come down yet does not
+	conc, pairs := 0, 0
+	for i := 0; i < n && r.wantTau; i++ {
+		for j := i + 1; j < n; j++ {
+			switch d := r.raw[j] - r.raw[i]; {
+			case d > 0:
+				conc++
+			case d < 0:
+				conc--
+			}
+			pairs++
+		}
+	}
+	if pairs > 0 {
+		e.tau = float64(conc) / float64(pairs)
+	}
 	// noise: median absolute deviation of the slot-to-slot changes of the window's raw minima
 	r.diffs = r.diffs[:0]
 	for i := len(pts) - n + 1; i < len(pts); i++ {
 		r.diffs = append(r.diffs, pts[i].v-pts[i-1].v)
 	}
 	noise := noiseScale(r.diffs)
+	e.noise = noise
 
 	// lower envelope: the lowest the series goes from then on
 	for i := n - 2; i >= 0; i-- {
