@@ -29,7 +29,8 @@ type Verdict struct {
 	// Cause is the reason for Level (or for the change, when Changed and going down).
 	Cause Cause
 	// Baseline is the floor the growth is measured from: the lower envelope at the start of the
-	// window, with a one-time step taken out.
+	// window, with a one-time step taken out; where the fast rule set the rate, the floor at the
+	// start of the segments it measured (so a leak graded before the window is ready has one).
 	Baseline float64
 	// Floor is the current floor (the lower envelope at the newest slot).
 	Floor float64
@@ -84,6 +85,7 @@ type Detector struct {
 	fastRaise, fastHold Level
 	fastRate            float64
 	fastSpan            time.Duration // the segments fastRate was measured over
+	fastBase            float64       // the floor at the start of those segments
 	fastTrend           float64       // rate of steady growth, whatever the bars: for the limit forecast
 	fastTrendSpan       time.Duration
 	fastCeil            float64 // the level the steady segment pairs tend to (+Inf: one does not decelerate)
@@ -364,7 +366,7 @@ func (d *Detector) fastVerdict(out *Verdict, raise, hold Level, cause Cause) (Le
 	if d.fastRaise > raise {
 		raise, cause = d.fastRaise, CauseGrowth
 		if d.fastRate >= out.RatePerMin {
-			out.RatePerMin, out.Span = d.fastRate, d.fastSpan
+			out.RatePerMin, out.Span, out.Baseline = d.fastRate, d.fastSpan, d.fastBase
 		}
 	}
 	return raise, max(hold, d.fastHold), cause
@@ -402,7 +404,7 @@ const (
 // threshold makes in two windows, so a faster leak shows it sooner. In warm-up the bar is that
 // of the highest enabled threshold for every level: what a start-up fill cannot be.
 func (d *Detector) evaluateFast(warm bool) {
-	d.fastRaise, d.fastHold, d.fastRate, d.fastTrend = OK, OK, 0, 0
+	d.fastRaise, d.fastHold, d.fastRate, d.fastTrend, d.fastBase = OK, OK, 0, 0, 0
 	d.fastSpan, d.fastTrendSpan, d.fastCeil = 0, 0, math.Inf(-1)
 	r := d.short
 	pts := r.history()
@@ -487,7 +489,7 @@ func (d *Detector) evaluateFast(warm bool) {
 			if rNew >= th && rise >= bar && l > d.fastRaise {
 				d.fastRaise = l
 				if rNew > d.fastRate {
-					d.fastRate, d.fastSpan = rNew, env[last].t-env[a].t
+					d.fastRate, d.fastSpan, d.fastBase = rNew, env[last].t-env[a].t, env[a].v
 				}
 			}
 			if rNew >= d.p.ResolveRatio*th && rise >= d.p.ResolveRatio*bar && l > d.fastHold {

@@ -190,3 +190,47 @@ func TestVerdictSpan(t *testing.T) {
 		}
 	}
 }
+
+// TestFastVerdictBaseline: a leak graded by the fast rule before the window estimate is ready
+// reports the floor it grew from, not 0: the baseline is the series' floor before the leak,
+// and the baseline plus the rate over the span judged comes back to about the current value.
+func TestFastVerdictBaseline(t *testing.T) {
+	rule := seedRule("goroutines")
+	for _, tc := range []struct {
+		name string
+		p    trend.Params
+		rate float64
+	}{
+		{"defaults 100x", trend.DefaultParams(), 100 * rule.CriticalPerMin},
+		{"defaults 10x", trend.DefaultParams(), 10 * rule.CriticalPerMin},
+		{"short 100x", shortParams(), 100 * rule.CriticalPerMin},
+	} {
+		for seed := uint64(0); seed < 5; seed++ {
+			rng := rand.New(rand.NewPCG(seed, 29))
+			d, err := trend.New(tc.p, rule)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var first *trend.Verdict
+			var value float64
+			for at := time.Duration(0); at < 10*time.Minute && first == nil; at += time.Second {
+				value = 200 + math.Round(rng.Float64()*6) + at.Minutes()*tc.rate
+				if v := d.Step(at, value, math.NaN(), true); v.Level > trend.OK {
+					first = &v
+				}
+			}
+			if first == nil {
+				t.Fatalf("%s seed %d: no raise", tc.name, seed)
+			}
+			if first.Ready {
+				t.Fatalf("%s seed %d: the window estimate was ready; the case must exercise the fast rule", tc.name, seed)
+			}
+			if first.Baseline < 200 || first.Baseline >= value {
+				t.Errorf("%s seed %d: baseline %g, want the floor the leak grew from (>= 200, below the value %g)", tc.name, seed, first.Baseline, value)
+			}
+			if got := first.Baseline + first.RatePerMin*first.Span.Minutes(); math.Abs(got-value) > 0.25*(value-200) {
+				t.Errorf("%s seed %d: baseline %g + %.0f/min over %v = %g, far from the value %g", tc.name, seed, first.Baseline, first.RatePerMin, first.Span, got, value)
+			}
+		}
+	}
+}
