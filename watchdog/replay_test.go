@@ -187,3 +187,37 @@ func TestReplayNoWarmup(t *testing.T) {
 			at.Sub(time.Unix(0, 0)), tinyAt.Sub(time.Unix(0, 0)), defAt.Sub(time.Unix(0, 0)))
 	}
 }
+
+// TestReplayLoweredReason: a series critical under its floor that comes back over it while an
+// increase holds a warning is lowered to warning with the increase as cause and reason, not
+// "below" a floor it is above.
+func TestReplayLoweredReason(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("t,a\n")
+	for s := 0; s < 120; s++ {
+		v := 5
+		switch {
+		case s >= 15 && s < 40:
+			v = 0
+		case s >= 40:
+			v = s
+		}
+		fmt.Fprintf(&b, "%d,%d\n", s, v)
+	}
+	c := DefaultConfig()
+	c.Window, c.Warmup = 30*time.Second, 10*time.Second
+	c.Rules = map[string]Rule{"a": {OnIncrease: LevelWarning, Below: 1, BelowLevel: LevelCritical}}
+	var got []Alert
+	if err := Replay(strings.NewReader(b.String()), c, func(a Alert) { got = append(got, a) }); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range got {
+		if a.Level == LevelWarning && i > 0 && a.Previous == LevelCritical {
+			if a.Cause != CauseIncrease || strings.Contains(a.Reason, "below") {
+				t.Errorf("lowered to warning: cause %v, reason %q; want the increase", a.Cause, a.Reason)
+			}
+			return
+		}
+	}
+	t.Fatalf("alerts %v: want critical, then warning", got)
+}

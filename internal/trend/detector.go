@@ -26,7 +26,9 @@ type Verdict struct {
 	// trend; 0 means no forecast (no limit, no growth, or not ready). When the limit is already
 	// reached Exhaustion is 0 and Cause is CauseLimit.
 	Exhaustion time.Duration
-	// Cause is the reason for Level (or for the change, when Changed and going down).
+	// Cause is the reason for Level: when Changed and going down, the rule that raises the lower
+	// level now (a warning on an increase after a critical under the floor), else
+	// CauseRecovered.
 	Cause Cause
 	// Baseline is the floor the growth is measured from: the lower envelope at the start of the
 	// window, with a one-time step taken out; where the fast rule set the rate, the floor at the
@@ -343,6 +345,9 @@ func (d *Detector) settle(t time.Duration, prev, raise, hold Level, raiseCause C
 		if t-d.downAt >= d.p.Resolve {
 			newLevel = d.downMax
 			d.cause = CauseRecovered
+			if newLevel > OK && raise >= newLevel {
+				d.cause = raiseCause // lowered to a level another rule raises now: that is its cause
+			}
 			d.downOn = false
 		}
 	} else {

@@ -1,6 +1,10 @@
 package trend
 
-import "testing"
+import (
+	"math"
+	"testing"
+	"time"
+)
 
 func TestLevelString(t *testing.T) {
 	for _, tc := range []struct {
@@ -25,4 +29,45 @@ func TestCauseString(t *testing.T) {
 			t.Errorf("Cause(%d).String() = %q, want %q", tc.c, got, tc.want)
 		}
 	}
+}
+
+// TestLoweredLevelNamesItsRule: a series critical under its floor that comes back over it,
+// while a warning rule (an increase) holds, is lowered to warning with the increase as its
+// cause, not the floor it has left nor a bare "recovered".
+func TestLoweredLevelNamesItsRule(t *testing.T) {
+	d, err := New(Params{Window: 30 * time.Second, Warmup: 10 * time.Second}, Rule{OnIncrease: Warning, Below: 1, BelowLevel: Critical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := func(s int) float64 {
+		switch {
+		case s < 15:
+			return 5
+		case s < 40:
+			return 0 // under the floor: critical
+		}
+		return float64(s) // increasing: warning
+	}
+	var changes []Verdict
+	for s := 0; s < 120; s++ {
+		if v := d.Step(time.Duration(s)*time.Second, value(s), math.NaN(), true); v.Changed {
+			changes = append(changes, v)
+		}
+	}
+	var crit bool
+	for _, v := range changes {
+		if v.Level == Critical {
+			crit = true
+			if v.Cause != CauseBelow {
+				t.Errorf("critical with cause %v, want %v", v.Cause, CauseBelow)
+			}
+		}
+		if crit && v.Level == Warning {
+			if v.Cause != CauseIncrease {
+				t.Errorf("lowered to warning with cause %v, want %v (the rule that holds it)", v.Cause, CauseIncrease)
+			}
+			return
+		}
+	}
+	t.Fatalf("changes %+v: want critical, then warning", changes)
 }
