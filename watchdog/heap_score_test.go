@@ -1,12 +1,8 @@
 package watchdog
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 )
 
 // heapCorpus is the live-heap detection corpus (bench/heaptraces writes it).
@@ -24,29 +20,8 @@ func TestHeapCorpusScore(t *testing.T) {
 	}
 	var sc corpusScore
 	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".csv")
-		raw, err := os.ReadFile(strings.TrimSuffix(f, ".csv") + ".labels.json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var lab corpusLabels
-		if err := json.Unmarshal(raw, &lab); err != nil {
-			t.Fatalf("%s labels: %v", name, err)
-		}
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ev []levelChange
-		err = Replay(fh, DefaultConfig(), func(a Alert) {
-			if a.Series == SeriesHeapLive {
-				ev = append(ev, levelChange{a.Time.Sub(time.Unix(0, 0)).Seconds(), a.Level})
-			}
-		})
-		fh.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+		name, lab, events := replayCorpusTrace(t, f)
+		ev := events[SeriesHeapLive]
 		before := sc
 		scoreCorpusSeries(&sc, ev, lab, SeriesHeapLive)
 		t.Logf("%s: %v", name, ev)

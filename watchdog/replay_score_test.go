@@ -112,6 +112,34 @@ func levelAt(ev []levelChange, t float64) Level {
 	return l
 }
 
+// replayCorpusTrace reads the labels beside the trace f (name.csv, name.labels.json) and
+// replays f through the shipped engine with DefaultConfig, returning the trace's name, its
+// labels and every series' level changes.
+func replayCorpusTrace(t *testing.T, f string) (string, corpusLabels, map[string][]levelChange) {
+	t.Helper()
+	name := strings.TrimSuffix(filepath.Base(f), ".csv")
+	raw, err := os.ReadFile(strings.TrimSuffix(f, ".csv") + ".labels.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lab corpusLabels
+	if err := json.Unmarshal(raw, &lab); err != nil {
+		t.Fatalf("%s labels: %v", name, err)
+	}
+	fh, err := os.Open(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	events := map[string][]levelChange{}
+	if err := Replay(fh, DefaultConfig(), func(a Alert) {
+		events[a.Series] = append(events[a.Series], levelChange{a.Time.Sub(time.Unix(0, 0)).Seconds(), a.Level})
+	}); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return name, lab, events
+}
+
 func scoreCorpus(t *testing.T, g corpusGoal) {
 	dir := corpusDir(g.set)
 	if dir == "" {
@@ -123,27 +151,7 @@ func scoreCorpus(t *testing.T, g corpusGoal) {
 	}
 	var sc corpusScore
 	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".csv")
-		raw, err := os.ReadFile(strings.TrimSuffix(f, ".csv") + ".labels.json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var lab corpusLabels
-		if err := json.Unmarshal(raw, &lab); err != nil {
-			t.Fatalf("%s labels: %v", name, err)
-		}
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		events := map[string][]levelChange{}
-		err = Replay(fh, DefaultConfig(), func(a Alert) {
-			events[a.Series] = append(events[a.Series], levelChange{a.Time.Sub(time.Unix(0, 0)).Seconds(), a.Level})
-		})
-		fh.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+		name, lab, events := replayCorpusTrace(t, f)
 		before := sc
 		for series := range lab.Series {
 			scoreCorpusSeries(&sc, events[series], lab, series)
