@@ -34,22 +34,30 @@ func assertInMemory(t *testing.T, rep SmokeReport, why string) {
 	}
 }
 
+// runOnStateFile starts a watchdog whose smoke run keeps its state at path, lets it run for d,
+// and returns its smoke report, taken before Stop (which must succeed).
+func runOnStateFile(t *testing.T, path string, d time.Duration) SmokeReport {
+	t.Helper()
+	c := smokeConfig()
+	c.Smoke.StateFile = path
+	w, err := Start(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(d)
+	rep := w.SmokeReport()
+	if err := w.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
 // TestSmokeStateDirMissing: a state file whose directory does not exist: Start succeeds, the
 // run runs in memory, and every format of the report says so.
 func TestSmokeStateDirMissing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "missing")
-		c := smokeConfig()
-		c.Smoke.StateFile = filepath.Join(dir, "smoke.state")
-		w, err := Start(t.Context(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(5 * time.Second)
-		rep := w.SmokeReport()
-		if err := w.Stop(); err != nil {
-			t.Fatal(err)
-		}
+		rep := runOnStateFile(t, filepath.Join(dir, "smoke.state"), 5*time.Second)
 		if rep.Status != SmokeRunning || len(rep.Checkpoints) != 1 {
 			t.Errorf("status %q with %d checkpoints, want the run going", rep.Status, len(rep.Checkpoints))
 		}
@@ -117,17 +125,7 @@ func TestSmokeStateUnreadableLeftAlone(t *testing.T) {
 		if err := os.WriteFile(path, validStateFile(t), 0o000); err != nil {
 			t.Fatal(err)
 		}
-		c := smokeConfig()
-		c.Smoke.StateFile = path
-		w, err := Start(t.Context(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(5 * time.Second)
-		rep := w.SmokeReport()
-		if err := w.Stop(); err != nil {
-			t.Fatal(err)
-		}
+		rep := runOnStateFile(t, path, 5*time.Second)
 		os.Chmod(path, 0o600)
 		if b, err := os.ReadFile(path); err != nil || string(b) != string(validStateFile(t)) {
 			t.Errorf("unreadable state file changed: %v", err)
@@ -176,16 +174,7 @@ func TestSmokeStateOwnedByOtherProcess(t *testing.T) {
 	}
 	go io.Copy(io.Discard, stdout)
 
-	c := smokeConfig()
-	c.Smoke.StateFile = path
-	w, err := Start(t.Context(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep := w.SmokeReport()
-	if err := w.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	rep := runOnStateFile(t, path, 0)
 	if rep.Restarts != 0 || rep.Status != SmokeRunning && rep.Status != SmokeFailed {
 		t.Errorf("second process: status %q, restarts %d; want its own run, no restart", rep.Status, rep.Restarts)
 	}
@@ -210,7 +199,9 @@ func TestSmokeStateOwnedByOtherProcess(t *testing.T) {
 		t.Errorf("the child's run in the file: status %q, restarts %d; want running (kept by its Stop), 0 restarts", st.Run.Status, st.Run.Restarts)
 	}
 	// Now nobody owns it: a watchdog resumes it.
-	w, err = Start(t.Context(), c)
+	c := smokeConfig()
+	c.Smoke.StateFile = path
+	w, err := Start(t.Context(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
