@@ -102,8 +102,8 @@
 // detector's fast rule once the heap rose a window's worth of the warning threshold (40 MiB)
 // growing steadily over every segment length down from 4 minutes: `examples/logcapturer
 // -leak-heap 4096`, which keeps 4 MiB of log lines a minute (about 6 MiB/min of live heap), is
-// warned within 10 minutes of its start (9m50s and 9m06s in two runs: the warning waits for
-// the collection that brings the 40 MiB, then for Confirm shortened by the rate). The
+// warned within 10 minutes of its start (the warning waits for the collection that brings the
+// 40 MiB, then for Confirm shortened by the rate; bench/README.md has the runs). The
 // detection corpus of live-heap traces
 // (internal/trend/testdata/heap) is scored in go test: no false alarm, no miss.
 //
